@@ -59,8 +59,7 @@ export const CATALOGUE = {
   RL2030: { name: 'invalid-field-access', severity: 'error', summary: 'a `.name` access on a value that has no such part', explanation: 'Only `text` fields have parts (`.tokens`, `.chars`), and `model` has its properties.' },
   RL2031: { name: 'duplicate-entry-route', severity: 'error', summary: 'more than one unnamed `route` block', explanation: 'A policy has exactly one entry route; name the others (`route NAME { … }`) and continue in them from the entry route.' },
   RL2032: { name: 'short-cascade', severity: 'warning', summary: 'a cascade with a single step', explanation: 'A cascade escalates from one model to the next; with one step it never escalates. Call the model directly or add a step.' },
-  RL2033: { name: 'missing-input', severity: 'error', summary: 'a policy that routes requests declares no `input` block', explanation: 'The `input` block declares the request fields the policy reads; a policy with rules needs it.' },
-  RL2034: { name: 'unused-declaration', severity: 'warning', summary: 'a declaration nothing uses', explanation: 'A model, tool, validator, classifier or named route of the entry file that no plan, field, test or assertion refers to.' },
+  RL2033: { name: 'unused-declaration', severity: 'warning', summary: 'a declaration nothing uses', explanation: 'A model, tool, validator, classifier or named route of the entry file that no plan, field, test or assertion refers to.' },
 } as const satisfies Record<string, DiagnosticKind>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;

@@ -1,0 +1,55 @@
+// Checks `test` blocks: inputs name declared fields with values of their types, and each
+// expectation names a model or tool, a rule label that exists, or a valid plan.
+
+import type * as A from '../ast.js';
+import type { CheckContext } from './context.js';
+import { literalOfType } from './fields.js';
+import type { FieldInfo, TestInfo } from './policy.js';
+import { PlanChecker, type PlanScope } from './plans.js';
+
+export function checkTest(ctx: CheckContext, test: TestInfo, scope: PlanScope, fields: ReadonlyMap<string, FieldInfo>, labels: ReadonlySet<string>): void {
+  const file = test.file;
+  const seen = new Map<string, A.ObjectEntry>();
+  for (const entry of test.node.given.entries) {
+    const name = entry.key.name;
+    const first = seen.get(name);
+    if (first) {
+      ctx.report('RL2011', file, entry.key, `\`${name}\` is given twice`, { help: 'remove one of them', related: [{ file, span: first.key.span, message: 'first value' }] });
+      continue;
+    }
+    seen.set(name, entry);
+    const field = fields.get(name);
+    if (!field) {
+      ctx.reportUnknown('RL2001', file, entry.key, 'field', fields.keys());
+      continue;
+    }
+    literalOfType(ctx, file, entry.value, field.type, 'RL2012', `\`${name}\``);
+  }
+  for (const expectation of test.node.expectations) {
+    switch (expectation.kind) {
+      case 'ExpectDeny':
+        break;
+      case 'ExpectBecause':
+        if (!labels.has(expectation.label.value)) {
+          ctx.report('RL2028', file, expectation.label, `no rule is labelled "${expectation.label.value}"`, { help: 'use the text after `because` of the rule you expect to match' });
+        }
+        break;
+      case 'ExpectPlan':
+        new PlanChecker(ctx, { ...scope, file }).check(expectation.plan);
+        break;
+      case 'ExpectTarget': {
+        const n = expectation.target.name;
+        if (scope.models.has(n) || scope.tools.has(n)) {
+          scope.used.add(n);
+          break;
+        }
+        if (scope.routeNames.has(n)) {
+          ctx.report('RL2026', file, expectation.target, `\`${n}\` is a route; \`expect\` names the model or tool called first`, { help: 'name a model, or use `expect plan …`' });
+          break;
+        }
+        ctx.reportUnknown('RL2002', file, expectation.target, 'model or tool', [...scope.models.keys(), ...scope.tools.keys()]);
+        break;
+      }
+    }
+  }
+}

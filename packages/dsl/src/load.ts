@@ -1,0 +1,160 @@
+// Loading: turns paths into parsed modules, following `import`s. Owns file-level problems
+// (missing, not UTF-8, too large, empty) and import cycles. Reads files through a
+// `CompilerHost`, so the language server can serve unsaved editor buffers.
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import type { ImportDecl, Module } from './ast.js';
+import { diagnostic, type Diagnostic } from './diagnostics.js';
+import { parse } from './parser.js';
+import { SourceFile, type Span } from './source.js';
+
+/** Files larger than this are refused with RL1009. */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+/** What a host returns for a path. */
+export type HostFile = { kind: 'text'; text: string } | { kind: 'bytes'; bytes: Uint8Array } | { kind: 'missing'; reason: string };
+
+/** How the compiler reads files. */
+export interface CompilerHost {
+  readFile(path: string): HostFile;
+}
+
+/** Reads from disk; `overlay` (absolute path → text) wins over disk, for unsaved editor buffers. */
+export function nodeHost(overlay?: ReadonlyMap<string, string>): CompilerHost {
+  return {
+    readFile(path: string): HostFile {
+      const open = overlay?.get(path);
+      if (open !== undefined) return { kind: 'text', text: open };
+      try {
+        const stat = statSync(path);
+        if (stat.isDirectory()) return { kind: 'missing', reason: 'is a directory' };
+        if (stat.size > MAX_FILE_BYTES) return { kind: 'bytes', bytes: new Uint8Array(readFileSync(path).buffer, 0, MAX_FILE_BYTES + 1) };
+        return { kind: 'bytes', bytes: readFileSync(path) };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return { kind: 'missing', reason: code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'unknown error'})` };
+      }
+    },
+  };
+}
+
+/** One loaded file. */
+export interface LoadedModule {
+  readonly path: string;
+  readonly source: SourceFile;
+  readonly module: Module;
+  /** Resolved absolute paths of this file's imports, in order (undefined where the import failed). */
+  readonly imports: readonly { readonly decl: ImportDecl; readonly path: string | undefined }[];
+}
+
+/** All files of a policy: the entry first, then its imports depth-first. */
+export interface LoadedProgram {
+  readonly entry: string;
+  readonly modules: ReadonlyMap<string, LoadedModule>;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes file contents into text, or explains why it is not a policy file. */
+export function decodeSource(path: string, file: HostFile): { text: string; diagnostics: Diagnostic[] } {
+  const at: Span = { start: 0, end: 0 };
+  if (file.kind === 'missing') return { text: '', diagnostics: [diagnostic('RL1010', path, at, `cannot read \`${path}\`: it ${file.reason}`)] };
+  if (file.kind === 'text') {
+    if (file.text.length > MAX_FILE_BYTES) return { text: '', diagnostics: [tooLarge(path, file.text.length)] };
+    return { text: file.text, diagnostics: [] };
+  }
+  const bytes = file.bytes;
+  if (bytes.length > MAX_FILE_BYTES) return { text: '', diagnostics: [tooLarge(path, bytes.length)] };
+  try {
+    let text = utf8.decode(bytes);
+    if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`; // keep offsets: a BOM becomes a space
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) {
+      return { text: '', diagnostics: [diagnostic('RL1008', path, at, `\`${path}\` is a binary file (it contains a NUL byte at offset ${nul}), not policy text`)] };
+    }
+    return { text, diagnostics: [] };
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    return {
+      text: '',
+      diagnostics: [diagnostic('RL1008', path, at, `\`${path}\` is not valid UTF-8 (first bad byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset})`, { help: 'save the file as UTF-8' })],
+    };
+  }
+}
+
+function tooLarge(path: string, size: number): Diagnostic {
+  return diagnostic('RL1009', path, { start: 0, end: 0 }, `\`${path}\` is ${size > MAX_FILE_BYTES ? 'larger than' : ''} ${Math.round(MAX_FILE_BYTES / 1024 / 1024)} MiB, the largest policy file accepted`, {
+    help: 'split the policy into files joined with `import`',
+  });
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // Binary search on the longest valid prefix (decoding a prefix may cut a sequence: use stream mode).
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid + 1), { stream: true });
+      lo = mid + 1;
+    } catch {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+/** Loads `entry` and every file it imports. Never throws. */
+export function loadProgram(entry: string, host: CompilerHost = nodeHost()): LoadedProgram {
+  const entryPath = resolvePath(entry);
+  const modules = new Map<string, LoadedModule>();
+  const diagnostics: Diagnostic[] = [];
+  const stack: string[] = [];
+
+  const visit = (path: string, file: HostFile): void => {
+    const decoded = decodeSource(path, file);
+    diagnostics.push(...decoded.diagnostics);
+    const source = new SourceFile(path, decoded.text);
+    const parsed = parse(decoded.text, path);
+    diagnostics.push(...parsed.diagnostics);
+    if (decoded.diagnostics.length === 0 && parsed.diagnostics.length === 0 && parsed.module.declarations.length === 0) {
+      diagnostics.push(diagnostic('RL1011', path, { start: 0, end: 0 }, 'this file declares nothing', { help: 'start with `policy NAME` and a `route { … }` block' }));
+    }
+    const imports: { decl: ImportDecl; path: string | undefined }[] = [];
+    const loaded: LoadedModule = { path, source, module: parsed.module, imports };
+    modules.set(path, loaded);
+    stack.push(path);
+    for (const decl of parsed.module.declarations) {
+      if (decl.kind !== 'Import') continue;
+      const target = resolvePath(dirname(path), decl.path.value);
+      const cycleAt = stack.indexOf(target);
+      if (cycleAt >= 0) {
+        const chain = [...stack.slice(cycleAt), target].map((p) => `\`${shortName(p)}\``).join(' → ');
+        diagnostics.push(diagnostic('RL2019', path, decl.path.span, `import cycle: ${chain}`, { help: 'move the shared declarations into a file that both import' }));
+        imports.push({ decl, path: undefined });
+        continue;
+      }
+      if (!modules.has(target)) {
+        const file = host.readFile(target);
+        if (file.kind === 'missing') {
+          diagnostics.push(diagnostic('RL2020', path, decl.path.span, `cannot import \`${decl.path.value}\`: \`${target}\` ${file.reason}`, { help: 'import paths are relative to the importing file' }));
+          imports.push({ decl, path: undefined });
+          continue;
+        }
+        visit(target, file);
+      }
+      imports.push({ decl, path: target });
+    }
+    stack.pop();
+  };
+
+  visit(entryPath, host.readFile(entryPath));
+  return { entry: entryPath, modules, diagnostics };
+}
+
+function shortName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] ?? path;
+}
