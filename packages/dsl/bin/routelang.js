@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The routelang command. Runs the compiled CLI; build it first with `pnpm build`.
+import { main } from '../dist/cli/main.js';
+
+process.exitCode = main(process.argv.slice(2));

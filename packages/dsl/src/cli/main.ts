@@ -1,0 +1,64 @@
+// The `routelang` command line: parses arguments and dispatches to one module per command.
+// Exit codes: 0 success, 1 problems found (errors, failing tests, files to format), 2 usage.
+
+import { parseArgs } from 'node:util';
+import { runCheck, type OutputFormat } from './check.js';
+import { runFmt } from './fmt.js';
+import { type CommandIO, processIO } from './io.js';
+
+export const VERSION = '0.1.0';
+
+const USAGE = `usage: routelang <command> [options] FILE...
+
+commands:
+  check FILE...          report syntax, name and type problems
+      --format text|json|sarif   output format (default text)
+  fmt FILE...            rewrite files in canonical form
+      --check            list files that would change; exit 1 if any
+
+FILE may be a directory: every .route file under it is used.
+exit status: 0 ok, 1 problems found, 2 usage error`;
+
+/** Runs the CLI with `argv` (without `node` and the script), returning the exit code. */
+export function main(argv: readonly string[], io: CommandIO = processIO(VERSION)): number {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check': {
+        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'text' } } });
+        const format = values.format as string;
+        if (format !== 'text' && format !== 'json' && format !== 'sarif') return usage(io, `unknown format \`${format}\`; use text, json or sarif`);
+        if (positionals.length === 0) return usage(io, 'check needs at least one FILE');
+        return runCheck(positionals, format as OutputFormat, io);
+      }
+      case 'fmt': {
+        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { check: { type: 'boolean', default: false } } });
+        if (positionals.length === 0) return usage(io, 'fmt needs at least one FILE');
+        return runFmt(positionals, values.check === true, io);
+      }
+      case '--version':
+      case '-V':
+        io.out(VERSION);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        return usage(io, `unknown command \`${command}\``);
+    }
+  } catch (error) {
+    // parseArgs rejects unknown options by throwing: that is a usage error, not a crash.
+    if (error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      return usage(io, error.message);
+    }
+    throw error;
+  }
+}
+
+function usage(io: CommandIO, problem: string): number {
+  io.err(`routelang: ${problem}\n\n${USAGE}`);
+  return 2;
+}
