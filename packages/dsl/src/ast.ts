@@ -397,4 +397,9 @@ export interface Module {
   readonly declarations: readonly Declaration[];
   readonly comments: readonly Comment[];
   readonly span: Span;
+  /**
+   * Spans of declarations the parser had to repair. Their trees are partial, so later
+   * stages do not report name or type problems inside them (those would be echoes).
+   */
+  readonly recovered: readonly Span[];
 }

@@ -23,5 +23,12 @@ export interface FrontEndResult {
 export function checkPolicy(entry: string, host: CompilerHost = nodeHost()): FrontEndResult {
   const program = loadProgram(entry, host);
   const checked = check(program);
-  return { program, policy: checked.policy, diagnostics: sortDiagnostics([...program.diagnostics, ...checked.diagnostics]) };
+  const semantic = checked.diagnostics.filter((d) => !insideRecovered(program, d));
+  return { program, policy: checked.policy, diagnostics: sortDiagnostics([...program.diagnostics, ...semantic]) };
+}
+
+/** Whether a diagnostic points into a declaration the parser repaired (its tree is partial). */
+function insideRecovered(program: LoadedProgram, d: Diagnostic): boolean {
+  const recovered = program.modules.get(d.file)?.module.recovered ?? [];
+  return recovered.some((r) => d.span.start >= r.start && d.span.start < r.end);
 }

@@ -50,10 +50,8 @@ class Printer {
     let previous: A.Declaration | undefined;
     for (const decl of decls) {
       if (previous) {
-        const tight = isOneLiner(previous) && previous.kind === decl.kind && !this.blankBetween(previous.span.end, this.firstCommentOr(decl.span.start));
+        const tight = isOneLiner(previous) && previous.kind === decl.kind && !this.gapBetween(previous.span.end, decl.span.start);
         if (!tight) this.out.push('');
-      } else if (this.hasCommentBefore(decl.span.start)) {
-        // comments at the top of the file stay at the top
       }
       this.declaration(decl);
       previous = decl;
@@ -64,15 +62,6 @@ class Printer {
   }
 
   // ------------------------------------------------------------ comments
-
-  private hasCommentBefore(offset: number): boolean {
-    return (this.comments[this.commentIndex]?.span.start ?? Number.POSITIVE_INFINITY) < offset;
-  }
-
-  private firstCommentOr(offset: number): number {
-    const next = this.comments[this.commentIndex];
-    return next && next.span.start < offset ? next.span.start : offset;
-  }
 
   /** Emits, on lines of their own, the comments that start before `offset`. */
   private leading(offset: number, indent: string, blankAllowed = true): void {
@@ -126,7 +115,7 @@ class Printer {
     const groups: Item[][] = [];
     let previous: Item | undefined;
     for (const item of items) {
-      const gap = previous ? this.blankBetween(previous.span.end, this.firstCommentAfter(previous.span.end, item.span.start)) : false;
+      const gap = previous ? this.gapBetween(previous.span.end, item.span.start) : false;
       if (!previous || gap) groups.push([]);
       (groups[groups.length - 1] as Item[]).push(item);
       previous = item;
@@ -136,6 +125,16 @@ class Printer {
       const width = Math.max(0, ...group.map((i) => i.key?.length ?? 0));
       for (const item of group) this.line(item.render(width), item.span, indent);
     });
+  }
+
+  /**
+   * Whether the author left a blank line between two items: measured from the end of the
+   * first item's line (past any trailing comment) to the second item or its first comment.
+   */
+  private gapBetween(previousEnd: number, nextStart: number): boolean {
+    const newline = this.text.indexOf('\n', previousEnd);
+    if (newline < 0 || newline >= nextStart) return false;
+    return this.blankBetween(newline, this.firstCommentAfter(newline, nextStart));
   }
 
   private firstCommentAfter(from: number, to: number): number {

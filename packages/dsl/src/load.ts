@@ -48,7 +48,7 @@ export interface LoadedModule {
   readonly imports: readonly { readonly decl: ImportDecl; readonly path: string | undefined }[];
 }
 
-/** All files of a policy: the entry first, then its imports depth-first. */
+/** All files of a policy, each after the files it imports (the entry last). */
 export interface LoadedProgram {
   readonly entry: string;
   readonly modules: ReadonlyMap<string, LoadedModule>;
@@ -60,50 +60,63 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Decodes file contents into text, or explains why it is not a policy file. */
 export function decodeSource(path: string, file: HostFile): { text: string; diagnostics: Diagnostic[] } {
   const at: Span = { start: 0, end: 0 };
-  if (file.kind === 'missing') return { text: '', diagnostics: [diagnostic('RL1010', path, at, `cannot read \`${path}\`: it ${file.reason}`)] };
+  if (file.kind === 'missing') return { text: '', diagnostics: [diagnostic('RL1010', path, at, `cannot read this file: it ${file.reason}`)] };
   if (file.kind === 'text') {
     if (file.text.length > MAX_FILE_BYTES) return { text: '', diagnostics: [tooLarge(path, file.text.length)] };
     return { text: file.text, diagnostics: [] };
   }
   const bytes = file.bytes;
   if (bytes.length > MAX_FILE_BYTES) return { text: '', diagnostics: [tooLarge(path, bytes.length)] };
-  try {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    return {
+      text: '',
+      diagnostics: [diagnostic('RL1008', path, at, `this file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad})`, { help: 'save the file as UTF-8' })],
+    };
+  }
+  {
     let text = utf8.decode(bytes);
     if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`; // keep offsets: a BOM becomes a space
     const nul = text.indexOf('\u0000');
     if (nul >= 0) {
-      return { text: '', diagnostics: [diagnostic('RL1008', path, at, `\`${path}\` is a binary file (it contains a NUL byte at offset ${nul}), not policy text`)] };
+      return { text: '', diagnostics: [diagnostic('RL1008', path, at, `this is a binary file (it contains a NUL byte at offset ${nul}), not policy text`)] };
     }
     return { text, diagnostics: [] };
-  } catch {
-    const offset = firstInvalidUtf8(bytes);
-    return {
-      text: '',
-      diagnostics: [diagnostic('RL1008', path, at, `\`${path}\` is not valid UTF-8 (first bad byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} at offset ${offset})`, { help: 'save the file as UTF-8' })],
-    };
   }
 }
 
 function tooLarge(path: string, size: number): Diagnostic {
-  return diagnostic('RL1009', path, { start: 0, end: 0 }, `\`${path}\` is ${size > MAX_FILE_BYTES ? 'larger than' : ''} ${Math.round(MAX_FILE_BYTES / 1024 / 1024)} MiB, the largest policy file accepted`, {
+  return diagnostic('RL1009', path, { start: 0, end: 0 }, `this file is larger than ${Math.round(MAX_FILE_BYTES / 1024 / 1024)} MiB, the largest policy file accepted (${size > MAX_FILE_BYTES * 4 ? 'far ' : ''}over the limit)`, {
     help: 'split the policy into files joined with `import`',
   });
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let lo = 0;
-  let hi = bytes.length;
-  // Binary search on the longest valid prefix (decoding a prefix may cut a sequence: use stream mode).
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid + 1), { stream: true });
-      lo = mid + 1;
-    } catch {
-      hi = mid;
+/** The offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
     }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
   }
-  return lo;
+  return -1;
 }
 
 /** Loads `entry` and every file it imports. Never throws. */
@@ -112,6 +125,7 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
   const modules = new Map<string, LoadedModule>();
   const diagnostics: Diagnostic[] = [];
   const stack: string[] = [];
+  const loading = new Set<string>();
 
   const visit = (path: string, file: HostFile): void => {
     const decoded = decodeSource(path, file);
@@ -124,7 +138,7 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
     }
     const imports: { decl: ImportDecl; path: string | undefined }[] = [];
     const loaded: LoadedModule = { path, source, module: parsed.module, imports };
-    modules.set(path, loaded);
+    loading.add(path);
     stack.push(path);
     for (const decl of parsed.module.declarations) {
       if (decl.kind !== 'Import') continue;
@@ -136,10 +150,10 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
         imports.push({ decl, path: undefined });
         continue;
       }
-      if (!modules.has(target)) {
+      if (!modules.has(target) && !loading.has(target)) {
         const file = host.readFile(target);
         if (file.kind === 'missing') {
-          diagnostics.push(diagnostic('RL2020', path, decl.path.span, `cannot import \`${decl.path.value}\`: \`${target}\` ${file.reason}`, { help: 'import paths are relative to the importing file' }));
+          diagnostics.push(diagnostic('RL2020', path, decl.path.span, `cannot import "${decl.path.value}": it ${file.reason}`, { help: 'import paths are relative to the importing file' }));
           imports.push({ decl, path: undefined });
           continue;
         }
@@ -148,6 +162,9 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
       imports.push({ decl, path: target });
     }
     stack.pop();
+    // Post-order: a file's imports come before it, so declarations are seen in the order a
+    // reader meets them (a clash between a catalogue and the entry is reported in the entry).
+    modules.set(path, loaded);
   };
 
   visit(entryPath, host.readFile(entryPath));

@@ -730,7 +730,9 @@ class RouteParser extends EmbeddedActionsParser {
   });
 
   private notExpr = this.RULE('notExpr', (): A.Expr =>
-    this.OR<A.Expr>([
+    this.OR<A.Expr>({
+      ERR_MSG: 'a condition',
+      DEF: [
       {
         ALT: () => {
           const kw = this.CONSUME(Kw.not);
@@ -739,7 +741,7 @@ class RouteParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.SUBRULE(this.relExpr) },
-    ]),
+    ]}),
   );
 
   private relExpr = this.RULE('relExpr', (): A.Expr => {
@@ -868,7 +870,7 @@ class RouteParser extends EmbeddedActionsParser {
           this.CONSUME(LBracket);
           const list: A.Ident[] = [];
           this.MANY2(() => {
-            const t = this.CONSUME(Identifier);
+            const t = this.CONSUME(Name); // `budget` is an error class and a keyword
             this.ACTION(() => list.push(this.ident(t)));
             this.OPTION2(() => this.CONSUME(Comma));
           });
@@ -913,7 +915,7 @@ class RouteParser extends EmbeddedActionsParser {
   private untilClause = this.RULE('untilClause', (): A.UntilClause => {
     const kw = this.CONSUME(Kw.until);
     const validator = this.CONSUME(Identifier);
-    const op = this.OR([{ ALT: () => this.CONSUME(GtEq) }, { ALT: () => this.CONSUME(Gt) }]);
+    const op = this.OR({ DEF: [{ ALT: () => this.CONSUME(GtEq) }, { ALT: () => this.CONSUME(Gt) }], ERR_MSG: '`>=` or `>`' });
     const threshold = this.CONSUME(NumberLiteral);
     return this.ACTION(() => ({
       kind: 'Until',
@@ -1056,6 +1058,7 @@ export function parse(text: string, file: string): ParseResult {
   const parser = parserInstance();
   parser.literalDiagnostics.length = 0;
   const declarations: A.Declaration[] = [];
+  const recovered: Span[] = [];
 
   for (const chunk of declarationChunks(tokens, text)) {
     const first = chunk.tokens[0] as IToken;
@@ -1081,8 +1084,10 @@ export function parse(text: string, file: string): ParseResult {
           help: `keep nesting under ${MAX_NESTING} levels`,
         }),
       );
+      recovered.push({ start: first.startOffset, end: endOffset });
       void error;
     }
+    if (parser.errors.length > 0) recovered.push({ start: first.startOffset, end: endOffset });
     for (const error of parser.errors) {
       const token = error.token;
       const rule = error.context.ruleStack[error.context.ruleStack.length - 1] ?? '';
@@ -1105,7 +1110,7 @@ export function parse(text: string, file: string): ParseResult {
   }
   diagnostics.push(...parser.literalDiagnostics);
   parser.literalDiagnostics.length = 0;
-  const module: A.Module = { kind: 'Module', file, declarations, comments: lexed.comments, span: { start: 0, end: text.length } };
+  const module: A.Module = { kind: 'Module', file, declarations, comments: lexed.comments, span: { start: 0, end: text.length }, recovered };
   return { module, diagnostics };
 }
 
@@ -1122,7 +1127,7 @@ interface Chunk {
 /**
  * Cuts the token stream before each top-level declaration keyword: one at bracket depth 0,
  * or one that starts a line (so an unclosed `{` does not swallow the rest of the file).
- * `model` followed by `.` is the `model.*` of an assertion, not a declaration.
+ * `model` not followed by a name is the `model` of an assertion, not a declaration.
  */
 function declarationChunks(tokens: IToken[], text: string): Chunk[] {
   const chunks: Chunk[] = [];
@@ -1134,7 +1139,10 @@ function declarationChunks(tokens: IToken[], text: string): Chunk[] {
       current.length > 0 &&
       isKeywordToken(token) &&
       DECLARATION_KEYWORDS.has(token.image) &&
-      !(token.image === 'model' && tokens[i + 1]?.tokenType === Dot) &&
+      tokens[i - 1]?.tokenType !== Dot && // `model.price.input`: a keyword after `.` is a name
+      // `model` starts a declaration only as `model NAME`; elsewhere it is the `model` of an assertion
+      // (where a name can never follow it: only an operator or `.` can).
+      !(token.image === 'model' && tokens[i + 1]?.tokenType !== Identifier) &&
       (depth <= 0 || startsLine(token, text));
     if (startsDeclaration) {
       chunks.push({ tokens: current, next: token });

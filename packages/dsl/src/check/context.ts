@@ -48,7 +48,8 @@ export function closest(name: string, candidates: Iterable<string>): string | un
       bestDistance = d;
     }
   }
-  return bestDistance <= limit ? best : undefined;
+  // Replacing every character of a one- or two-letter name is not a typo fix.
+  return bestDistance <= limit && bestDistance < name.length ? best : undefined;
 }
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions), cut off above `limit`. */

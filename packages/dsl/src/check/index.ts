@@ -29,6 +29,9 @@ export interface CheckResult {
 export function check(program: LoadedProgram): CheckResult {
   const ctx = new CheckContext();
   const symbols = collectSymbols(program, ctx);
+  // With a repaired tree, "nothing uses X" or "there is no entry route" may only mean the
+  // parser dropped the text that did: those whole-policy judgments wait for a clean parse.
+  const complete = [...program.modules.values()].every((m) => m.module.recovered.length === 0);
 
   const enums = new Map<string, EnumInfo>();
   for (const [name, located] of symbols.enums) enums.set(name, checkEnum(ctx, located));
@@ -90,7 +93,7 @@ export function check(program: LoadedProgram): CheckResult {
     });
     checkRoute({ name: undefined, node: extra.node, file: extra.file });
   }
-  if (symbols.header && !entryRoute) {
+  if (symbols.header && !entryRoute && complete) {
     ctx.report('RL2022', symbols.header.file, symbols.header.node.name, `policy \`${symbols.header.node.name.name}\` has no entry route`, {
       help: 'add `route { … otherwise -> MODEL }`',
     });
@@ -115,7 +118,7 @@ export function check(program: LoadedProgram): CheckResult {
   }
 
   // Catalogue files (no `policy` header) exist to be imported: unused entries are expected there.
-  if (symbols.header) reportUnused(ctx, program.entry, { models, tools, validators, classifiers, routes }, used);
+  if (symbols.header && complete) reportUnused(ctx, program.entry, { models, tools, validators, classifiers, routes }, used);
 
   const policy: Policy = {
     program,

@@ -69,19 +69,31 @@ export function dimension(type: Type): Dimension | undefined {
   }
 }
 
-/** How a type reads in messages: `tokens`, `enum Risk`, `list<string>`. */
+/** How a type reads in messages: `tokens`, enum `Risk`, `list<string>`. */
 export function describeType(type: Type): string {
   switch (type.kind) {
     case 'enum':
       return type.name.startsWith('{') ? `enum ${type.name}` : `enum \`${type.name}\``;
-    case 'list':
-      return `list<${describeType(type.element)}>`;
     case 'symbol':
       return `the name \`${type.name}\``;
     case 'error':
       return 'an invalid value';
     default:
-      return `\`${type.kind}\``;
+      return `\`${typeName(type)}\``;
+  }
+}
+
+/** A type as it is written in a policy: `tokens`, `Risk`, `list<string>`. */
+export function typeName(type: Type): string {
+  switch (type.kind) {
+    case 'enum':
+      return type.name.startsWith('{') ? `enum ${type.name}` : type.name;
+    case 'list':
+      return `list<${typeName(type.element)}>`;
+    case 'symbol':
+      return type.name;
+    default:
+      return type.kind;
   }
 }
 
