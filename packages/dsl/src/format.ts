@@ -70,7 +70,8 @@ class Printer {
       const comment = this.comments[this.commentIndex] as A.Comment;
       if (comment.span.start >= offset) break;
       if (previousEnd !== undefined && blankAllowed && this.blankBetween(previousEnd, comment.span.start)) this.out.push('');
-      for (const line of commentLines(comment)) this.out.push(line === '' ? '' : indent + line);
+      // A block comment's text is the author's: only its first line takes the indent.
+      commentLines(comment).forEach((line, index) => this.out.push(index === 0 ? indent + line : line));
       previousEnd = comment.span.end;
       this.commentIndex++;
     }
@@ -102,8 +103,8 @@ class Printer {
 
   private block(header: string, span: { start: number; end: number }, items: readonly Item[]): void {
     this.leading(span.start, '');
+    // A comment inside the header or right after `{` leads the first item instead.
     this.out.push(`${header} {`);
-    this.trailing(span.start + 1 + header.length); // a comment right after `{` on the header line
     this.items(items, INDENT);
     this.leading(span.end, INDENT);
     this.out.push('}');

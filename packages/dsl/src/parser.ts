@@ -237,7 +237,7 @@ class RouteParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(RBrace);
     return { members, close };
-  });
+  }, { recoveryValueFunc: () => ({ members: [], close: this.LA(0) }) });
 
   private enumDecl = this.RULE('enumDecl', (): A.EnumDecl => {
     const kw = this.CONSUME(Kw.enum);
@@ -335,7 +335,7 @@ class RouteParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(RBrace);
     return { properties, close };
-  });
+  }, { recoveryValueFunc: () => ({ properties: [], close: this.LA(0) }) });
 
   private property = this.RULE(
     'property',
@@ -658,7 +658,7 @@ class RouteParser extends EmbeddedActionsParser {
       const perNode = per ? (perIsNumber ? this.num(per) : this.ident(per)) : undefined;
       return this.money(t, perNode);
     });
-  });
+  }, { recoveryValueFunc: (): A.MoneyLit => ({ kind: 'Money', amount: 0, raw: '$0', span: this.here() }) });
 
   private listLit = this.RULE('listLit', (): A.ListLit => {
     const open = this.CONSUME(LBracket);
@@ -670,7 +670,7 @@ class RouteParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(RBracket);
     return this.ACTION(() => ({ kind: 'List', items, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
-  });
+  }, { recoveryValueFunc: (): A.ListLit => ({ kind: 'List', items: [], span: this.here() }) });
 
   private objectLit = this.RULE('objectLit', (): A.ObjectLit => {
     const open = this.CONSUME(LBrace);
@@ -687,7 +687,7 @@ class RouteParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(RBrace);
     return this.ACTION(() => ({ kind: 'Object', entries, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
-  });
+  }, { recoveryValueFunc: (): A.ObjectLit => ({ kind: 'Object', entries: [], span: this.here() }) });
 
   // ------------------------------------------------------------ expressions
 
@@ -715,7 +715,7 @@ class RouteParser extends EmbeddedActionsParser {
       this.ACTION(() => operands.push(next));
     });
     return this.ACTION(() => (operands.length === 1 ? first : { kind: 'Or', operands, span: this.join(first.span, (operands[operands.length - 1] as A.Expr).span) }));
-  });
+  }, { recoveryValueFunc: () => this.errorNode() });
 
   private andExpr = this.RULE('andExpr', (): A.Expr => {
     const operands: A.Expr[] = [];
@@ -727,7 +727,7 @@ class RouteParser extends EmbeddedActionsParser {
       this.ACTION(() => operands.push(next));
     });
     return this.ACTION(() => (operands.length === 1 ? first : { kind: 'And', operands, span: this.join(first.span, (operands[operands.length - 1] as A.Expr).span) }));
-  });
+  }, { recoveryValueFunc: () => this.errorNode() });
 
   private notExpr = this.RULE('notExpr', (): A.Expr =>
     this.OR<A.Expr>({
@@ -742,6 +742,7 @@ class RouteParser extends EmbeddedActionsParser {
       },
       { ALT: () => this.SUBRULE(this.relExpr) },
     ]}),
+    { recoveryValueFunc: () => this.errorNode() },
   );
 
   private relExpr = this.RULE('relExpr', (): A.Expr => {
@@ -791,7 +792,7 @@ class RouteParser extends EmbeddedActionsParser {
       ]);
     });
     return this.ACTION(() => result ?? left);
-  });
+  }, { recoveryValueFunc: () => this.errorNode() });
 
   private primary = this.RULE(
     'primary',
@@ -898,7 +899,7 @@ class RouteParser extends EmbeddedActionsParser {
       options = this.SUBRULE(this.objectLit);
     });
     return this.ACTION(() => (options ? { kind: 'With', plan: unit, options, span: this.join(unit.span, options.span) } : unit));
-  });
+  }, { recoveryValueFunc: () => this.errorNode() });
 
   private planList = this.RULE('planList', (): { plans: A.Plan[]; close: IToken } => {
     this.CONSUME(LBracket);
@@ -910,7 +911,7 @@ class RouteParser extends EmbeddedActionsParser {
     });
     const close = this.CONSUME(RBracket);
     return { plans, close };
-  });
+  }, { recoveryValueFunc: () => ({ plans: [], close: this.LA(0) }) });
 
   private untilClause = this.RULE('untilClause', (): A.UntilClause => {
     const kw = this.CONSUME(Kw.until);
@@ -924,7 +925,7 @@ class RouteParser extends EmbeddedActionsParser {
       threshold: this.num(threshold),
       span: this.join(this.tokSpan(kw), this.tokSpan(threshold)),
     }));
-  });
+  }, { recoveryValueFunc: (): A.UntilClause => ({ kind: 'Until', validator: { kind: 'Ident', name: '', span: this.here() }, op: '>=', threshold: this.errorNode(), span: this.here() }) });
 
   private planUnit = this.RULE(
     'planUnit',
@@ -1143,7 +1144,7 @@ function declarationChunks(tokens: IToken[], text: string): Chunk[] {
       // `model` starts a declaration only as `model NAME`; elsewhere it is the `model` of an assertion
       // (where a name can never follow it: only an operator or `.` can).
       !(token.image === 'model' && tokens[i + 1]?.tokenType !== Identifier) &&
-      (depth <= 0 || startsLine(token, text));
+      (depth <= 0 || (startsLine(token, text) && hasDeclarationShape(tokens, i)));
     if (startsDeclaration) {
       chunks.push({ tokens: current, next: token });
       current = [];
@@ -1156,6 +1157,39 @@ function declarationChunks(tokens: IToken[], text: string): Chunk[] {
   }
   if (current.length > 0) chunks.push({ tokens: current, next: undefined });
   return chunks;
+}
+
+/**
+ * Whether the tokens at `i` look like the start of a declaration (`input {`, `model NAME`,
+ * `test "…"`…), so that a keyword used as a key (`input: $1 per 1M`) is not taken for one.
+ */
+function hasDeclarationShape(tokens: IToken[], i: number): boolean {
+  const next = tokens[i + 1]?.tokenType;
+  const after = tokens[i + 2]?.tokenType;
+  switch ((tokens[i] as IToken).image) {
+    case 'policy':
+    case 'model':
+    case 'tool':
+      return next === Identifier;
+    case 'import':
+    case 'test':
+      return next === StringLiteral;
+    case 'enum':
+      return next === Identifier && after === LBrace;
+    case 'input':
+    case 'budget':
+      return next === LBrace;
+    case 'validator':
+      return next === Identifier && after === Equals;
+    case 'classifier':
+      return next === Identifier && after === Kw.on;
+    case 'route':
+      return next === LBrace || (next === Identifier && after === LBrace);
+    case 'assert':
+      return next !== Colon && next !== Equals;
+    default:
+      return false;
+  }
 }
 
 function startsLine(token: IToken, text: string): boolean {
