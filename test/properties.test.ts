@@ -12,23 +12,92 @@ import { checkPolicy } from '../packages/dsl/src/compile.js';
 import { format } from '../packages/dsl/src/format.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
 import { parse } from '../packages/dsl/src/parser.js';
-import { generatePolicy } from './support/generate.js';
 import { CONFORMANCE, routeFiles } from './support/fixtures.js';
+import { generatePolicy } from './support/generate.js';
 
 const VOCABULARY = [
-  'policy', 'import', 'enum', 'input', 'model', 'tool', 'validator', 'classifier', 'route', 'assert', 'budget', 'test',
-  'when', 'otherwise', 'because', 'with', 'fallback', 'cascade', 'until', 'try', 'else', 'split', 'by', 'fastest',
-  'cheapest', 'best', 'deny', 'per', 'given', 'expect', 'plan', 'and', 'or', 'not', 'implies', 'in', 'contains',
-  'true', 'false', 'on', 'from', 'extern', 'schema', 'x', 'prompt', 'tokens', 'm', '{', '}', '[', ']', '(', ')',
-  ',', ':', '.', '=', '==', '!=', '<', '<=', '>', '>=', '->', '"s"', '"unterminated', '8k', '2s', '90%', '$5',
-  '5x', '/*', '*/', '//', '\n', '@', '0.5',
+  'policy',
+  'import',
+  'enum',
+  'input',
+  'model',
+  'tool',
+  'validator',
+  'classifier',
+  'route',
+  'assert',
+  'budget',
+  'test',
+  'when',
+  'otherwise',
+  'because',
+  'with',
+  'fallback',
+  'cascade',
+  'until',
+  'try',
+  'else',
+  'split',
+  'by',
+  'fastest',
+  'cheapest',
+  'best',
+  'deny',
+  'per',
+  'given',
+  'expect',
+  'plan',
+  'and',
+  'or',
+  'not',
+  'implies',
+  'in',
+  'contains',
+  'true',
+  'false',
+  'on',
+  'from',
+  'extern',
+  'schema',
+  'x',
+  'prompt',
+  'tokens',
+  'm',
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  ',',
+  ':',
+  '.',
+  '=',
+  '==',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '->',
+  '"s"',
+  '"unterminated',
+  '8k',
+  '2s',
+  '90%',
+  '$5',
+  '5x',
+  '/*',
+  '*/',
+  '//',
+  '\n',
+  '@',
+  '0.5',
 ];
 
 /** The AST with positions and layout removed: what "the same meaning" compares. */
-export function shape(module: A.Module): unknown {
-  return JSON.parse(
-    JSON.stringify(module.declarations, (key, value) => (key === 'span' || key === 'keyword' || key === 'opSpan' ? undefined : value)),
-  );
+function shape(module: A.Module): unknown {
+  return JSON.parse(JSON.stringify(module.declarations, (key, value) => (key === 'span' || key === 'keyword' || key === 'opSpan' ? undefined : value)));
 }
 
 /** Multiplies every run count: `ROUTELANG_FC_SCALE=20 pnpm vitest run test/properties.test.ts` for a soak. */
@@ -76,11 +145,15 @@ describe('the front end never throws', () => {
         const { path, text } = validFixtures[fixture] as { path: string; text: string };
         const i = at % (text.length + 1);
         const mutated =
-          kind === 'delete' ? text.slice(0, i) + text.slice(i + length)
-          : kind === 'insert' ? `${text.slice(0, i)} ${insert} ${text.slice(i)}`
-          : kind === 'replace' ? `${text.slice(0, i)}${insert}${text.slice(i + length)}`
-          : kind === 'duplicate' ? text.slice(0, i + length) + text.slice(i)
-          : text.slice(0, i);
+          kind === 'delete'
+            ? text.slice(0, i) + text.slice(i + length)
+            : kind === 'insert'
+              ? `${text.slice(0, i)} ${insert} ${text.slice(i)}`
+              : kind === 'replace'
+                ? `${text.slice(0, i)}${insert}${text.slice(i + length)}`
+                : kind === 'duplicate'
+                  ? text.slice(0, i + length) + text.slice(i)
+                  : text.slice(0, i);
         checkText(path, mutated);
         const formatted = format(mutated, path);
         if (formatted.ok) {
@@ -103,7 +176,10 @@ describe('generated well-typed policies', () => {
         const path = `/virtual/gen-${seed}.route`;
         const result = checkPolicy(path, nodeHost(new Map([[path, text]])));
         const errors = result.diagnostics.filter((d) => d.severity === 'error');
-        expect(errors.map((d) => `${d.code} ${d.message}`), text).toEqual([]);
+        expect(
+          errors.map((d) => `${d.code} ${d.message}`),
+          text,
+        ).toEqual([]);
       }),
       runs(400),
     );

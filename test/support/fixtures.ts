@@ -2,7 +2,7 @@
 // into the golden JSON shape (paths relative to the fixture, 1-based lines and columns).
 
 import { readdirSync } from 'node:fs';
-import { join, relative, dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../../packages/dsl/src/diagnostics.js';
 import type { SourceFile } from '../../packages/dsl/src/source.js';

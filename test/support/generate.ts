@@ -116,8 +116,47 @@ export function generatePolicy(seed: number, options: GenerateOptions = {}): Gen
   emit('}', '\n');
   for (const m of models) {
     const price = `$${rng.int(0, 20)}`;
-    emit('model', m, '{', 'provider', '=', '"p"', 'id', '=', `"${m}"`, 'price', '=', '{', 'input', ':', price, 'per', '1M', ',', 'output', ':', price, 'per', '1M', '}');
-    emit('context', '=', `${rng.pick([8, 32, 128, 200])}k`, 'deployment', '=', rng.pick(['cloud', 'on_prem']), 'tags', '=', '[', rng.pick(['approved', 'beta']), ']', '}', '\n');
+    emit(
+      'model',
+      m,
+      '{',
+      'provider',
+      '=',
+      '"p"',
+      'id',
+      '=',
+      `"${m}"`,
+      'price',
+      '=',
+      '{',
+      'input',
+      ':',
+      price,
+      'per',
+      '1M',
+      ',',
+      'output',
+      ':',
+      price,
+      'per',
+      '1M',
+      '}',
+    );
+    emit(
+      'context',
+      '=',
+      `${rng.pick([8, 32, 128, 200])}k`,
+      'deployment',
+      '=',
+      rng.pick(['cloud', 'on_prem']),
+      'tags',
+      '=',
+      '[',
+      rng.pick(['approved', 'beta']),
+      ']',
+      '}',
+      '\n',
+    );
   }
   emit('tool', 't0', '{', 'kind', '=', 'search', '}', '\n');
   emit('validator', 'v0', '=', 'extern', '"score"', '\n');

@@ -144,18 +144,7 @@ export interface LiteralExpr extends NodeBase {
   readonly value: StringLit | NumberLit | MoneyLit | BoolLit | ListLit;
 }
 
-export type Expr =
-  | PathExpr
-  | ModelExpr
-  | CompareExpr
-  | InExpr
-  | ContainsExpr
-  | NotExpr
-  | LogicalExpr
-  | ImpliesExpr
-  | ParenExpr
-  | LiteralExpr
-  | ErrorNode;
+export type Expr = PathExpr | ModelExpr | CompareExpr | InExpr | ContainsExpr | NotExpr | LogicalExpr | ImpliesExpr | ParenExpr | LiteralExpr | ErrorNode;
 
 // ---------------------------------------------------------------- plans
 

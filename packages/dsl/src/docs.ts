@@ -18,7 +18,7 @@ export function diagnosticsMarkdown(): string {
     '<!-- Generated from packages/dsl/src/diagnostics.ts by `pnpm gen-docs`; a test fails when this file is stale. -->',
     '',
     'Every problem Routelang reports has a stable code. The same objects are behind the',
-    'CLI\'s text, `--format json` and `--format sarif` output and the editor\'s squiggles.',
+    "CLI's text, `--format json` and `--format sarif` output and the editor's squiggles.",
     'Codes are never renumbered or reused.',
     '',
     '| code | name | severity | meaning |',

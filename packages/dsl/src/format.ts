@@ -71,7 +71,8 @@ class Printer {
       if (comment.span.start >= offset) break;
       if (previousEnd !== undefined && blankAllowed && this.blankBetween(previousEnd, comment.span.start)) this.out.push('');
       // A block comment's text is the author's: only its first line takes the indent.
-      commentLines(comment).forEach((line, index) => this.out.push(index === 0 ? indent + line : line));
+      const [first = '', ...rest] = commentLines(comment);
+      this.out.push(indent + first, ...rest);
       previousEnd = comment.span.end;
       this.commentIndex++;
     }
@@ -165,7 +166,8 @@ class Printer {
           decl.fields.map((f) => ({
             span: f.span,
             key: `${f.name.name}:`,
-            render: (w) => `${pad(`${f.name.name}:`, w)} ${typeText(f.type)}${f.default ? ` = ${valueText(f.default)}` : ''}${f.from ? ` from ${f.from.name}` : ''}`,
+            render: (w) =>
+              `${pad(`${f.name.name}:`, w)} ${typeText(f.type)}${f.default ? ` = ${valueText(f.default)}` : ''}${f.from ? ` from ${f.from.name}` : ''}`,
           })),
         );
         return;
@@ -211,7 +213,14 @@ class Printer {
 }
 
 function isOneLiner(decl: A.Declaration): boolean {
-  return decl.kind === 'Import' || decl.kind === 'ValidatorDecl' || decl.kind === 'AssertDecl' || decl.kind === 'Enum' || decl.kind === 'Policy' || (decl.kind === 'ClassifierDecl' && decl.extern !== undefined);
+  return (
+    decl.kind === 'Import' ||
+    decl.kind === 'ValidatorDecl' ||
+    decl.kind === 'AssertDecl' ||
+    decl.kind === 'Enum' ||
+    decl.kind === 'Policy' ||
+    (decl.kind === 'ClassifierDecl' && decl.extern !== undefined)
+  );
 }
 
 function commentLines(comment: A.Comment): string[] {

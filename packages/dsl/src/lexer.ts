@@ -2,9 +2,9 @@
 // Keywords are soft: every keyword token is also in the `Name` category, so the parser
 // accepts it where only a name can stand (after `.`, as an object key).
 
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, type IToken, Lexer, type TokenType } from 'chevrotain';
 import type { Comment } from './ast.js';
-import { diagnostic, type Diagnostic } from './diagnostics.js';
+import { type Diagnostic, diagnostic } from './diagnostics.js';
 
 /** Any name: identifiers and keywords alike. */
 export const Name = createToken({ name: 'Name', pattern: Lexer.NA, label: 'a name' });
@@ -13,7 +13,29 @@ export const Name = createToken({ name: 'Name', pattern: Lexer.NA, label: 'a nam
 export const FieldName = createToken({ name: 'FieldName', pattern: Lexer.NA, label: 'a field name' });
 
 /** Keywords that stay usable as input field names (`plan`, `version`, `tool`…). */
-const SOFT_KEYWORDS = new Set(['version', 'extern', 'schema', 'on', 'because', 'with', 'fallback', 'cascade', 'until', 'try', 'else', 'split', 'by', 'fastest', 'cheapest', 'best', 'deny', 'per', 'given', 'expect', 'plan']);
+const SOFT_KEYWORDS = new Set([
+  'version',
+  'extern',
+  'schema',
+  'on',
+  'because',
+  'with',
+  'fallback',
+  'cascade',
+  'until',
+  'try',
+  'else',
+  'split',
+  'by',
+  'fastest',
+  'cheapest',
+  'best',
+  'deny',
+  'per',
+  'given',
+  'expect',
+  'plan',
+]);
 
 export const Identifier = createToken({
   name: 'Identifier',
@@ -82,7 +104,18 @@ export const Kw = {
 
 /** The words that start a top-level declaration (used to resynchronise after errors). */
 export const DECLARATION_KEYWORDS: ReadonlySet<string> = new Set([
-  'policy', 'import', 'enum', 'input', 'model', 'tool', 'validator', 'classifier', 'route', 'assert', 'budget', 'test',
+  'policy',
+  'import',
+  'enum',
+  'input',
+  'model',
+  'tool',
+  'validator',
+  'classifier',
+  'route',
+  'assert',
+  'budget',
+  'test',
 ]);
 
 export const StringLiteral = createToken({ name: 'StringLiteral', pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: 'a string' });
@@ -177,9 +210,7 @@ export function lex(text: string, file: string): LexResult {
   const tokens: IToken[] = [];
   for (const token of result.tokens) {
     if (token.tokenType === UnterminatedString) {
-      diagnostics.push(
-        diagnostic('RL1003', file, spanOf(token), 'this string is not closed', { help: 'add a closing `"` before the end of the line' }),
-      );
+      diagnostics.push(diagnostic('RL1003', file, spanOf(token), 'this string is not closed', { help: 'add a closing `"` before the end of the line' }));
       // The parser goes on as if the string were closed, so the rest of the line still parses.
       token.tokenType = StringLiteral;
       token.tokenTypeIdx = StringLiteral.tokenTypeIdx as number;

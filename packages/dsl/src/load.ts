@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { ImportDecl, Module } from './ast.js';
-import { diagnostic, type Diagnostic } from './diagnostics.js';
+import { type Diagnostic, diagnostic } from './diagnostics.js';
 import { parse } from './parser.js';
 import { SourceFile, type Span } from './source.js';
 
@@ -33,7 +33,11 @@ export function nodeHost(overlay?: ReadonlyMap<string, string>): CompilerHost {
         return { kind: 'bytes', bytes: readFileSync(path) };
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        return { kind: 'missing', reason: code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'unknown error'})` };
+        return {
+          kind: 'missing',
+          reason:
+            code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'unknown error'})`,
+        };
       }
     },
   };
@@ -71,7 +75,11 @@ export function decodeSource(path: string, file: HostFile): { text: string; diag
   if (bad >= 0) {
     return {
       text: '',
-      diagnostics: [diagnostic('RL1008', path, at, `this file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad})`, { help: 'save the file as UTF-8' })],
+      diagnostics: [
+        diagnostic('RL1008', path, at, `this file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at offset ${bad})`, {
+          help: 'save the file as UTF-8',
+        }),
+      ],
     };
   }
   {
@@ -86,9 +94,15 @@ export function decodeSource(path: string, file: HostFile): { text: string; diag
 }
 
 function tooLarge(path: string, size: number): Diagnostic {
-  return diagnostic('RL1009', path, { start: 0, end: 0 }, `this file is larger than ${Math.round(MAX_FILE_BYTES / 1024 / 1024)} MiB, the largest policy file accepted (${size > MAX_FILE_BYTES * 4 ? 'far ' : ''}over the limit)`, {
-    help: 'split the policy into files joined with `import`',
-  });
+  return diagnostic(
+    'RL1009',
+    path,
+    { start: 0, end: 0 },
+    `this file is larger than ${Math.round(MAX_FILE_BYTES / 1024 / 1024)} MiB, the largest policy file accepted (${size > MAX_FILE_BYTES * 4 ? 'far ' : ''}over the limit)`,
+    {
+      help: 'split the policy into files joined with `import`',
+    },
+  );
 }
 
 /** The offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
@@ -134,7 +148,9 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
     const parsed = parse(decoded.text, path);
     diagnostics.push(...parsed.diagnostics);
     if (decoded.diagnostics.length === 0 && parsed.diagnostics.length === 0 && parsed.module.declarations.length === 0) {
-      diagnostics.push(diagnostic('RL1011', path, { start: 0, end: 0 }, 'this file declares nothing', { help: 'start with `policy NAME` and a `route { … }` block' }));
+      diagnostics.push(
+        diagnostic('RL1011', path, { start: 0, end: 0 }, 'this file declares nothing', { help: 'start with `policy NAME` and a `route { … }` block' }),
+      );
     }
     const imports: { decl: ImportDecl; path: string | undefined }[] = [];
     const loaded: LoadedModule = { path, source, module: parsed.module, imports };
@@ -146,14 +162,20 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
       const cycleAt = stack.indexOf(target);
       if (cycleAt >= 0) {
         const chain = [...stack.slice(cycleAt), target].map((p) => `\`${shortName(p)}\``).join(' → ');
-        diagnostics.push(diagnostic('RL2019', path, decl.path.span, `import cycle: ${chain}`, { help: 'move the shared declarations into a file that both import' }));
+        diagnostics.push(
+          diagnostic('RL2019', path, decl.path.span, `import cycle: ${chain}`, { help: 'move the shared declarations into a file that both import' }),
+        );
         imports.push({ decl, path: undefined });
         continue;
       }
       if (!modules.has(target) && !loading.has(target)) {
         const file = host.readFile(target);
         if (file.kind === 'missing') {
-          diagnostics.push(diagnostic('RL2020', path, decl.path.span, `cannot import "${decl.path.value}": it ${file.reason}`, { help: 'import paths are relative to the importing file' }));
+          diagnostics.push(
+            diagnostic('RL2020', path, decl.path.span, `cannot import "${decl.path.value}": it ${file.reason}`, {
+              help: 'import paths are relative to the importing file',
+            }),
+          );
           imports.push({ decl, path: undefined });
           continue;
         }

@@ -4,12 +4,37 @@
 // token stream is cut at each top-level declaration keyword, and each cut is parsed alone,
 // so one broken block never swallows the declarations after it.
 
-import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType, tokenLabel } from 'chevrotain';
+import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type OrMethodOpts, type TokenType, tokenLabel } from 'chevrotain';
 import type * as A from './ast.js';
-import { diagnostic, type Diagnostic } from './diagnostics.js';
+import { type Diagnostic, diagnostic } from './diagnostics.js';
 import {
-  ALL_TOKENS, Arrow, Colon, Comma, DECLARATION_KEYWORDS, Dot, EqEq, Equals, FieldName, Gt, GtEq, Identifier, Kw, LBrace, LBracket,
-  LParen, Lt, LtEq, MoneyLiteral, Name, NotEq, NumberLiteral, RBrace, RBracket, RParen, StringLiteral, lex,
+  ALL_TOKENS,
+  Arrow,
+  Colon,
+  Comma,
+  DECLARATION_KEYWORDS,
+  Dot,
+  EqEq,
+  Equals,
+  FieldName,
+  Gt,
+  GtEq,
+  Identifier,
+  Kw,
+  LBrace,
+  LBracket,
+  LParen,
+  Lt,
+  LtEq,
+  lex,
+  MoneyLiteral,
+  Name,
+  NotEq,
+  NumberLiteral,
+  RBrace,
+  RBracket,
+  RParen,
+  StringLiteral,
 } from './lexer.js';
 import { decodeMoney, decodeNumber, decodeString, NUMBER_UNITS } from './literals.js';
 import type { Span } from './source.js';
@@ -56,7 +81,8 @@ const RULE_HELP: Record<string, string> = {
   rule: 'a rule is `when CONDITION -> PLAN` or `otherwise -> PLAN`, optionally followed by `because "label"`',
   route: 'a route is `route [NAME] { when CONDITION -> PLAN … otherwise -> PLAN }`',
   plan: 'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
-  planUnit: 'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
+  planUnit:
+    'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
   inputBlock: 'an input field is `NAME: TYPE [= DEFAULT] [from CLASSIFIER]`',
   field: 'an input field is `NAME: TYPE [= DEFAULT] [from CLASSIFIER]`',
   modelDecl: 'a model property is `key = value`, e.g. `context = 128k`',
@@ -89,6 +115,259 @@ class RouteParser extends EmbeddedActionsParser {
     this.file = file;
     this.fallbackOffset = endOffset;
   }
+
+  /** Alternatives built once: an OR literal would allocate its closures on every call. */
+  private readonly declarationAlts: OrMethodOpts<A.Declaration | undefined> = {
+    DEF: [
+      { ALT: () => this.SUBRULE(this.policyHeader) },
+      { ALT: () => this.SUBRULE(this.importDecl) },
+      { ALT: () => this.SUBRULE(this.enumDecl) },
+      { ALT: () => this.SUBRULE(this.inputBlock) },
+      { ALT: () => this.SUBRULE(this.modelDecl) },
+      { ALT: () => this.SUBRULE(this.toolDecl) },
+      { ALT: () => this.SUBRULE(this.validatorDecl) },
+      { ALT: () => this.SUBRULE(this.classifierDecl) },
+      { ALT: () => this.SUBRULE(this.route) },
+      { ALT: () => this.SUBRULE(this.assertDecl) },
+      { ALT: () => this.SUBRULE(this.budgetDecl) },
+      { ALT: () => this.SUBRULE(this.testDecl) },
+    ],
+    ERR_MSG: 'a declaration (`policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` or `test`)',
+  };
+
+  /** Alternatives built once: an OR literal would allocate its closures on every call. */
+  private readonly valueAlts: OrMethodOpts<A.Value> = {
+    DEF: [
+      {
+        ALT: () => {
+          const t = this.CONSUME(StringLiteral);
+          return this.ACTION(() => this.str(t));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(NumberLiteral);
+          return this.ACTION(() => this.num(t));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.moneyLit) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Kw.true);
+          return this.ACTION(() => ({ kind: 'Bool', value: true, span: this.tokSpan(t) }));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Kw.false);
+          return this.ACTION(() => ({ kind: 'Bool', value: false, span: this.tokSpan(t) }));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.listLit) },
+      { ALT: () => this.SUBRULE(this.objectLit) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Identifier);
+          return this.ACTION(() => ({ kind: 'Symbol', name: this.ident(t), span: this.tokSpan(t) }));
+        },
+      },
+    ],
+    ERR_MSG: 'a value (a string, number, amount, `true`/`false`, a name, `[list]` or `{object}`)',
+  };
+
+  /** Alternatives built once: an OR literal would allocate its closures on every call. */
+  private readonly primaryAlts: OrMethodOpts<A.Expr> = {
+    DEF: [
+      {
+        ALT: () => {
+          const open = this.CONSUME(LParen);
+          const inner = this.SUBRULE(this.expression);
+          const close = this.CONSUME(RParen);
+          return this.ACTION(() => ({ kind: 'Paren', inner, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.CONSUME(Kw.model);
+          const segments: A.Ident[] = [];
+          this.MANY(() => {
+            this.CONSUME(Dot);
+            const seg = this.CONSUME(Name);
+            this.ACTION(() => segments.push(this.ident(seg)));
+          });
+          return this.ACTION(() => {
+            const k = this.tokSpan(kw);
+            const last = segments[segments.length - 1];
+            return { kind: 'Model', keyword: k, segments, span: last ? this.join(k, last.span) : k };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const first = this.CONSUME(FieldName);
+          const segments: A.Ident[] = [];
+          this.ACTION(() => segments.push(this.ident(first)));
+          this.MANY2(() => {
+            this.CONSUME2(Dot);
+            const seg = this.CONSUME2(Name);
+            this.ACTION(() => segments.push(this.ident(seg)));
+          });
+          return this.ACTION(() => ({
+            kind: 'Path',
+            segments,
+            span: this.join((segments[0] as A.Ident).span, (segments[segments.length - 1] as A.Ident).span),
+          }));
+        },
+      },
+      {
+        ALT: () => {
+          const v = this.OR2<A.LiteralExpr['value']>([
+            {
+              ALT: () => {
+                const t = this.CONSUME(StringLiteral);
+                return this.ACTION(() => this.str(t));
+              },
+            },
+            {
+              ALT: () => {
+                const t = this.CONSUME(NumberLiteral);
+                return this.ACTION(() => this.num(t));
+              },
+            },
+            { ALT: () => this.SUBRULE(this.moneyLit) },
+            {
+              ALT: () => {
+                const t = this.CONSUME(Kw.true);
+                return this.ACTION(() => ({ kind: 'Bool', value: true, span: this.tokSpan(t) }));
+              },
+            },
+            {
+              ALT: () => {
+                const t = this.CONSUME(Kw.false);
+                return this.ACTION(() => ({ kind: 'Bool', value: false, span: this.tokSpan(t) }));
+              },
+            },
+            { ALT: () => this.SUBRULE(this.listLit) },
+          ]);
+          return this.ACTION(() => ({ kind: 'Literal', value: v, span: v.span }));
+        },
+      },
+    ],
+    ERR_MSG: 'a field, a value or `(`',
+  };
+
+  /** Alternatives built once: an OR literal would allocate its closures on every call. */
+  private readonly planUnitAlts: OrMethodOpts<A.Plan> = {
+    DEF: [
+      {
+        ALT: () => {
+          const t = this.CONSUME(Identifier);
+          return this.ACTION(() => ({ kind: 'Ref', name: this.ident(t), span: this.tokSpan(t) }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.CONSUME(Kw.cascade);
+          const list = this.SUBRULE(this.planList);
+          const until = this.SUBRULE(this.untilClause);
+          return this.ACTION(() => ({ kind: 'Cascade', steps: list.plans, until, span: this.join(this.tokSpan(kw), until.span) }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.CONSUME(Kw.try);
+          const tool = this.CONSUME2(Identifier);
+          let until: A.UntilClause | undefined;
+          this.OPTION(() => {
+            until = this.SUBRULE2(this.untilClause);
+          });
+          this.CONSUME(Kw.else);
+          const otherwise = this.SUBRULE(this.plan);
+          return this.ACTION(() => ({
+            kind: 'Try',
+            tool: this.ident(tool),
+            ...(until ? { until } : {}),
+            otherwise,
+            span: this.join(this.tokSpan(kw), otherwise.span),
+          }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.CONSUME(Kw.split);
+          this.CONSUME(Kw.by);
+          const first = this.CONSUME(FieldName);
+          const segments: A.Ident[] = [];
+          this.ACTION(() => segments.push(this.ident(first)));
+          this.MANY(() => {
+            this.CONSUME(Dot);
+            const seg = this.CONSUME(Name);
+            this.ACTION(() => segments.push(this.ident(seg)));
+          });
+          this.CONSUME(LBrace);
+          const arms: A.SplitArm[] = [];
+          this.MANY2(() => {
+            const p = this.SUBRULE2(this.plan);
+            this.CONSUME2(Colon);
+            const w = this.CONSUME(NumberLiteral);
+            this.ACTION(() => {
+              const weight = this.num(w);
+              arms.push({ kind: 'Arm', plan: p, weight, span: this.join(p.span, weight.span) });
+            });
+            this.OPTION2(() => this.CONSUME(Comma));
+          });
+          const close = this.CONSUME(RBrace);
+          return this.ACTION(() => {
+            const fieldSpan = this.join((segments[0] as A.Ident).span, (segments[segments.length - 1] as A.Ident).span);
+            return { kind: 'Split', field: { kind: 'Path', segments, span: fieldSpan }, arms, span: this.join(this.tokSpan(kw), this.tokSpan(close)) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.OR2<IToken>([{ ALT: () => this.CONSUME(Kw.fastest) }, { ALT: () => this.CONSUME(Kw.cheapest) }]);
+          const list = this.SUBRULE2(this.planList);
+          return this.ACTION(() => ({
+            kind: 'Choice',
+            strategy: kw.image === 'fastest' ? 'fastest' : 'cheapest',
+            candidates: list.plans,
+            span: this.join(this.tokSpan(kw), this.tokSpan(list.close)),
+          }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.CONSUME(Kw.best);
+          const list = this.SUBRULE3(this.planList);
+          this.CONSUME2(Kw.by);
+          const v = this.CONSUME3(Identifier);
+          return this.ACTION(() => ({
+            kind: 'Choice',
+            strategy: 'best',
+            candidates: list.plans,
+            by: this.ident(v),
+            span: this.join(this.tokSpan(kw), this.tokSpan(v)),
+          }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.CONSUME(Kw.deny);
+          const reason = this.CONSUME(StringLiteral);
+          return this.ACTION(() => ({ kind: 'Deny', reason: this.str(reason), span: this.join(this.tokSpan(kw), this.tokSpan(reason)) }));
+        },
+      },
+      {
+        ALT: () => {
+          const open = this.CONSUME(LParen);
+          const inner = this.SUBRULE3(this.plan);
+          const close = this.CONSUME(RParen);
+          return this.ACTION(() => ({ kind: 'ParenPlan', inner, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
+        },
+      },
+    ],
+    ERR_MSG: 'a plan (a model name, `cascade`, `try`, `split`, `fastest`, `cheapest`, `best`, `deny` or `(`)',
+  };
 
   // ------------------------------------------------------------ helpers (run only inside ACTION)
 
@@ -123,9 +402,15 @@ class RouteParser extends EmbeddedActionsParser {
     if (!decoded.ok) {
       const at = span.start + decoded.badEscapeAt;
       this.literalDiagnostics.push(
-        diagnostic('RL1006', this.file, { start: at, end: at + 2 }, `invalid escape \`${token.image.slice(decoded.badEscapeAt, decoded.badEscapeAt + 2)}\` in a string`, {
-          help: 'use a JSON escape such as `\\n`, `\\"`, `\\\\` or `\\u00e9`',
-        }),
+        diagnostic(
+          'RL1006',
+          this.file,
+          { start: at, end: at + 2 },
+          `invalid escape \`${token.image.slice(decoded.badEscapeAt, decoded.badEscapeAt + 2)}\` in a string`,
+          {
+            help: 'use a JSON escape such as `\\n`, `\\"`, `\\\\` or `\\u00e9`',
+          },
+        ),
       );
     }
     return { kind: 'String', value: decoded.value, raw: token.image || '""', span };
@@ -181,28 +466,7 @@ class RouteParser extends EmbeddedActionsParser {
     { recoveryValueFunc: () => undefined },
   );
 
-  private declaration = this.RULE(
-    'declaration',
-    (): A.Declaration | undefined =>
-      this.OR<A.Declaration | undefined>({
-        DEF: [
-          { ALT: () => this.SUBRULE(this.policyHeader) },
-          { ALT: () => this.SUBRULE(this.importDecl) },
-          { ALT: () => this.SUBRULE(this.enumDecl) },
-          { ALT: () => this.SUBRULE(this.inputBlock) },
-          { ALT: () => this.SUBRULE(this.modelDecl) },
-          { ALT: () => this.SUBRULE(this.toolDecl) },
-          { ALT: () => this.SUBRULE(this.validatorDecl) },
-          { ALT: () => this.SUBRULE(this.classifierDecl) },
-          { ALT: () => this.SUBRULE(this.route) },
-          { ALT: () => this.SUBRULE(this.assertDecl) },
-          { ALT: () => this.SUBRULE(this.budgetDecl) },
-          { ALT: () => this.SUBRULE(this.testDecl) },
-        ],
-        ERR_MSG: 'a declaration (`policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` or `test`)',
-      }),
-    { recoveryValueFunc: () => undefined },
-  );
+  private declaration = this.RULE('declaration', (): A.Declaration | undefined => this.OR(this.declarationAlts), { recoveryValueFunc: () => undefined });
 
   private policyHeader = this.RULE('policyHeader', (): A.PolicyHeader => {
     const kw = this.CONSUME(Kw.policy);
@@ -227,17 +491,21 @@ class RouteParser extends EmbeddedActionsParser {
     return this.ACTION(() => ({ kind: 'Import', path: this.str(path), span: this.join(this.tokSpan(kw), this.tokSpan(path)) }));
   });
 
-  private identList = this.RULE('identList', (): { members: A.Ident[]; close: IToken } => {
-    const members: A.Ident[] = [];
-    this.CONSUME(LBrace);
-    this.MANY(() => {
-      const t = this.CONSUME(Identifier);
-      this.ACTION(() => members.push(this.ident(t)));
-      this.OPTION(() => this.CONSUME(Comma));
-    });
-    const close = this.CONSUME(RBrace);
-    return { members, close };
-  }, { recoveryValueFunc: () => ({ members: [], close: this.LA(0) }) });
+  private identList = this.RULE(
+    'identList',
+    (): { members: A.Ident[]; close: IToken } => {
+      const members: A.Ident[] = [];
+      this.CONSUME(LBrace);
+      this.MANY(() => {
+        const t = this.CONSUME(Identifier);
+        this.ACTION(() => members.push(this.ident(t)));
+        this.OPTION(() => this.CONSUME(Comma));
+      });
+      const close = this.CONSUME(RBrace);
+      return { members, close };
+    },
+    { recoveryValueFunc: () => ({ members: [], close: this.LA(0) }) },
+  );
 
   private enumDecl = this.RULE('enumDecl', (): A.EnumDecl => {
     const kw = this.CONSUME(Kw.enum);
@@ -325,17 +593,21 @@ class RouteParser extends EmbeddedActionsParser {
     { recoveryValueFunc: () => this.errorNode() },
   );
 
-  private propertyBlock = this.RULE('propertyBlock', (): { properties: A.Property[]; close: IToken } => {
-    this.CONSUME(LBrace);
-    const properties: A.Property[] = [];
-    this.MANY(() => {
-      const p = this.SUBRULE(this.property);
-      this.ACTION(() => p && properties.push(p));
-      this.OPTION(() => this.CONSUME(Comma));
-    });
-    const close = this.CONSUME(RBrace);
-    return { properties, close };
-  }, { recoveryValueFunc: () => ({ properties: [], close: this.LA(0) }) });
+  private propertyBlock = this.RULE(
+    'propertyBlock',
+    (): { properties: A.Property[]; close: IToken } => {
+      this.CONSUME(LBrace);
+      const properties: A.Property[] = [];
+      this.MANY(() => {
+        const p = this.SUBRULE(this.property);
+        this.ACTION(() => p && properties.push(p));
+        this.OPTION(() => this.CONSUME(Comma));
+      });
+      const close = this.CONSUME(RBrace);
+      return { properties, close };
+    },
+    { recoveryValueFunc: () => ({ properties: [], close: this.LA(0) }) },
+  );
 
   private property = this.RULE(
     'property',
@@ -355,14 +627,24 @@ class RouteParser extends EmbeddedActionsParser {
     const kw = this.CONSUME(Kw.model);
     const name = this.CONSUME(Identifier);
     const block = this.SUBRULE(this.propertyBlock);
-    return this.ACTION(() => ({ kind: 'ModelDecl', name: this.ident(name), properties: block.properties, span: this.join(this.tokSpan(kw), this.tokSpan(block.close)) }));
+    return this.ACTION(() => ({
+      kind: 'ModelDecl',
+      name: this.ident(name),
+      properties: block.properties,
+      span: this.join(this.tokSpan(kw), this.tokSpan(block.close)),
+    }));
   });
 
   private toolDecl = this.RULE('toolDecl', (): A.ToolDecl => {
     const kw = this.CONSUME(Kw.tool);
     const name = this.CONSUME(Identifier);
     const block = this.SUBRULE(this.propertyBlock);
-    return this.ACTION(() => ({ kind: 'ToolDecl', name: this.ident(name), properties: block.properties, span: this.join(this.tokSpan(kw), this.tokSpan(block.close)) }));
+    return this.ACTION(() => ({
+      kind: 'ToolDecl',
+      name: this.ident(name),
+      properties: block.properties,
+      span: this.join(this.tokSpan(kw), this.tokSpan(block.close)),
+    }));
   });
 
   private validatorDecl = this.RULE('validatorDecl', (): A.ValidatorDecl => {
@@ -507,7 +789,11 @@ class RouteParser extends EmbeddedActionsParser {
             condition = this.SUBRULE(this.expression);
           },
         },
-        { ALT: () => (start = this.CONSUME(Kw.otherwise)) },
+        {
+          ALT: () => {
+            start = this.CONSUME(Kw.otherwise);
+          },
+        },
       ]);
       this.CONSUME(Arrow);
       const plan = this.SUBRULE(this.plan);
@@ -624,70 +910,74 @@ class RouteParser extends EmbeddedActionsParser {
 
   // ------------------------------------------------------------ values
 
-  value = this.RULE(
-    'value',
-    (): A.Value =>
-      this.OR<A.Value>({
-        DEF: [
-          { ALT: () => { const t = this.CONSUME(StringLiteral); return this.ACTION(() => this.str(t)); } },
-          { ALT: () => { const t = this.CONSUME(NumberLiteral); return this.ACTION(() => this.num(t)); } },
-          { ALT: () => this.SUBRULE(this.moneyLit) },
-          { ALT: () => { const t = this.CONSUME(Kw.true); return this.ACTION(() => ({ kind: 'Bool', value: true, span: this.tokSpan(t) })); } },
-          { ALT: () => { const t = this.CONSUME(Kw.false); return this.ACTION(() => ({ kind: 'Bool', value: false, span: this.tokSpan(t) })); } },
-          { ALT: () => this.SUBRULE(this.listLit) },
-          { ALT: () => this.SUBRULE(this.objectLit) },
-          { ALT: () => { const t = this.CONSUME(Identifier); return this.ACTION(() => ({ kind: 'Symbol', name: this.ident(t), span: this.tokSpan(t) })); } },
-        ],
-        ERR_MSG: 'a value (a string, number, amount, `true`/`false`, a name, `[list]` or `{object}`)',
-      }),
-    { recoveryValueFunc: () => this.errorNode() },
+  value = this.RULE('value', (): A.Value => this.OR(this.valueAlts), { recoveryValueFunc: () => this.errorNode() });
+
+  private moneyLit = this.RULE(
+    'moneyLit',
+    (): A.MoneyLit => {
+      const t = this.CONSUME(MoneyLiteral);
+      let per: IToken | undefined;
+      let perIsNumber = false;
+      this.OPTION(() => {
+        this.CONSUME(Kw.per);
+        this.OR([
+          {
+            ALT: () => {
+              per = this.CONSUME(NumberLiteral);
+              perIsNumber = true;
+            },
+          },
+          {
+            ALT: () => {
+              per = this.CONSUME(Identifier);
+            },
+          },
+        ]);
+      });
+      return this.ACTION(() => {
+        const perNode = per ? (perIsNumber ? this.num(per) : this.ident(per)) : undefined;
+        return this.money(t, perNode);
+      });
+    },
+    { recoveryValueFunc: (): A.MoneyLit => ({ kind: 'Money', amount: 0, raw: '$0', span: this.here() }) },
   );
 
-  private moneyLit = this.RULE('moneyLit', (): A.MoneyLit => {
-    const t = this.CONSUME(MoneyLiteral);
-    let per: IToken | undefined;
-    let perIsNumber = false;
-    this.OPTION(() => {
-      this.CONSUME(Kw.per);
-      this.OR([
-        { ALT: () => { per = this.CONSUME(NumberLiteral); perIsNumber = true; } },
-        { ALT: () => { per = this.CONSUME(Identifier); } },
-      ]);
-    });
-    return this.ACTION(() => {
-      const perNode = per ? (perIsNumber ? this.num(per) : this.ident(per)) : undefined;
-      return this.money(t, perNode);
-    });
-  }, { recoveryValueFunc: (): A.MoneyLit => ({ kind: 'Money', amount: 0, raw: '$0', span: this.here() }) });
-
-  private listLit = this.RULE('listLit', (): A.ListLit => {
-    const open = this.CONSUME(LBracket);
-    const items: A.Value[] = [];
-    this.MANY(() => {
-      const v = this.SUBRULE(this.value);
-      this.ACTION(() => items.push(v));
-      this.OPTION(() => this.CONSUME(Comma));
-    });
-    const close = this.CONSUME(RBracket);
-    return this.ACTION(() => ({ kind: 'List', items, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
-  }, { recoveryValueFunc: (): A.ListLit => ({ kind: 'List', items: [], span: this.here() }) });
-
-  private objectLit = this.RULE('objectLit', (): A.ObjectLit => {
-    const open = this.CONSUME(LBrace);
-    const entries: A.ObjectEntry[] = [];
-    this.MANY(() => {
-      const key = this.CONSUME(Name);
-      this.CONSUME(Colon);
-      const value = this.SUBRULE(this.value);
-      this.ACTION(() => {
-        const k = this.ident(key);
-        entries.push({ kind: 'Entry', key: k, value, span: this.join(k.span, value.span) });
+  private listLit = this.RULE(
+    'listLit',
+    (): A.ListLit => {
+      const open = this.CONSUME(LBracket);
+      const items: A.Value[] = [];
+      this.MANY(() => {
+        const v = this.SUBRULE(this.value);
+        this.ACTION(() => items.push(v));
+        this.OPTION(() => this.CONSUME(Comma));
       });
-      this.OPTION(() => this.CONSUME(Comma));
-    });
-    const close = this.CONSUME(RBrace);
-    return this.ACTION(() => ({ kind: 'Object', entries, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
-  }, { recoveryValueFunc: (): A.ObjectLit => ({ kind: 'Object', entries: [], span: this.here() }) });
+      const close = this.CONSUME(RBracket);
+      return this.ACTION(() => ({ kind: 'List', items, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
+    },
+    { recoveryValueFunc: (): A.ListLit => ({ kind: 'List', items: [], span: this.here() }) },
+  );
+
+  private objectLit = this.RULE(
+    'objectLit',
+    (): A.ObjectLit => {
+      const open = this.CONSUME(LBrace);
+      const entries: A.ObjectEntry[] = [];
+      this.MANY(() => {
+        const key = this.CONSUME(Name);
+        this.CONSUME(Colon);
+        const value = this.SUBRULE(this.value);
+        this.ACTION(() => {
+          const k = this.ident(key);
+          entries.push({ kind: 'Entry', key: k, value, span: this.join(k.span, value.span) });
+        });
+        this.OPTION(() => this.CONSUME(Comma));
+      });
+      const close = this.CONSUME(RBrace);
+      return this.ACTION(() => ({ kind: 'Object', entries, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
+    },
+    { recoveryValueFunc: (): A.ObjectLit => ({ kind: 'Object', entries: [], span: this.here() }) },
+  );
 
   // ------------------------------------------------------------ expressions
 
@@ -705,155 +995,115 @@ class RouteParser extends EmbeddedActionsParser {
     { recoveryValueFunc: () => this.errorNode() },
   );
 
-  private orExpr = this.RULE('orExpr', (): A.Expr => {
-    const operands: A.Expr[] = [];
-    const first = this.SUBRULE(this.andExpr);
-    this.ACTION(() => operands.push(first));
-    this.MANY(() => {
-      this.CONSUME(Kw.or);
-      const next = this.SUBRULE2(this.andExpr);
-      this.ACTION(() => operands.push(next));
-    });
-    return this.ACTION(() => (operands.length === 1 ? first : { kind: 'Or', operands, span: this.join(first.span, (operands[operands.length - 1] as A.Expr).span) }));
-  }, { recoveryValueFunc: () => this.errorNode() });
-
-  private andExpr = this.RULE('andExpr', (): A.Expr => {
-    const operands: A.Expr[] = [];
-    const first = this.SUBRULE(this.notExpr);
-    this.ACTION(() => operands.push(first));
-    this.MANY(() => {
-      this.CONSUME(Kw.and);
-      const next = this.SUBRULE2(this.notExpr);
-      this.ACTION(() => operands.push(next));
-    });
-    return this.ACTION(() => (operands.length === 1 ? first : { kind: 'And', operands, span: this.join(first.span, (operands[operands.length - 1] as A.Expr).span) }));
-  }, { recoveryValueFunc: () => this.errorNode() });
-
-  private notExpr = this.RULE('notExpr', (): A.Expr =>
-    this.OR<A.Expr>({
-      ERR_MSG: 'a condition',
-      DEF: [
-      {
-        ALT: () => {
-          const kw = this.CONSUME(Kw.not);
-          const operand = this.SUBRULE(this.notExpr);
-          return this.ACTION(() => ({ kind: 'Not', operand, span: this.join(this.tokSpan(kw), operand.span) }));
-        },
-      },
-      { ALT: () => this.SUBRULE(this.relExpr) },
-    ]}),
+  private orExpr = this.RULE(
+    'orExpr',
+    (): A.Expr => {
+      const operands: A.Expr[] = [];
+      const first = this.SUBRULE(this.andExpr);
+      this.ACTION(() => operands.push(first));
+      this.MANY(() => {
+        this.CONSUME(Kw.or);
+        const next = this.SUBRULE2(this.andExpr);
+        this.ACTION(() => operands.push(next));
+      });
+      return this.ACTION(() =>
+        operands.length === 1 ? first : { kind: 'Or', operands, span: this.join(first.span, (operands[operands.length - 1] as A.Expr).span) },
+      );
+    },
     { recoveryValueFunc: () => this.errorNode() },
   );
 
-  private relExpr = this.RULE('relExpr', (): A.Expr => {
-    const left = this.SUBRULE(this.primary);
-    let result: A.Expr | undefined;
-    this.OPTION(() => {
-      this.OR([
-        {
-          ALT: () => {
-            const op = this.OR2<IToken>([
-              { ALT: () => this.CONSUME(EqEq) },
-              { ALT: () => this.CONSUME(NotEq) },
-              { ALT: () => this.CONSUME(LtEq) },
-              { ALT: () => this.CONSUME(GtEq) },
-              { ALT: () => this.CONSUME(Lt) },
-              { ALT: () => this.CONSUME(Gt) },
-            ]);
-            const right = this.SUBRULE2(this.primary);
-            this.ACTION(() => {
-              result = { kind: 'Compare', op: op.image as A.CompareOp, opSpan: this.tokSpan(op), left, right, span: this.join(left.span, right.span) };
-            });
-          },
-        },
-        {
-          ALT: () => {
-            let negated = false;
-            this.OPTION2(() => {
-              this.CONSUME(Kw.not);
-              negated = true;
-            });
-            this.CONSUME(Kw.in);
-            const right = this.SUBRULE3(this.primary);
-            this.ACTION(() => {
-              result = { kind: 'In', negated, left, right, span: this.join(left.span, right.span) };
-            });
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(Kw.contains);
-            const right = this.SUBRULE4(this.primary);
-            this.ACTION(() => {
-              result = { kind: 'Contains', left, right, span: this.join(left.span, right.span) };
-            });
-          },
-        },
-      ]);
-    });
-    return this.ACTION(() => result ?? left);
-  }, { recoveryValueFunc: () => this.errorNode() });
+  private andExpr = this.RULE(
+    'andExpr',
+    (): A.Expr => {
+      const operands: A.Expr[] = [];
+      const first = this.SUBRULE(this.notExpr);
+      this.ACTION(() => operands.push(first));
+      this.MANY(() => {
+        this.CONSUME(Kw.and);
+        const next = this.SUBRULE2(this.notExpr);
+        this.ACTION(() => operands.push(next));
+      });
+      return this.ACTION(() =>
+        operands.length === 1 ? first : { kind: 'And', operands, span: this.join(first.span, (operands[operands.length - 1] as A.Expr).span) },
+      );
+    },
+    { recoveryValueFunc: () => this.errorNode() },
+  );
 
-  private primary = this.RULE(
-    'primary',
+  private notExpr = this.RULE(
+    'notExpr',
     (): A.Expr =>
       this.OR<A.Expr>({
+        ERR_MSG: 'a condition',
         DEF: [
           {
             ALT: () => {
-              const open = this.CONSUME(LParen);
-              const inner = this.SUBRULE(this.expression);
-              const close = this.CONSUME(RParen);
-              return this.ACTION(() => ({ kind: 'Paren', inner, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
+              const kw = this.CONSUME(Kw.not);
+              const operand = this.SUBRULE(this.notExpr);
+              return this.ACTION(() => ({ kind: 'Not', operand, span: this.join(this.tokSpan(kw), operand.span) }));
             },
           },
-          {
-            ALT: () => {
-              const kw = this.CONSUME(Kw.model);
-              const segments: A.Ident[] = [];
-              this.MANY(() => {
-                this.CONSUME(Dot);
-                const seg = this.CONSUME(Name);
-                this.ACTION(() => segments.push(this.ident(seg)));
-              });
-              return this.ACTION(() => {
-                const k = this.tokSpan(kw);
-                const last = segments[segments.length - 1];
-                return { kind: 'Model', keyword: k, segments, span: last ? this.join(k, last.span) : k };
-              });
-            },
-          },
-          {
-            ALT: () => {
-              const first = this.CONSUME(FieldName);
-              const segments: A.Ident[] = [];
-              this.ACTION(() => segments.push(this.ident(first)));
-              this.MANY2(() => {
-                this.CONSUME2(Dot);
-                const seg = this.CONSUME2(Name);
-                this.ACTION(() => segments.push(this.ident(seg)));
-              });
-              return this.ACTION(() => ({ kind: 'Path', segments, span: this.join((segments[0] as A.Ident).span, (segments[segments.length - 1] as A.Ident).span) }));
-            },
-          },
-          {
-            ALT: () => {
-              const v = this.OR2<A.LiteralExpr['value']>([
-                { ALT: () => { const t = this.CONSUME(StringLiteral); return this.ACTION(() => this.str(t)); } },
-                { ALT: () => { const t = this.CONSUME(NumberLiteral); return this.ACTION(() => this.num(t)); } },
-                { ALT: () => this.SUBRULE(this.moneyLit) },
-                { ALT: () => { const t = this.CONSUME(Kw.true); return this.ACTION(() => ({ kind: 'Bool', value: true, span: this.tokSpan(t) })); } },
-                { ALT: () => { const t = this.CONSUME(Kw.false); return this.ACTION(() => ({ kind: 'Bool', value: false, span: this.tokSpan(t) })); } },
-                { ALT: () => this.SUBRULE(this.listLit) },
-              ]);
-              return this.ACTION(() => ({ kind: 'Literal', value: v, span: v.span }));
-            },
-          },
+          { ALT: () => this.SUBRULE(this.relExpr) },
         ],
-        ERR_MSG: 'a field, a value or `(`',
       }),
     { recoveryValueFunc: () => this.errorNode() },
   );
+
+  private relExpr = this.RULE(
+    'relExpr',
+    (): A.Expr => {
+      const left = this.SUBRULE(this.primary);
+      let result: A.Expr | undefined;
+      this.OPTION(() => {
+        this.OR([
+          {
+            ALT: () => {
+              const op = this.OR2<IToken>([
+                { ALT: () => this.CONSUME(EqEq) },
+                { ALT: () => this.CONSUME(NotEq) },
+                { ALT: () => this.CONSUME(LtEq) },
+                { ALT: () => this.CONSUME(GtEq) },
+                { ALT: () => this.CONSUME(Lt) },
+                { ALT: () => this.CONSUME(Gt) },
+              ]);
+              const right = this.SUBRULE2(this.primary);
+              this.ACTION(() => {
+                result = { kind: 'Compare', op: op.image as A.CompareOp, opSpan: this.tokSpan(op), left, right, span: this.join(left.span, right.span) };
+              });
+            },
+          },
+          {
+            ALT: () => {
+              let negated = false;
+              this.OPTION2(() => {
+                this.CONSUME(Kw.not);
+                negated = true;
+              });
+              this.CONSUME(Kw.in);
+              const right = this.SUBRULE3(this.primary);
+              this.ACTION(() => {
+                result = { kind: 'In', negated, left, right, span: this.join(left.span, right.span) };
+              });
+            },
+          },
+          {
+            ALT: () => {
+              this.CONSUME(Kw.contains);
+              const right = this.SUBRULE4(this.primary);
+              this.ACTION(() => {
+                result = { kind: 'Contains', left, right, span: this.join(left.span, right.span) };
+              });
+            },
+          },
+        ]);
+      });
+      return this.ACTION(() => result ?? left);
+    },
+    { recoveryValueFunc: () => this.errorNode() },
+  );
+
+  private primary = this.RULE('primary', (): A.Expr => this.OR(this.primaryAlts), { recoveryValueFunc: () => this.errorNode() });
 
   // ------------------------------------------------------------ plans
 
@@ -891,152 +1141,63 @@ class RouteParser extends EmbeddedActionsParser {
     { recoveryValueFunc: () => this.errorNode() },
   );
 
-  private withPlan = this.RULE('withPlan', (): A.Plan => {
-    const unit = this.SUBRULE(this.planUnit);
-    let options: A.ObjectLit | undefined;
-    this.OPTION(() => {
-      this.CONSUME(Kw.with);
-      options = this.SUBRULE(this.objectLit);
-    });
-    return this.ACTION(() => (options ? { kind: 'With', plan: unit, options, span: this.join(unit.span, options.span) } : unit));
-  }, { recoveryValueFunc: () => this.errorNode() });
-
-  private planList = this.RULE('planList', (): { plans: A.Plan[]; close: IToken } => {
-    this.CONSUME(LBracket);
-    const plans: A.Plan[] = [];
-    this.MANY(() => {
-      const p = this.SUBRULE(this.plan);
-      this.ACTION(() => plans.push(p));
-      this.OPTION(() => this.CONSUME(Comma));
-    });
-    const close = this.CONSUME(RBracket);
-    return { plans, close };
-  }, { recoveryValueFunc: () => ({ plans: [], close: this.LA(0) }) });
-
-  private untilClause = this.RULE('untilClause', (): A.UntilClause => {
-    const kw = this.CONSUME(Kw.until);
-    const validator = this.CONSUME(Identifier);
-    const op = this.OR({ DEF: [{ ALT: () => this.CONSUME(GtEq) }, { ALT: () => this.CONSUME(Gt) }], ERR_MSG: '`>=` or `>`' });
-    const threshold = this.CONSUME(NumberLiteral);
-    return this.ACTION(() => ({
-      kind: 'Until',
-      validator: this.ident(validator),
-      op: op.image === '>' ? '>' : '>=',
-      threshold: this.num(threshold),
-      span: this.join(this.tokSpan(kw), this.tokSpan(threshold)),
-    }));
-  }, { recoveryValueFunc: (): A.UntilClause => ({ kind: 'Until', validator: { kind: 'Ident', name: '', span: this.here() }, op: '>=', threshold: this.errorNode(), span: this.here() }) });
-
-  private planUnit = this.RULE(
-    'planUnit',
-    (): A.Plan =>
-      this.OR<A.Plan>({
-        DEF: [
-          {
-            ALT: () => {
-              const t = this.CONSUME(Identifier);
-              return this.ACTION(() => ({ kind: 'Ref', name: this.ident(t), span: this.tokSpan(t) }));
-            },
-          },
-          {
-            ALT: () => {
-              const kw = this.CONSUME(Kw.cascade);
-              const list = this.SUBRULE(this.planList);
-              const until = this.SUBRULE(this.untilClause);
-              return this.ACTION(() => ({ kind: 'Cascade', steps: list.plans, until, span: this.join(this.tokSpan(kw), until.span) }));
-            },
-          },
-          {
-            ALT: () => {
-              const kw = this.CONSUME(Kw.try);
-              const tool = this.CONSUME2(Identifier);
-              let until: A.UntilClause | undefined;
-              this.OPTION(() => {
-                until = this.SUBRULE2(this.untilClause);
-              });
-              this.CONSUME(Kw.else);
-              const otherwise = this.SUBRULE(this.plan);
-              return this.ACTION(() => ({
-                kind: 'Try',
-                tool: this.ident(tool),
-                ...(until ? { until } : {}),
-                otherwise,
-                span: this.join(this.tokSpan(kw), otherwise.span),
-              }));
-            },
-          },
-          {
-            ALT: () => {
-              const kw = this.CONSUME(Kw.split);
-              this.CONSUME(Kw.by);
-              const first = this.CONSUME(FieldName);
-              const segments: A.Ident[] = [];
-              this.ACTION(() => segments.push(this.ident(first)));
-              this.MANY(() => {
-                this.CONSUME(Dot);
-                const seg = this.CONSUME(Name);
-                this.ACTION(() => segments.push(this.ident(seg)));
-              });
-              this.CONSUME(LBrace);
-              const arms: A.SplitArm[] = [];
-              this.MANY2(() => {
-                const p = this.SUBRULE2(this.plan);
-                this.CONSUME2(Colon);
-                const w = this.CONSUME(NumberLiteral);
-                this.ACTION(() => {
-                  const weight = this.num(w);
-                  arms.push({ kind: 'Arm', plan: p, weight, span: this.join(p.span, weight.span) });
-                });
-                this.OPTION2(() => this.CONSUME(Comma));
-              });
-              const close = this.CONSUME(RBrace);
-              return this.ACTION(() => {
-                const fieldSpan = this.join((segments[0] as A.Ident).span, (segments[segments.length - 1] as A.Ident).span);
-                return { kind: 'Split', field: { kind: 'Path', segments, span: fieldSpan }, arms, span: this.join(this.tokSpan(kw), this.tokSpan(close)) };
-              });
-            },
-          },
-          {
-            ALT: () => {
-              const kw = this.OR2<IToken>([{ ALT: () => this.CONSUME(Kw.fastest) }, { ALT: () => this.CONSUME(Kw.cheapest) }]);
-              const list = this.SUBRULE2(this.planList);
-              return this.ACTION(() => ({
-                kind: 'Choice',
-                strategy: kw.image === 'fastest' ? 'fastest' : 'cheapest',
-                candidates: list.plans,
-                span: this.join(this.tokSpan(kw), this.tokSpan(list.close)),
-              }));
-            },
-          },
-          {
-            ALT: () => {
-              const kw = this.CONSUME(Kw.best);
-              const list = this.SUBRULE3(this.planList);
-              this.CONSUME2(Kw.by);
-              const v = this.CONSUME3(Identifier);
-              return this.ACTION(() => ({ kind: 'Choice', strategy: 'best', candidates: list.plans, by: this.ident(v), span: this.join(this.tokSpan(kw), this.tokSpan(v)) }));
-            },
-          },
-          {
-            ALT: () => {
-              const kw = this.CONSUME(Kw.deny);
-              const reason = this.CONSUME(StringLiteral);
-              return this.ACTION(() => ({ kind: 'Deny', reason: this.str(reason), span: this.join(this.tokSpan(kw), this.tokSpan(reason)) }));
-            },
-          },
-          {
-            ALT: () => {
-              const open = this.CONSUME(LParen);
-              const inner = this.SUBRULE3(this.plan);
-              const close = this.CONSUME(RParen);
-              return this.ACTION(() => ({ kind: 'ParenPlan', inner, span: this.join(this.tokSpan(open), this.tokSpan(close)) }));
-            },
-          },
-        ],
-        ERR_MSG: 'a plan (a model name, `cascade`, `try`, `split`, `fastest`, `cheapest`, `best`, `deny` or `(`)',
-      }),
+  private withPlan = this.RULE(
+    'withPlan',
+    (): A.Plan => {
+      const unit = this.SUBRULE(this.planUnit);
+      let options: A.ObjectLit | undefined;
+      this.OPTION(() => {
+        this.CONSUME(Kw.with);
+        options = this.SUBRULE(this.objectLit);
+      });
+      return this.ACTION(() => (options ? { kind: 'With', plan: unit, options, span: this.join(unit.span, options.span) } : unit));
+    },
     { recoveryValueFunc: () => this.errorNode() },
   );
+
+  private planList = this.RULE(
+    'planList',
+    (): { plans: A.Plan[]; close: IToken } => {
+      this.CONSUME(LBracket);
+      const plans: A.Plan[] = [];
+      this.MANY(() => {
+        const p = this.SUBRULE(this.plan);
+        this.ACTION(() => plans.push(p));
+        this.OPTION(() => this.CONSUME(Comma));
+      });
+      const close = this.CONSUME(RBracket);
+      return { plans, close };
+    },
+    { recoveryValueFunc: () => ({ plans: [], close: this.LA(0) }) },
+  );
+
+  private untilClause = this.RULE(
+    'untilClause',
+    (): A.UntilClause => {
+      const kw = this.CONSUME(Kw.until);
+      const validator = this.CONSUME(Identifier);
+      const op = this.OR({ DEF: [{ ALT: () => this.CONSUME(GtEq) }, { ALT: () => this.CONSUME(Gt) }], ERR_MSG: '`>=` or `>`' });
+      const threshold = this.CONSUME(NumberLiteral);
+      return this.ACTION(() => ({
+        kind: 'Until',
+        validator: this.ident(validator),
+        op: op.image === '>' ? '>' : '>=',
+        threshold: this.num(threshold),
+        span: this.join(this.tokSpan(kw), this.tokSpan(threshold)),
+      }));
+    },
+    {
+      recoveryValueFunc: (): A.UntilClause => ({
+        kind: 'Until',
+        validator: { kind: 'Ident', name: '', span: this.here() },
+        op: '>=',
+        threshold: this.errorNode(),
+        span: this.here(),
+      }),
+    },
+  );
+
+  private planUnit = this.RULE('planUnit', (): A.Plan => this.OR(this.planUnitAlts), { recoveryValueFunc: () => this.errorNode() });
 }
 
 let shared: RouteParser | undefined;
@@ -1064,12 +1225,18 @@ export function parse(text: string, file: string): ParseResult {
   for (const chunk of declarationChunks(tokens, text)) {
     const first = chunk.tokens[0] as IToken;
     const endOffset = chunk.next ? chunk.next.startOffset : text.length;
-    if (!DECLARATION_KEYWORDS.has(first.image) || !isKeywordToken(first)) {
+    if (!DECLARATION_TOKENS.has(first.tokenType)) {
       const last = chunk.tokens[chunk.tokens.length - 1] as IToken;
       diagnostics.push(
-        diagnostic('RL1001', file, { start: first.startOffset, end: last.startOffset + last.image.length }, `expected a declaration, found ${describeToken(first)}`, {
-          help: 'a policy file holds `policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` and `test` declarations',
-        }),
+        diagnostic(
+          'RL1001',
+          file,
+          { start: first.startOffset, end: last.startOffset + last.image.length },
+          `expected a declaration, found ${describeToken(first)}`,
+          {
+            help: 'a policy file holds `policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` and `test` declarations',
+          },
+        ),
       );
       continue;
     }
@@ -1115,9 +1282,8 @@ export function parse(text: string, file: string): ParseResult {
   return { module, diagnostics };
 }
 
-function isKeywordToken(token: IToken): boolean {
-  return token.tokenType !== Identifier;
-}
+/** The token types of the top-level declaration keywords. */
+const DECLARATION_TOKENS: ReadonlySet<TokenType> = new Set([...DECLARATION_KEYWORDS].map((word) => Kw[word as keyof typeof Kw]));
 
 interface Chunk {
   tokens: IToken[];
@@ -1138,8 +1304,7 @@ function declarationChunks(tokens: IToken[], text: string): Chunk[] {
     const token = tokens[i] as IToken;
     const startsDeclaration =
       current.length > 0 &&
-      isKeywordToken(token) &&
-      DECLARATION_KEYWORDS.has(token.image) &&
+      DECLARATION_TOKENS.has(token.tokenType) &&
       tokens[i - 1]?.tokenType !== Dot && // `model.price.input`: a keyword after `.` is a name
       // `model` starts a declaration only as `model NAME`; elsewhere it is the `model` of an assertion
       // (where a name can never follow it: only an operator or `.` can).
@@ -1234,9 +1399,15 @@ function limitNesting(tokens: IToken[], file: string, diagnostics: Diagnostic[])
       else if (closes) skipDepth--;
       if (skipDepth === 0) {
         diagnostics.push(
-          diagnostic('RL1007', file, { start: skipFrom.startOffset, end: token.startOffset + token.image.length }, `brackets nest deeper than ${MAX_NESTING} levels`, {
-            help: 'flatten the expression: `a and b and c` needs no brackets',
-          }),
+          diagnostic(
+            'RL1007',
+            file,
+            { start: skipFrom.startOffset, end: token.startOffset + token.image.length },
+            `brackets nest deeper than ${MAX_NESTING} levels`,
+            {
+              help: 'flatten the expression: `a and b and c` needs no brackets',
+            },
+          ),
         );
         out.push(syntheticFalse(skipFrom));
         skipFrom = undefined;
@@ -1254,7 +1425,11 @@ function limitNesting(tokens: IToken[], file: string, diagnostics: Diagnostic[])
       notRun++;
       if (notRun > MAX_NESTING) {
         if (notRun === MAX_NESTING + 1) {
-          diagnostics.push(diagnostic('RL1007', file, { start: token.startOffset, end: token.startOffset + 3 }, `\`not\` repeats more than ${MAX_NESTING} times`, { help: 'two `not`s cancel out: remove them in pairs' }));
+          diagnostics.push(
+            diagnostic('RL1007', file, { start: token.startOffset, end: token.startOffset + 3 }, `\`not\` repeats more than ${MAX_NESTING} times`, {
+              help: 'two `not`s cancel out: remove them in pairs',
+            }),
+          );
         }
         continue;
       }
@@ -1264,7 +1439,15 @@ function limitNesting(tokens: IToken[], file: string, diagnostics: Diagnostic[])
     out.push(token);
   }
   if (skipFrom) {
-    diagnostics.push(diagnostic('RL1007', file, { start: skipFrom.startOffset, end: skipFrom.startOffset + 1 }, `brackets nest deeper than ${MAX_NESTING} levels and are never closed`, { help: 'flatten the expression and close every bracket' }));
+    diagnostics.push(
+      diagnostic(
+        'RL1007',
+        file,
+        { start: skipFrom.startOffset, end: skipFrom.startOffset + 1 },
+        `brackets nest deeper than ${MAX_NESTING} levels and are never closed`,
+        { help: 'flatten the expression and close every bracket' },
+      ),
+    );
   }
   return out;
 }

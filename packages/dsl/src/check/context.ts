@@ -2,7 +2,7 @@
 // Each checking module receives a `CheckContext` and reports against AST nodes.
 
 import type { Ident } from '../ast.js';
-import { diagnostic, type Diagnostic, type DiagnosticCode, type DiagnosticExtras } from '../diagnostics.js';
+import { type Diagnostic, type DiagnosticCode, type DiagnosticExtras, diagnostic } from '../diagnostics.js';
 import type { Span } from '../source.js';
 
 /** Something with a span: an AST node, or a span. */

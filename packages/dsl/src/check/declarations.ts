@@ -1,7 +1,7 @@
 // Checks the catalogue declarations (enums, models, tools, validators, classifiers,
 // budgets) and turns them into the normalised entries of the semantic model.
 
-import { resolve as resolvePath, dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type * as A from '../ast.js';
 import type { CheckContext } from './context.js';
 import { closest, listNames } from './context.js';
@@ -132,7 +132,9 @@ export function checkTool(ctx: CheckContext, { node, file }: Located<A.ToolDecl>
   const props = propertyMap(ctx, file, node.properties, TOOL_PROPERTIES, `tool \`${node.name.name}\``);
   const kind = props.get('kind');
   if (!kind) {
-    ctx.report('RL2009', file, node.name, `tool \`${node.name.name}\` needs a \`kind\``, { help: `e.g. \`kind = search\`; kinds are ${listNames(TOOL_KINDS)}` });
+    ctx.report('RL2009', file, node.name, `tool \`${node.name.name}\` needs a \`kind\``, {
+      help: `e.g. \`kind = search\`; kinds are ${listNames(TOOL_KINDS)}`,
+    });
   }
   const timeout = props.get('timeout');
   const cost = props.get('cost');

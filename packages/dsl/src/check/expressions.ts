@@ -8,7 +8,7 @@ import { closest, listNames } from './context.js';
 import { DEPLOYMENTS } from './declarations.js';
 import { enumMember } from './fields.js';
 import type { FieldInfo, ModelInfo } from './policy.js';
-import { T, type Type, describeType, equalityComparable, isStringy, moneyType, numberType, orderable } from './types.js';
+import { describeType, equalityComparable, isStringy, moneyType, numberType, orderable, T, type Type } from './types.js';
 
 /** What an expression can see. */
 export interface ExprScope {
@@ -105,11 +105,15 @@ export class ExprChecker {
         const right = this.typeOf(expr.right);
         if (left.kind === 'symbol') this.unknownField(expr.left);
         else if (!isStringy(left) && left.kind !== 'error') {
-          this.ctx.report('RL2013', this.scope.file, expr.left, `\`contains\` needs text or a string, but this is ${describeType(left)}`, { help: 'use `==` or `in [...]` for other values' });
+          this.ctx.report('RL2013', this.scope.file, expr.left, `\`contains\` needs text or a string, but this is ${describeType(left)}`, {
+            help: 'use `==` or `in [...]` for other values',
+          });
         }
         if (right.kind === 'symbol') this.unknownField(expr.right);
         else if (!isStringy(right) && right.kind !== 'error') {
-          this.ctx.report('RL2012', this.scope.file, expr.right, `\`contains\` looks for a string, but this is ${describeType(right)}`, { help: 'write the text to look for in double quotes' });
+          this.ctx.report('RL2012', this.scope.file, expr.right, `\`contains\` looks for a string, but this is ${describeType(right)}`, {
+            help: 'write the text to look for in double quotes',
+          });
         }
         return T.bool;
       }
@@ -214,7 +218,9 @@ export class ExprChecker {
     }
     if (first.name === 'price') {
       if (!second || (second.name !== 'input' && second.name !== 'output')) {
-        this.ctx.report('RL2030', this.scope.file, second ?? first, 'use `model.price.input` or `model.price.output`', { help: 'prices are per token, for input and for output' });
+        this.ctx.report('RL2030', this.scope.file, second ?? first, 'use `model.price.input` or `model.price.output`', {
+          help: 'prices are per token, for input and for output',
+        });
         return T.error;
       }
       if (third) {
@@ -276,7 +282,14 @@ export class ExprChecker {
     if (other.kind === 'enum') return enumMember(this.ctx, this.scope.file, name, other);
     if (other.kind === 'model') return this.modelName(name);
     if (other.kind === 'error') return false;
-    this.ctx.reportUnknown('RL2001', this.scope.file, name, 'field', this.scope.fields.keys(), isValueSide && isStringyOrList(other) ? `to compare with the text "${name.name}", write it in double quotes` : undefined);
+    this.ctx.reportUnknown(
+      'RL2001',
+      this.scope.file,
+      name,
+      'field',
+      this.scope.fields.keys(),
+      isValueSide && isStringyOrList(other) ? `to compare with the text "${name.name}", write it in double quotes` : undefined,
+    );
     return false;
   }
 
@@ -306,7 +319,9 @@ export class ExprChecker {
       return;
     }
     if (right.kind !== 'list') {
-      this.ctx.report('RL2013', this.scope.file, expr.right, `\`in\` needs a list, but this is ${describeType(right)}`, { help: 'write a list such as `[a, b]`, or a list field' });
+      this.ctx.report('RL2013', this.scope.file, expr.right, `\`in\` needs a list, but this is ${describeType(right)}`, {
+        help: 'write a list such as `[a, b]`, or a list field',
+      });
       return;
     }
     const element = right.element;
@@ -314,7 +329,10 @@ export class ExprChecker {
       if (element.kind === 'enum') this.settleSymbol(expr.left, element, false);
       return; // a bare name in a list of names (`eu in model.regions`)
     }
-    if (!equalityComparable(left, element.kind === 'symbol' ? ANY_NAME : element) || (element.kind === 'symbol' && left.kind !== 'enum' && left.kind !== 'error')) {
+    if (
+      !equalityComparable(left, element.kind === 'symbol' ? ANY_NAME : element) ||
+      (element.kind === 'symbol' && left.kind !== 'enum' && left.kind !== 'error')
+    ) {
       this.ctx.report('RL2012', this.scope.file, expr, `cannot look for ${describeType(left)} in ${describeType(right)}`);
     }
   }
@@ -326,13 +344,15 @@ export class ExprChecker {
       else if (left.kind === 'model') this.modelName(item.name);
       else if (left.kind !== 'error') {
         this.ctx.report('RL2012', this.scope.file, item, `\`${item.name.name}\` is a name, but \`${sourceName(leftExpr)}\` has type ${describeType(left)}`, {
-          help: isStringyOrList(left) ? `write the text in double quotes: "${item.name.name}"` : 'use a value of the field\'s type',
+          help: isStringyOrList(left) ? `write the text in double quotes: "${item.name.name}"` : "use a value of the field's type",
         });
       }
       return;
     }
     if (!equalityComparable(left, itemType)) {
-      this.ctx.report('RL2012', this.scope.file, item, `cannot compare ${describeType(left)} with ${describeType(itemType)}`, { help: unitHelp(left, itemType) });
+      this.ctx.report('RL2012', this.scope.file, item, `cannot compare ${describeType(left)} with ${describeType(itemType)}`, {
+        help: unitHelp(left, itemType),
+      });
     }
   }
 }
@@ -347,7 +367,7 @@ function isStringyOrList(type: Type): boolean {
 
 function unitHelp(a: Type, b: Type): string {
   const units: Record<string, string> = { tokens: '`8k`', int: '`8k`', number: '`0.5`', duration: '`2s`', money: '`$5`', percent: '`10%`' };
-  const want = units[a.kind];
+  const want = units[a.kind] ?? units[b.kind];
   return want ? `units are part of the type: compare with a value such as ${want}` : 'compare values of the same type';
 }
 

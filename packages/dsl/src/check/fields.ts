@@ -7,7 +7,7 @@ import { closest, listNames } from './context.js';
 import { uniqueMembers } from './declarations.js';
 import type { ClassifierInfo, EnumInfo, FieldInfo, FieldValue } from './policy.js';
 import type { Located } from './symbols.js';
-import { SCALAR_TYPES, T, type Type, describeType, isStringy } from './types.js';
+import { describeType, isStringy, SCALAR_TYPES, T, type Type } from './types.js';
 import { describeValue } from './values.js';
 
 /** Resolves a written type. Unknown names are reported (RL2006) and become the error type. */
@@ -39,7 +39,14 @@ export function resolveType(ctx: CheckContext, file: string, type: A.TypeExpr, e
   if (scalar) return scalar;
   const declared = enums.get(name);
   if (declared) return { kind: 'enum', name, members: declared.members };
-  ctx.reportUnknown('RL2006', file, type.name, 'type', [...Object.keys(SCALAR_TYPES), 'list', ...enums.keys()], 'types are `bool`, `int`, `number`, `string`, `text`, `duration`, `money`, `tokens`, `percent`, `list<T>`, or an enum');
+  ctx.reportUnknown(
+    'RL2006',
+    file,
+    type.name,
+    'type',
+    [...Object.keys(SCALAR_TYPES), 'list', ...enums.keys()],
+    'types are `bool`, `int`, `number`, `string`, `text`, `duration`, `money`, `tokens`, `percent`, `list<T>`, or an enum',
+  );
   return T.error;
 }
 
@@ -105,18 +112,28 @@ export function enumMember(ctx: CheckContext, file: string, name: A.Ident, type:
 
 function exampleFor(type: Type): string {
   switch (type.kind) {
-    case 'bool': return 'write `true` or `false`';
+    case 'bool':
+      return 'write `true` or `false`';
     case 'string':
-    case 'text': return 'write a string in double quotes';
+    case 'text':
+      return 'write a string in double quotes';
     case 'int':
-    case 'tokens': return 'write a whole number such as `800` or `8k`';
-    case 'number': return 'write a number such as `0.5`';
-    case 'duration': return 'write a duration such as `5s` or `250ms`';
-    case 'percent': return 'write a percentage such as `10%`';
-    case 'money': return 'write an amount such as `$5`';
-    case 'enum': return `write one of ${listNames(type.members)}`;
-    case 'list': return 'write a list such as `[a, b]`';
-    default: return 'write a value of the field\'s type';
+    case 'tokens':
+      return 'write a whole number such as `800` or `8k`';
+    case 'number':
+      return 'write a number such as `0.5`';
+    case 'duration':
+      return 'write a duration such as `5s` or `250ms`';
+    case 'percent':
+      return 'write a percentage such as `10%`';
+    case 'money':
+      return 'write an amount such as `$5`';
+    case 'enum':
+      return `write one of ${listNames(type.members)}`;
+    case 'list':
+      return 'write a list such as `[a, b]`';
+    default:
+      return "write a value of the field's type";
   }
 }
 
@@ -151,18 +168,28 @@ export function checkInputs(
           usedClassifiers.add(c.name);
           classifier = c.name;
           if (type.kind !== 'enum' && type.kind !== 'error') {
-            ctx.report('RL2025', file, field.from, `a classifier fills an enum field, but \`${name}\` has type ${describeType(type)}`, { help: 'declare the field as an enum of the classifier\'s labels' });
+            ctx.report('RL2025', file, field.from, `a classifier fills an enum field, but \`${name}\` has type ${describeType(type)}`, {
+              help: "declare the field as an enum of the classifier's labels",
+            });
           } else if (type.kind === 'enum') {
             for (const label of c.node.labels) {
               if (!type.members.includes(label.label.name)) {
-                ctx.report('RL2025', c.file, label.label, `label \`${label.label.name}\` of classifier \`${c.name}\` is not a member of \`${name}\` (${listNames(type.members)})`, {
-                  help: `add \`${label.label.name}\` to the enum, or rename the label`,
-                  related: [{ file, span: field.span, message: `\`${name}\` is filled by \`${c.name}\`` }],
-                });
+                ctx.report(
+                  'RL2025',
+                  c.file,
+                  label.label,
+                  `label \`${label.label.name}\` of classifier \`${c.name}\` is not a member of \`${name}\` (${listNames(type.members)})`,
+                  {
+                    help: `add \`${label.label.name}\` to the enum, or rename the label`,
+                    related: [{ file, span: field.span, message: `\`${name}\` is filled by \`${c.name}\`` }],
+                  },
+                );
               }
             }
             if (c.node.default && !type.members.includes(c.node.default.name)) {
-              ctx.report('RL2025', c.file, c.node.default, `default label \`${c.node.default.name}\` is not a member of \`${name}\``, { help: `use one of ${listNames(type.members)}` });
+              ctx.report('RL2025', c.file, c.node.default, `default label \`${c.node.default.name}\` is not a member of \`${name}\``, {
+                help: `use one of ${listNames(type.members)}`,
+              });
             }
           }
         }
@@ -183,7 +210,9 @@ export function checkInputs(
     if (!target) {
       ctx.reportUnknown('RL2001', c.file, c.node.target, 'field', fields.keys());
     } else if (!isStringy(target.type) && target.type.kind !== 'error') {
-      ctx.report('RL2025', c.file, c.node.target, `classifier \`${c.name}\` reads \`${c.target}\`, which has type ${describeType(target.type)}, not text`, { help: 'classify a `text` or `string` field' });
+      ctx.report('RL2025', c.file, c.node.target, `classifier \`${c.name}\` reads \`${c.target}\`, which has type ${describeType(target.type)}, not text`, {
+        help: 'classify a `text` or `string` field',
+      });
     }
   }
   return fields;

@@ -150,7 +150,9 @@ function reportRouteCycles(ctx: CheckContext, edges: ReadonlyMap<string | undefi
       const s = state.get(edge.name);
       if (s === 'active') {
         const cycle = [...path.slice(path.indexOf(edge.name)), edge.name].map((n) => `\`${n}\``).join(' → ');
-        ctx.report('RL2018', edge.file, edge.ref, `routes continue in each other in a cycle: ${cycle}`, { help: 'end one of the routes with a model or `deny` instead of continuing' });
+        ctx.report('RL2018', edge.file, edge.ref, `routes continue in each other in a cycle: ${cycle}`, {
+          help: 'end one of the routes with a model or `deny` instead of continuing',
+        });
       } else if (s === undefined) {
         visit(edge.name);
       }
@@ -164,7 +166,13 @@ function reportRouteCycles(ctx: CheckContext, edges: ReadonlyMap<string | undefi
 function reportUnused(
   ctx: CheckContext,
   entryFile: string,
-  tables: { models: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>; tools: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>; validators: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>; classifiers: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>; routes: ReadonlyMap<string, RouteInfo> },
+  tables: {
+    models: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>;
+    tools: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>;
+    validators: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>;
+    classifiers: ReadonlyMap<string, { node: { name: A.Ident }; file: string }>;
+    routes: ReadonlyMap<string, RouteInfo>;
+  },
   used: ReadonlySet<string>,
 ): void {
   const kinds: [string, ReadonlyMap<string, { node: { name?: A.Ident | undefined }; file: string }>][] = [
@@ -177,7 +185,9 @@ function reportUnused(
   for (const [kind, table] of kinds) {
     for (const [name, info] of table) {
       if (info.file !== entryFile || used.has(name) || !info.node.name) continue;
-      ctx.report('RL2033', info.file, info.node.name, `${kind} \`${name}\` is never used`, { help: `remove it, or use it in a plan${kind === 'classifier' ? ' (fill a field with `from`)' : ''}` });
+      ctx.report('RL2033', info.file, info.node.name, `${kind} \`${name}\` is never used`, {
+        help: `remove it, or use it in a plan${kind === 'classifier' ? ' (fill a field with `from`)' : ''}`,
+      });
     }
   }
 }

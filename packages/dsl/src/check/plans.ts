@@ -82,10 +82,16 @@ export class PlanChecker {
       case 'Choice':
         for (const candidate of plan.candidates) this.modelStep(candidate, `a \`${plan.strategy}\` candidate`);
         if (plan.candidates.length < 2) {
-          this.ctx.report('RL2032', this.scope.file, plan, `\`${plan.strategy}\` chooses among models, but has ${plan.candidates.length === 0 ? 'none' : 'only one'}`, {
-            help: 'list at least two models',
-            severity: 'warning',
-          });
+          this.ctx.report(
+            'RL2032',
+            this.scope.file,
+            plan,
+            `\`${plan.strategy}\` chooses among models, but has ${plan.candidates.length === 0 ? 'none' : 'only one'}`,
+            {
+              help: 'list at least two models',
+              severity: 'warning',
+            },
+          );
         }
         if (plan.by) this.validator(plan.by);
         return;
@@ -111,7 +117,9 @@ export class PlanChecker {
       return undefined;
     }
     if (this.scope.validators.has(n)) {
-      this.ctx.report('RL2026', this.scope.file, name, `\`${n}\` is a validator, not a model or route`, { help: `validators score answers: \`cascade [...] until ${n} >= 0.8\`` });
+      this.ctx.report('RL2026', this.scope.file, name, `\`${n}\` is a validator, not a model or route`, {
+        help: `validators score answers: \`cascade [...] until ${n} >= 0.8\``,
+      });
       return undefined;
     }
     this.ctx.reportUnknown('RL2002', this.scope.file, name, 'model or route', [...this.scope.models.keys(), ...this.scope.routeNames]);
@@ -128,7 +136,9 @@ export class PlanChecker {
     }
     if (inner.kind === 'Error') return;
     if (inner.kind !== 'Ref') {
-      this.ctx.report('RL2026', this.scope.file, step, `${what} must be a model`, { help: 'list model names, e.g. `[mini, frontier]`; put fallbacks around the whole plan' });
+      this.ctx.report('RL2026', this.scope.file, step, `${what} must be a model`, {
+        help: 'list model names, e.g. `[mini, frontier]`; put fallbacks around the whole plan',
+      });
       this.check(inner);
       return;
     }
@@ -144,7 +154,9 @@ export class PlanChecker {
       return;
     }
     if (this.scope.models.has(name.name)) {
-      this.ctx.report('RL2026', this.scope.file, name, `\`${name.name}\` is a model, not a tool`, { help: `\`try\` calls a tool first; to call the model, write \`${name.name}\`` });
+      this.ctx.report('RL2026', this.scope.file, name, `\`${name.name}\` is a model, not a tool`, {
+        help: `\`try\` calls a tool first; to call the model, write \`${name.name}\``,
+      });
       return;
     }
     this.ctx.reportUnknown('RL2003', this.scope.file, name, 'tool', this.scope.tools.keys());
@@ -167,9 +179,15 @@ export class PlanChecker {
       return;
     }
     if (t.value < 0 || t.value > 1) {
-      this.ctx.report('RL2016', this.scope.file, t, `threshold \`${t.raw}\` is outside [0, 1], so ${t.value > 1 ? 'no answer can ever pass' : 'every answer passes'}`, {
-        help: 'validators score answers from 0 to 1; write e.g. `0.8`',
-      });
+      this.ctx.report(
+        'RL2016',
+        this.scope.file,
+        t,
+        `threshold \`${t.raw}\` is outside [0, 1], so ${t.value > 1 ? 'no answer can ever pass' : 'every answer passes'}`,
+        {
+          help: 'validators score answers from 0 to 1; write e.g. `0.8`',
+        },
+      );
     }
   }
 
@@ -187,7 +205,10 @@ export class PlanChecker {
     const [first, ...rest] = plan.field.segments;
     if (first) {
       if (!this.scope.fields.has(first.name)) this.ctx.reportUnknown('RL2001', this.scope.file, first, 'field', this.scope.fields.keys());
-      else if (rest[0]) this.ctx.report('RL2030', this.scope.file, rest[0], 'a split hashes a whole field; parts are not allowed', { help: `write \`split by ${first.name}\`` });
+      else if (rest[0])
+        this.ctx.report('RL2030', this.scope.file, rest[0], 'a split hashes a whole field; parts are not allowed', {
+          help: `write \`split by ${first.name}\``,
+        });
     }
     let total = 0;
     let valid = true;
@@ -213,7 +234,10 @@ export class PlanChecker {
     // Compare in hundredths of a percent, so `33.33% + 33.33% + 33.34%` adds up exactly.
     if (valid && Math.round(total * 100) !== 10_000) {
       this.ctx.report('RL2015', this.scope.file, plan, `split weights add up to ${Math.round(total * 100) / 100}%, not 100%`, {
-        help: total < 100 ? `give the remaining ${Math.round((100 - total) * 100) / 100}% to an arm` : `take ${Math.round((total - 100) * 100) / 100}% away from the arms`,
+        help:
+          total < 100
+            ? `give the remaining ${Math.round((100 - total) * 100) / 100}% to an arm`
+            : `take ${Math.round((total - 100) * 100) / 100}% away from the arms`,
       });
     }
   }

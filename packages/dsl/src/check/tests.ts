@@ -4,8 +4,8 @@
 import type * as A from '../ast.js';
 import type { CheckContext } from './context.js';
 import { literalOfType } from './fields.js';
-import type { FieldInfo, TestInfo } from './policy.js';
 import { PlanChecker, type PlanScope } from './plans.js';
+import type { FieldInfo, TestInfo } from './policy.js';
 
 export function checkTest(ctx: CheckContext, test: TestInfo, scope: PlanScope, fields: ReadonlyMap<string, FieldInfo>, labels: ReadonlySet<string>): void {
   const file = test.file;
@@ -14,7 +14,10 @@ export function checkTest(ctx: CheckContext, test: TestInfo, scope: PlanScope, f
     const name = entry.key.name;
     const first = seen.get(name);
     if (first) {
-      ctx.report('RL2011', file, entry.key, `\`${name}\` is given twice`, { help: 'remove one of them', related: [{ file, span: first.key.span, message: 'first value' }] });
+      ctx.report('RL2011', file, entry.key, `\`${name}\` is given twice`, {
+        help: 'remove one of them',
+        related: [{ file, span: first.key.span, message: 'first value' }],
+      });
       continue;
     }
     seen.set(name, entry);
@@ -31,7 +34,9 @@ export function checkTest(ctx: CheckContext, test: TestInfo, scope: PlanScope, f
         break;
       case 'ExpectBecause':
         if (!labels.has(expectation.label.value)) {
-          ctx.report('RL2028', file, expectation.label, `no rule is labelled "${expectation.label.value}"`, { help: 'use the text after `because` of the rule you expect to match' });
+          ctx.report('RL2028', file, expectation.label, `no rule is labelled "${expectation.label.value}"`, {
+            help: 'use the text after `because` of the rule you expect to match',
+          });
         }
         break;
       case 'ExpectPlan':
@@ -44,7 +49,9 @@ export function checkTest(ctx: CheckContext, test: TestInfo, scope: PlanScope, f
           break;
         }
         if (scope.routeNames.has(n)) {
-          ctx.report('RL2026', file, expectation.target, `\`${n}\` is a route; \`expect\` names the model or tool called first`, { help: 'name a model, or use `expect plan …`' });
+          ctx.report('RL2026', file, expectation.target, `\`${n}\` is a route; \`expect\` names the model or tool called first`, {
+            help: 'name a model, or use `expect plan …`',
+          });
           break;
         }
         ctx.reportUnknown('RL2002', file, expectation.target, 'model or tool', [...scope.models.keys(), ...scope.tools.keys()]);

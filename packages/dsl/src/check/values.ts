@@ -106,9 +106,15 @@ export class ValueReader {
     if (value.kind !== 'Symbol') return this.wrong(value, key, `one of ${allowed.map((a) => `\`${a}\``).join(', ')}`);
     if (!allowed.includes(value.name.name)) {
       const suggestion = closest(value.name.name, allowed);
-      this.ctx.report('RL2024', this.file, value, `\`${key}\` is one of ${listNames(allowed)}, found \`${value.name.name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`, {
-        fix: suggestion ? { title: `change to \`${suggestion}\``, edits: [{ file: this.file, span: value.span, newText: suggestion }] } : undefined,
-      });
+      this.ctx.report(
+        'RL2024',
+        this.file,
+        value,
+        `\`${key}\` is one of ${listNames(allowed)}, found \`${value.name.name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
+        {
+          fix: suggestion ? { title: `change to \`${suggestion}\``, edits: [{ file: this.file, span: value.span, newText: suggestion }] } : undefined,
+        },
+      );
       return undefined;
     }
     return value.name.name;

@@ -4,8 +4,8 @@ import { checkPolicy } from '../compile.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics.js';
 import type { SourceFile } from '../source.js';
 import { expandFiles } from './files.js';
-import { renderJson, renderSarif, renderText } from './render.js';
 import type { CommandIO } from './io.js';
+import { renderJson, renderSarif, renderText } from './render.js';
 
 export type OutputFormat = 'text' | 'json' | 'sarif';
 
@@ -34,7 +34,9 @@ export function runCheck(args: readonly string[], format: OutputFormat, io: Comm
     if (diagnostics.length > 0) io.out(renderText(diagnostics, lookup, io.color));
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-    io.err(`checked ${files.length} file${files.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+    io.err(
+      `checked ${files.length} file${files.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`,
+    );
   }
   return hasErrors(diagnostics) ? 1 : 0;
 }

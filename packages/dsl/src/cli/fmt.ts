@@ -2,8 +2,8 @@
 // that would change (exit 1). Files with syntax errors are reported and left alone.
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { decodeSource, nodeHost } from '../load.js';
 import { format } from '../format.js';
+import { decodeSource, nodeHost } from '../load.js';
 import { SourceFile } from '../source.js';
 import { expandFiles } from './files.js';
 import type { CommandIO } from './io.js';

@@ -2,7 +2,7 @@
 // Exit codes: 0 success, 1 problems found (errors, failing tests, files to format), 2 usage.
 
 import { parseArgs } from 'node:util';
-import { runCheck, type OutputFormat } from './check.js';
+import { type OutputFormat, runCheck } from './check.js';
 import { runFmt } from './fmt.js';
 import { type CommandIO, processIO } from './io.js';
 

@@ -37,7 +37,8 @@ export function renderText(diagnostics: readonly Diagnostic[], lookup: SourceLoo
     if (source && source.text.length > 0) {
       const lineText = source.lineText(range.start.line).replace(/\t/g, ' ');
       const gutter = String(range.start.line);
-      const width = range.end.line === range.start.line ? Math.max(1, range.end.column - range.start.column) : Math.max(1, lineText.length - range.start.column + 1);
+      const width =
+        range.end.line === range.start.line ? Math.max(1, range.end.column - range.start.column) : Math.max(1, lineText.length - range.start.column + 1);
       out.push(`${c('dim', `${gutter} |`)} ${lineText}`);
       out.push(`${' '.repeat(gutter.length)} ${c('dim', '|')} ${' '.repeat(range.start.column - 1)}${c(d.severity, '^'.repeat(width))}`);
     }
@@ -116,7 +117,13 @@ export function renderSarif(diagnostics: readonly Diagnostic[], lookup: SourceLo
     {
       $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
       version: '2.1.0',
-      runs: [{ tool: { driver: { name: 'routelang', version, informationUri: 'https://github.com/routelang/routelang', rules } }, columnKind: 'utf16CodeUnits', results }],
+      runs: [
+        {
+          tool: { driver: { name: 'routelang', version, informationUri: 'https://github.com/routelang/routelang', rules } },
+          columnKind: 'utf16CodeUnits',
+          results,
+        },
+      ],
     },
     null,
     2,

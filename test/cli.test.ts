@@ -1,0 +1,168 @@
+// End-to-end tests of the routelang CLI: the real binary, spawned as a user would run it.
+
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFORMANCE, ROOT } from './support/fixtures.js';
+
+const BIN = join(ROOT, 'packages', 'dsl', 'bin', 'routelang.js');
+
+function routelang(args: string[], cwd = ROOT): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const VALID = join(CONFORMANCE, 'valid', 'support-assistant.route');
+const UNIT_MISMATCH = join(CONFORMANCE, 'types', 'unit-mismatch.route');
+
+describe('routelang check', () => {
+  it('exits 0 and reports a summary on a valid policy', () => {
+    const r = routelang(['check', VALID]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('checked 1 file: 0 errors, 0 warnings');
+  });
+
+  it('prints file:line:column, code, message, the source line and a caret; exits 1', () => {
+    const r = routelang(['check', 'test/conformance/types/unit-mismatch.route']);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('test/conformance/types/unit-mismatch.route:5:8: error RL2012: cannot compare `tokens` with `duration`');
+    expect(lines[1]).toBe('5 |   when prompt.tokens < 2s -> m');
+    expect(lines[2]).toBe('  |        ^^^^^^^^^^^^^^^^^^');
+    expect(lines[3]).toContain('= help: units are part of the type');
+  });
+
+  it('--format json prints the documented shape with 1-based ranges', () => {
+    const r = routelang(['check', '--format', 'json', UNIT_MISMATCH]);
+    expect(r.status).toBe(1);
+    const doc = JSON.parse(r.stdout) as {
+      diagnostics: {
+        code: string;
+        severity: string;
+        message: string;
+        file: string;
+        range: { start: { line: number; column: number }; end: { line: number; column: number } };
+      }[];
+    };
+    expect(doc.diagnostics).toHaveLength(4);
+    expect(doc.diagnostics[0]).toMatchObject({
+      code: 'RL2012',
+      severity: 'error',
+      message: 'cannot compare `tokens` with `duration`',
+      file: 'test/conformance/types/unit-mismatch.route',
+      range: { start: { line: 5, column: 8 }, end: { line: 5, column: 26 } },
+    });
+  });
+
+  it('--format json carries machine fixes for did-you-mean', () => {
+    const r = routelang(['check', '--format', 'json', join(CONFORMANCE, 'names', 'unknown-field-bare.route')]);
+    const doc = JSON.parse(r.stdout) as { diagnostics: { fix?: { title: string; edits: { newText: string }[] } }[] };
+    expect(doc.diagnostics[0]?.fix).toMatchObject({ title: 'change to `pii`', edits: [{ newText: 'pii' }] });
+  });
+
+  it('--format sarif prints SARIF 2.1.0 with rules and results', () => {
+    const r = routelang(['check', '--format', 'sarif', UNIT_MISMATCH]);
+    expect(r.status).toBe(1);
+    const sarif = JSON.parse(r.stdout) as {
+      version: string;
+      runs: {
+        tool: { driver: { name: string; rules: { id: string }[] } };
+        results: {
+          ruleId: string;
+          ruleIndex: number;
+          level: string;
+          locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[];
+        }[];
+      }[];
+    };
+    expect(sarif.version).toBe('2.1.0');
+    const run = sarif.runs[0];
+    expect(run?.tool.driver.name).toBe('routelang');
+    const first = run?.results[0];
+    expect(first?.ruleId).toBe('RL2012');
+    expect(first?.level).toBe('error');
+    expect(run?.tool.driver.rules[first?.ruleIndex ?? -1]?.id).toBe('RL2012');
+    expect(first?.locations[0]?.physicalLocation).toEqual({
+      artifactLocation: { uri: 'test/conformance/types/unit-mismatch.route' },
+      region: { startLine: 5, startColumn: 8, endLine: 5, endColumn: 26 },
+    });
+  });
+
+  it('exits 0 with warnings only', () => {
+    const r = routelang(['check', join(CONFORMANCE, 'names', 'unused-declaration.route')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('warning RL2033');
+  });
+
+  it('checks every .route file under a directory, reporting a shared import once', () => {
+    const r = routelang(['check', '--format', 'json', join(CONFORMANCE, 'valid')]);
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { diagnostics: unknown[] }).diagnostics).toEqual([]);
+  });
+
+  it('a missing file is a clear error naming the path', () => {
+    const r = routelang(['check', 'no/such/policy.route']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('no/such/policy.route:1:1: error RL1010: cannot read this file: it does not exist');
+  });
+
+  it('usage errors exit 2', () => {
+    expect(routelang(['check']).status).toBe(2);
+    expect(routelang(['check', '--format', 'xml', VALID]).status).toBe(2);
+    expect(routelang(['check', '--frobnicate', VALID]).status).toBe(2);
+    expect(routelang(['explode']).status).toBe(2);
+    expect(routelang([]).status).toBe(2);
+    expect(routelang(['--help']).status).toBe(0);
+  });
+});
+
+describe('routelang fmt', () => {
+  function scratch(name: string, text: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'routelang-fmt-'));
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  it('--check lists files that would change and exits 1; leaves them alone', () => {
+    const file = scratch('messy.route', 'policy p model m{provider="p" id="i" price={input:$1 per 1M,output:$1 per 1M} context=8k} route{otherwise->m}\n');
+    const before = readFileSync(file, 'utf8');
+    const r = routelang(['fmt', '--check', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('would reformat');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('rewrites in place, then --check passes', () => {
+    const file = scratch(
+      'messy.route',
+      'policy p\nmodel m{provider="p" id="i" price={input:$1 per 1M,output:$1 per 1M} context=8k} // the model\nroute{otherwise->m}\n',
+    );
+    expect(routelang(['fmt', file]).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(
+      'policy p\n\nmodel m {\n  provider = "p"\n  id       = "i"\n  price    = { input: $1 per 1M, output: $1 per 1M }\n  context  = 8k\n} // the model\n\nroute {\n  otherwise -> m\n}\n',
+    );
+    expect(routelang(['fmt', '--check', file]).status).toBe(0);
+  });
+
+  it('refuses to format a file with syntax errors and exits 1', () => {
+    const file = scratch('broken.route', 'route { when -> }\n');
+    const r = routelang(['fmt', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('not formatted, it has syntax errors');
+    expect(readFileSync(file, 'utf8')).toBe('route { when -> }\n');
+  });
+
+  it('the valid fixtures are already formatted once formatted (idempotent on disk)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routelang-fmt-'));
+    const file = join(dir, 'support.route');
+    copyFileSync(VALID, file);
+    routelang(['fmt', file]);
+    const once = readFileSync(file, 'utf8');
+    expect(routelang(['fmt', '--check', file]).status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(once);
+  });
+});
