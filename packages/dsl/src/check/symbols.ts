@@ -62,7 +62,7 @@ export function collectSymbols(program: LoadedProgram, ctx: CheckContext): Symbo
     const word = KIND_WORD[node.kind] ?? 'declaration';
     if (existing) {
       ctx.report('RL2010', file, node.name, `${word} \`${name}\` is declared twice`, {
-        help: `rename one of them; the first is in ${existing.file === file ? 'this file' : `\`${existing.file}\``}`,
+        help: 'rename one of them',
         related: [{ file: existing.file, span: existing.node.name.span, message: `first declaration of \`${name}\`` }],
       });
       return;
