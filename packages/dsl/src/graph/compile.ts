@@ -1,0 +1,168 @@
+// Compiles a checked policy's routes into decision diagrams: each route's rules become
+// one diagram (first match: rule i decides where its condition holds and no earlier
+// one does), over variables shared by all routes and by the assertions (instantiated per
+// model), so analyses can combine regions across routes and ask exact questions.
+
+import { type Expr, type FieldType, type Model, type Operand, type Plan, readModel } from '@routelang/runtime';
+import type * as A from '../ast.js';
+import type { Policy, RouteInfo } from '../check/policy.js';
+import type { Type } from '../check/types.js';
+import { exprText } from '../format.js';
+import { lowerExpr, lowerPlan } from '../lower.js';
+import { Diagrams, FALSE, leaf, TRUE } from './diagram.js';
+import { buildPartition } from './partition.js';
+
+export interface CompiledRule {
+  readonly node: A.Rule;
+  readonly index: number;
+  readonly condition: Expr | undefined;
+  readonly text: string;
+  readonly plan: Plan;
+  /** Boolean diagram of the condition. */
+  readonly when: number;
+  /** Boolean diagram of the inputs this rule decides (its condition, and no earlier one). */
+  readonly region: number;
+}
+
+export interface CompiledRoute {
+  readonly name: string | null;
+  readonly info: RouteInfo;
+  readonly rules: readonly CompiledRule[];
+  /** The route's decision diagram (rule leaves; FALSE where no rule matches). */
+  readonly root: number;
+}
+
+export interface CompiledAssertion {
+  readonly label: string | undefined;
+  readonly node: A.AssertDecl;
+  readonly file: string;
+  readonly condition: Expr;
+  /** Boolean diagram of the assertion for each model. */
+  readonly perModel: ReadonlyMap<string, number>;
+}
+
+export interface Compilation {
+  readonly policy: Policy;
+  readonly fieldTypes: ReadonlyMap<string, FieldType>;
+  readonly models: ReadonlyMap<string, Model>;
+  readonly diagrams: Diagrams;
+  /** The entry route under the key null, named routes under their names. */
+  readonly routes: ReadonlyMap<string | null, CompiledRoute>;
+  readonly assertions: readonly CompiledAssertion[];
+  /** The first `text` field, whose `.tokens` the cost and context analyses bound. */
+  readonly promptField: string | undefined;
+}
+
+/** The IR type of a checked type. */
+export function fieldType(type: Type): FieldType {
+  switch (type.kind) {
+    case 'enum':
+      return { kind: 'enum', members: [...type.members] };
+    case 'list':
+      return type.element.kind === 'enum'
+        ? { kind: 'list', element: { kind: 'enum', members: [...type.element.members] } }
+        : { kind: 'list', element: { kind: 'string' } };
+    case 'bool':
+    case 'int':
+    case 'number':
+    case 'string':
+    case 'text':
+    case 'duration':
+    case 'money':
+    case 'tokens':
+    case 'percent':
+      return { kind: type.kind };
+    default:
+      return { kind: 'string' };
+  }
+}
+
+/** The IR model of a checked model. */
+export function irModel(m: Policy['models'] extends ReadonlyMap<string, infer M> ? M : never): Model {
+  return {
+    name: m.name,
+    provider: m.provider,
+    id: m.id,
+    inputPrice: m.inputPrice,
+    outputPrice: m.outputPrice,
+    context: m.context,
+    ...(m.maxOutput !== undefined ? { maxOutput: m.maxOutput } : {}),
+    deployment: m.deployment,
+    regions: [...m.regions],
+    tags: [...m.tags],
+    ...(m.latencyMs !== undefined ? { latencyMs: m.latencyMs } : {}),
+  };
+}
+
+/** Replaces `model.*` operands by the values of one model. */
+export function instantiate(expr: Expr, model: Model): Expr {
+  const op = (o: Operand): Operand => (o.kind === 'model' ? { kind: 'value', value: readModel(model, o.path) ?? false } : o);
+  switch (expr.kind) {
+    case 'const':
+      return expr;
+    case 'and':
+    case 'or':
+      return { kind: expr.kind, args: expr.args.map((a) => instantiate(a, model)) };
+    case 'not':
+      return { kind: 'not', arg: instantiate(expr.arg, model) };
+    case 'implies':
+      return { kind: 'implies', left: instantiate(expr.left, model), right: instantiate(expr.right, model) };
+    case 'truthy':
+      return { kind: 'truthy', operand: op(expr.operand) };
+    case 'compare':
+    case 'contains':
+      return { ...expr, left: op(expr.left), right: op(expr.right) };
+    case 'in':
+      return { ...expr, left: op(expr.left), right: op(expr.right) };
+  }
+}
+
+/** Compiles every route of a checked, error-free policy. May throw `DiagramTooLarge`. */
+export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
+  const fieldTypes = new Map([...policy.fields].map(([name, f]) => [name, fieldType(f.type)]));
+  const models = new Map([...policy.models].map(([name, m]) => [name, irModel(m)]));
+  const routeInfos: RouteInfo[] = [...(policy.entryRoute ? [policy.entryRoute] : []), ...policy.routes.values()];
+  const lowered = routeInfos.map((info) => ({
+    info,
+    rules: info.node.rules.map((rule, index) => ({
+      node: rule,
+      index,
+      condition: rule.condition ? lowerExpr(rule.condition, policy) : undefined,
+      text: rule.condition ? exprText(rule.condition) : 'otherwise',
+      plan: lowerPlan(rule.plan, policy),
+    })),
+  }));
+  const assertionExprs = policy.asserts.map((a) => ({ info: a, condition: lowerExpr(a.node.expr, policy) }));
+  const instances = assertionExprs.flatMap((a) => [...models.values()].map((m) => instantiate(a.condition, m)));
+
+  const promptField = [...policy.fields.values()].find((f) => f.type.kind === 'text')?.name;
+  const extraBounds = new Map<string, number[]>();
+  if (promptField) extraBounds.set(`${promptField}.tokens`, [...new Set([...models.values()].map((m) => m.context))]);
+
+  const conditions = [...lowered.flatMap((r) => r.rules.flatMap((rule) => (rule.condition ? [rule.condition] : []))), ...instances];
+  const partition = buildPartition(fieldTypes, conditions, extraBounds);
+  const diagrams = new Diagrams(partition.vars, partition.keys, maxNodes);
+
+  const routes = new Map<string | null, CompiledRoute>();
+  for (const { info, rules } of lowered) {
+    let covered = FALSE;
+    const compiled: CompiledRule[] = rules.map((rule) => {
+      const when = rule.condition ? diagrams.fromExpr(rule.condition) : TRUE;
+      const region = diagrams.and(when, diagrams.not(covered));
+      covered = diagrams.or(covered, when);
+      return { ...rule, when, region };
+    });
+    let root = FALSE;
+    for (let i = compiled.length - 1; i >= 0; i--) root = diagrams.ite((compiled[i] as CompiledRule).when, leaf(i), root);
+    routes.set(info.name ?? null, { name: info.name ?? null, info, rules: compiled, root });
+  }
+
+  const assertions: CompiledAssertion[] = assertionExprs.map(({ info, condition }) => ({
+    label: info.label,
+    node: info.node,
+    file: info.file,
+    condition,
+    perModel: new Map([...models.values()].map((m) => [m.name, diagrams.fromExpr(instantiate(condition, m))])),
+  }));
+  return { policy, fieldTypes, models, diagrams, routes, assertions, promptField };
+}

@@ -1,0 +1,139 @@
+// Lowering: checked AST conditions and plans into the IR's forms (@routelang/runtime).
+// Names are resolved here for good: a path is a field, a bare name is an enum member
+// (a string), `x in [a, b]` becomes `x == a or x == b`, numbers are in base units.
+// Only called on policies without errors.
+
+import type { CallOptions, Expr, Operand, Plan, Until, Value } from '@routelang/runtime';
+import type * as A from './ast.js';
+import type { Policy } from './check/policy.js';
+
+/** Lowers a condition. */
+export function lowerExpr(expr: A.Expr, policy: Policy): Expr {
+  switch (expr.kind) {
+    case 'Error':
+      return { kind: 'const', value: false };
+    case 'Paren':
+      return lowerExpr(expr.inner, policy);
+    case 'And':
+    case 'Or':
+      return { kind: expr.kind === 'And' ? 'and' : 'or', args: expr.operands.map((o) => lowerExpr(o, policy)) };
+    case 'Not':
+      return { kind: 'not', arg: lowerExpr(expr.operand, policy) };
+    case 'Implies':
+      return { kind: 'implies', left: lowerExpr(expr.left, policy), right: lowerExpr(expr.right, policy) };
+    case 'Literal':
+      return expr.value.kind === 'Bool' ? { kind: 'const', value: expr.value.value } : { kind: 'truthy', operand: lowerOperand(expr, policy) };
+    case 'Path':
+    case 'Model':
+      return { kind: 'truthy', operand: lowerOperand(expr, policy) };
+    case 'Compare':
+      return { kind: 'compare', op: expr.op, left: lowerOperand(expr.left, policy), right: lowerOperand(expr.right, policy) };
+    case 'Contains':
+      return { kind: 'contains', left: lowerOperand(expr.left, policy), right: lowerOperand(expr.right, policy) };
+    case 'In': {
+      const left = lowerOperand(expr.left, policy);
+      const right = unparen(expr.right);
+      if (right.kind === 'Literal' && right.value.kind === 'List') {
+        const items = right.value.items.map(
+          (item): Expr => ({ kind: 'compare', op: expr.negated ? '!=' : '==', left, right: { kind: 'value', value: valueOf(item) } }),
+        );
+        return { kind: expr.negated ? 'and' : 'or', args: items };
+      }
+      return { kind: 'in', negated: expr.negated, left, right: lowerOperand(right, policy) };
+    }
+  }
+}
+
+function unparen(expr: A.Expr): A.Expr {
+  return expr.kind === 'Paren' ? unparen(expr.inner) : expr;
+}
+
+/** Lowers an operand: a field, `model.*`, or a constant. */
+export function lowerOperand(expr: A.Expr, policy: Policy): Operand {
+  const e = unparen(expr);
+  switch (e.kind) {
+    case 'Path': {
+      const [first] = e.segments;
+      if (first && policy.fields.has(first.name)) return { kind: 'field', path: e.segments.map((s) => s.name) };
+      return { kind: 'value', value: first?.name ?? '' };
+    }
+    case 'Model':
+      return { kind: 'model', path: e.segments.map((s) => s.name) };
+    case 'Literal':
+      return { kind: 'value', value: valueOf(e.value) };
+    default:
+      return { kind: 'value', value: false };
+  }
+}
+
+/** A literal value in base units. */
+export function valueOf(value: A.Value): Value {
+  switch (value.kind) {
+    case 'String':
+    case 'Number':
+    case 'Bool':
+      return value.value;
+    case 'Money':
+      return value.amount;
+    case 'Symbol':
+      return value.name.name;
+    case 'List':
+      return value.items.map((i) => String(valueOf(i)));
+    default:
+      return false;
+  }
+}
+
+/** Lowers a plan. */
+export function lowerPlan(plan: A.Plan, policy: Policy): Plan {
+  switch (plan.kind) {
+    case 'Error':
+      return { kind: 'deny', reason: 'invalid plan' };
+    case 'ParenPlan':
+      return lowerPlan(plan.inner, policy);
+    case 'Ref':
+      return policy.models.has(plan.name.name) ? { kind: 'model', model: plan.name.name } : { kind: 'route', route: plan.name.name };
+    case 'With': {
+      const inner = lowerPlan(plan.plan, policy);
+      const options = lowerOptions(plan.options);
+      return inner.kind === 'model' ? { ...inner, options: { ...inner.options, ...options } } : { kind: 'with', plan: inner, options };
+    }
+    case 'Fallback': {
+      const lowered: Plan = { kind: 'fallback', primary: lowerPlan(plan.primary, policy), secondary: lowerPlan(plan.secondary, policy) };
+      return plan.on ? { ...lowered, on: plan.on.map((o) => o.name as 'timeout') } : lowered;
+    }
+    case 'Cascade':
+      return { kind: 'cascade', steps: plan.steps.map((s) => lowerPlan(s, policy)), until: lowerUntil(plan.until) };
+    case 'Try': {
+      const lowered: Plan = { kind: 'try', tool: plan.tool.name, otherwise: lowerPlan(plan.otherwise, policy) };
+      return plan.until ? { ...lowered, until: lowerUntil(plan.until) } : lowered;
+    }
+    case 'Split':
+      return {
+        kind: 'split',
+        field: plan.field.segments.map((s) => s.name).join('.'),
+        arms: plan.arms.map((a) => ({ plan: lowerPlan(a.plan, policy), weight: a.weight.kind === 'Number' ? a.weight.value : 0 })),
+      };
+    case 'Choice': {
+      const lowered: Plan = { kind: 'choice', strategy: plan.strategy, candidates: plan.candidates.map((c) => lowerPlan(c, policy)) };
+      return plan.by ? { ...lowered, validator: plan.by.name } : lowered;
+    }
+    case 'Deny':
+      return { kind: 'deny', reason: plan.reason.value };
+  }
+}
+
+function lowerUntil(until: A.UntilClause): Until {
+  return { validator: until.validator.name, op: until.op, threshold: until.threshold.kind === 'Number' ? until.threshold.value : 1 };
+}
+
+function lowerOptions(options: A.ObjectLit): CallOptions {
+  const out: { timeoutMs?: number; maxTokens?: number; retries?: number } = {};
+  for (const entry of options.entries) {
+    if (entry.value.kind !== 'Number') continue;
+    if (entry.key.name === 'timeout') out.timeoutMs = entry.value.value;
+    else if (entry.key.name === 'max_tokens') out.maxTokens = entry.value.value;
+    else if (entry.key.name === 'retries') out.retries = entry.value.value;
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+// Walking a decision graph: each node tests one variable (the region of one field's
+// value), so a decision costs one test per field on its path, whatever the number of rules.
+// Variables are turned into region functions once, at load (closures, no code generation).
+
+import type { Graph, Variable } from './ir.js';
+import type { NormalizedRequest } from './values.js';
+
+/** The region of the request's value for one variable. */
+export type RegionFn = (request: NormalizedRequest) => number;
+
+/** Compiles a variable into its region function. */
+export function regionFunction(variable: Variable): RegionFn {
+  const field = variable.field;
+  switch (variable.kind) {
+    case 'interval': {
+      const ats = variable.bounds.map((b) => b.at);
+      const inclusive = variable.bounds.map((b) => b.inclusive);
+      return (request) => {
+        const v = request.read(field);
+        return typeof v === 'number' ? intervalRegion(ats, inclusive, v) : 0;
+      };
+    }
+    case 'enum': {
+      const index = new Map(variable.members.map((m, i) => [m, i]));
+      return (request) => index.get(request.read(field) as string) ?? 0;
+    }
+    case 'bool':
+      return (request) => (request.read(field) === true ? 1 : 0);
+    case 'literal': {
+      const index = new Map(variable.literals.map((l, i) => [l, i]));
+      const other = variable.literals.length;
+      return (request) => {
+        const v = request.read(field);
+        return typeof v === 'string' ? (index.get(v) ?? other) : other;
+      };
+    }
+    case 'contains': {
+      const sub = variable.substring;
+      return (request) => {
+        const v = request.read(field);
+        return typeof v === 'string' && v.includes(sub) ? 1 : 0;
+      };
+    }
+    case 'member': {
+      const literal = variable.literal;
+      return (request) => {
+        const v = request.read(field);
+        return Array.isArray(v) && v.includes(literal) ? 1 : 0;
+      };
+    }
+  }
+}
+
+/**
+ * The number of bounds `v` lies beyond: past `{at, inclusive: false}` when `v >= at`, past
+ * `{at, inclusive: true}` when `v > at`. Bounds are sorted, so this is a binary search.
+ */
+export function intervalRegion(ats: readonly number[], inclusive: readonly boolean[], v: number): number {
+  let lo = 0;
+  let hi = ats.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const at = ats[mid] as number;
+    const beyond = inclusive[mid] ? v > at : v >= at;
+    if (beyond) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A graph ready to walk. */
+export interface CompiledGraph {
+  readonly regions: readonly RegionFn[];
+  readonly nodeVariable: Int32Array;
+  readonly childStart: Int32Array;
+  readonly children: Int32Array;
+  readonly root: number;
+}
+
+export function compileGraph(graph: Graph): CompiledGraph {
+  const nodeVariable = new Int32Array(graph.nodes.length);
+  const childStart = new Int32Array(graph.nodes.length);
+  const flat: number[] = [];
+  graph.nodes.forEach((node, i) => {
+    nodeVariable[i] = node.variable;
+    childStart[i] = flat.length;
+    flat.push(...node.children);
+  });
+  return { regions: graph.variables.map(regionFunction), nodeVariable, childStart, children: Int32Array.from(flat), root: graph.root };
+}
+
+/** Walks the graph: -1 when no rule matches, otherwise the index of the deciding rule. */
+export function walk(graph: CompiledGraph, request: NormalizedRequest): number {
+  let ref = graph.root;
+  while (ref >= 0) {
+    const region = (graph.regions[graph.nodeVariable[ref] as number] as RegionFn)(request);
+    ref = graph.children[(graph.childStart[ref] as number) + region] as number;
+  }
+  return ref === -1 ? -1 : -ref - 2;
+}

@@ -1,0 +1,13 @@
+// The public API of @routelang/runtime.
+
+export { classifyLexically, type ExternClassifier } from './classify.js';
+export { compareValues, evaluate } from './evaluate.js';
+export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
+export * from './ir.js';
+export { firstTarget, planModels } from './plans.js';
+export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
+export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
+export { type Decision, type ExplainStep, type Refusal, Router, RouterLoadError, type RouterOptions, type RuleRef } from './router.js';
+export { fnv1a, resolveSplits, splitArm } from './split.js';
+export { loadTokenizer, type TokenizerName } from './tokenizer.js';
+export { NormalizedRequest, readModel, type TokenCounter } from './values.js';
