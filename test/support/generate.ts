@@ -27,7 +27,7 @@ export class Rng {
   }
 }
 
-export type GenFieldKind = 'bool' | 'int' | 'enum' | 'string' | 'duration' | 'tokens' | 'list';
+export type GenFieldKind = 'bool' | 'int' | 'number' | 'enum' | 'string' | 'duration' | 'tokens' | 'list';
 
 export interface GenField {
   readonly name: string;
@@ -57,7 +57,7 @@ const WORDS = ['alpha', 'beta', 'gamma', 'delta'];
 export function generatePolicy(seed: number, options: GenerateOptions = {}): GeneratedPolicy {
   const rng = new Rng(seed);
   const untidy = options.untidy ?? true;
-  const kinds: GenFieldKind[] = ['bool', 'int', 'enum', 'string', 'duration', 'tokens', 'list'];
+  const kinds: GenFieldKind[] = ['bool', 'int', 'number', 'enum', 'string', 'duration', 'tokens', 'list'];
   const fields: GenField[] = [];
   const fieldCount = rng.int(1, 5);
   for (let i = 0; i < fieldCount; i++) {
@@ -97,6 +97,10 @@ export function generatePolicy(seed: number, options: GenerateOptions = {}): Gen
       case 'int':
         emit('int');
         if (f.hasDefault) emit('=', String(rng.int(0, 20)));
+        break;
+      case 'number':
+        emit('number');
+        if (f.hasDefault) emit('=', rng.pick(['0.5', '1', '2.5']));
         break;
       case 'string':
         emit('string');
@@ -184,10 +188,15 @@ export function generatePolicy(seed: number, options: GenerateOptions = {}): Gen
         if (rng.chance(0.3)) return [f.name, 'contains', `"${w.slice(0, 3)}"`];
         return rng.chance(0.5) ? [f.name, rng.pick(['==', '!=']), `"${w}"`] : [f.name, 'in', '[', `"${w}"`, ',', `"${rng.pick(WORDS)}"`, ']'];
       }
+      case 'number': {
+        const c = rng.pick([0.5, 1, 2.5, 10]);
+        note(f.name, c);
+        return [f.name, rng.pick(['==', '!=', '<', '<=', '>', '>=']), String(c)];
+      }
       case 'duration': {
         const ms = rng.pick([250, 1000, 2000, 5000]);
         note(f.name, ms);
-        return [f.name, rng.pick(['<', '>=']), ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`];
+        return [f.name, rng.pick(['==', '!=', '<', '<=', '>', '>=']), ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`];
       }
       case 'tokens': {
         const k = rng.int(1, 9);
