@@ -4,7 +4,7 @@
 
 import { basename, dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPolicy } from '../packages/dsl/src/compile.js';
+import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { CONFORMANCE, goldenDiagnostics, routeFiles } from './support/fixtures.js';
 
 const cases = routeFiles(CONFORMANCE);
@@ -17,7 +17,7 @@ describe('conformance', () => {
   for (const file of cases) {
     const name = relative(CONFORMANCE, file);
     it(name, async () => {
-      const result = checkPolicy(file);
+      const result = compilePolicy(file);
       const sources = (f: string) => result.program.modules.get(f)?.source;
       const golden = { diagnostics: goldenDiagnostics(result.diagnostics, sources, dirname(file)) };
       const expected = join(dirname(file), `${basename(file, '.route')}.expected.json`);

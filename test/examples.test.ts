@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPolicy } from '../packages/dsl/src/compile.js';
+import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { format } from '../packages/dsl/src/format.js';
 import { ROOT, routeFiles } from './support/fixtures.js';
 
@@ -13,7 +13,7 @@ describe('examples', () => {
   for (const file of files) {
     const name = file.slice(ROOT.length + 1);
     it(`${name} checks clean`, () => {
-      expect(checkPolicy(file).diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+      expect(compilePolicy(file).diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
     });
     it(`${name} is formatted`, () => {
       const text = readFileSync(file, 'utf8');

@@ -282,6 +282,67 @@ export const CATALOGUE = {
     summary: 'a declaration nothing uses',
     explanation: 'A model, tool, validator, classifier or named route of the entry file that no plan, field, test or assertion refers to.',
   },
+  RL2034: {
+    name: 'field-comparison',
+    severity: 'error',
+    summary: 'two fields are compared with each other',
+    explanation:
+      "Decision graphs cut each field's domain at constants, so a condition compares a field with a constant (`tier == gold`, `prompt.tokens < 8k`), not with another field.",
+  },
+  RL3001: {
+    name: 'unsatisfiable-rule',
+    severity: 'warning',
+    summary: "a rule's condition can never hold",
+    explanation: 'No request satisfies the condition (for example `x < 5 and x > 10`), so the rule never matches. Fix the condition or remove the rule.',
+  },
+  RL3002: {
+    name: 'shadowed-rule',
+    severity: 'warning',
+    summary: 'earlier rules match every request this rule matches',
+    explanation: 'Rules are tried top to bottom and the first match wins. The message names the earlier rules that take every request away from this one.',
+  },
+  RL3003: {
+    name: 'missing-otherwise',
+    severity: 'error',
+    summary: 'some requests match no rule',
+    explanation:
+      'A route without `otherwise` must still decide every valid request. The message gives a request no rule matches; add `otherwise -> PLAN` (or `otherwise -> deny "…"`).',
+  },
+  RL3004: {
+    name: 'assertion-violated',
+    severity: 'error',
+    summary: 'an assertion fails for a model some request can reach',
+    explanation:
+      'Assertions must hold for every model that can serve a request on any path, fallbacks, cascade steps, split arms and adaptive choices included. The message gives the request, the rule and the model that break it.',
+  },
+  RL3005: {
+    name: 'context-window',
+    severity: 'warning',
+    summary: 'a model can receive more tokens than its context window',
+    explanation:
+      "On this rule's path the prompt can be larger than the model's window, typically a fallback with a smaller window than the primary. Bound the path with `prompt.tokens < N` or choose a model with a larger window.",
+  },
+  RL3006: {
+    name: 'budget-exceeded',
+    severity: 'error',
+    summary: 'the worst-case cost of a plan exceeds `per_request`',
+    explanation:
+      'The worst case counts every model a plan may call (cascade steps, fallbacks, retries) with input tokens bounded by the path condition or the window and output by `max_tokens` or `max_output`.',
+  },
+  RL3007: {
+    name: 'fallback-loop',
+    severity: 'warning',
+    summary: 'a fallback chain calls a model again after it failed',
+    explanation:
+      'A fallback runs when its primary fails; falling back to a model the primary already called repeats the failure (and its cost). Fall back to a different model or provider.',
+  },
+  RL3008: {
+    name: 'graph-too-large',
+    severity: 'error',
+    summary: 'the decision graph grows too large to compile',
+    explanation:
+      'The fields named in the message are cut into so many regions that their combinations explode. Split the policy into named routes by one of those fields, or test fewer distinct constants.',
+  },
 } as const satisfies Record<string, DiagnosticKind>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;
@@ -316,6 +377,8 @@ export interface Diagnostic {
   readonly help?: string;
   readonly related?: readonly RelatedInformation[];
   readonly fix?: Fix;
+  /** For analyses: a request that shows the problem. */
+  readonly counterexample?: Readonly<Record<string, unknown>>;
 }
 
 /** Options of a diagnostic beyond code, place and message. */
@@ -324,6 +387,7 @@ export interface DiagnosticExtras {
   related?: readonly RelatedInformation[] | undefined;
   fix?: Fix | undefined;
   severity?: Severity | undefined;
+  counterexample?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Builds a diagnostic with the catalogue's severity (unless overridden). */
@@ -338,6 +402,7 @@ export function diagnostic(code: DiagnosticCode, file: string, span: Span, messa
   if (extras.help !== undefined) d.help = extras.help;
   if (extras.related !== undefined && extras.related.length > 0) d.related = extras.related;
   if (extras.fix !== undefined) d.fix = extras.fix;
+  if (extras.counterexample !== undefined) d.counterexample = extras.counterexample;
   return d;
 }
 

@@ -6,7 +6,6 @@ import { relative } from 'node:path';
 import { IR_FORMAT, type PolicyIR, type SourceLocation, type Validator } from '@routelang/runtime';
 import type { Compilation } from './graph/compile.js';
 import type { LoadedProgram } from './load.js';
-import { valueOf } from './lower.js';
 
 /** Builds the IR. Paths in the source map are relative to `baseDir` (default: the entry's folder). */
 export function emitIR(compilation: Compilation, baseDir?: string): PolicyIR {
@@ -81,5 +80,3 @@ export function emitIR(compilation: Compilation, baseDir?: string): PolicyIR {
 function sourceOf(program: LoadedProgram, file: string) {
   return program.modules.get(file)?.source;
 }
-
-export { valueOf };

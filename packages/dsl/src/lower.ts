@@ -35,7 +35,7 @@ export function lowerExpr(expr: A.Expr, policy: Policy): Expr {
       const right = unparen(expr.right);
       if (right.kind === 'Literal' && right.value.kind === 'List') {
         const items = right.value.items.map(
-          (item): Expr => ({ kind: 'compare', op: expr.negated ? '!=' : '==', left, right: { kind: 'value', value: valueOf(item) } }),
+          (item): Expr => ({ kind: 'compare', op: expr.negated ? '!=' : '==', left, right: { kind: 'value', value: literalValue(item) } }),
         );
         return { kind: expr.negated ? 'and' : 'or', args: items };
       }
@@ -60,14 +60,14 @@ export function lowerOperand(expr: A.Expr, policy: Policy): Operand {
     case 'Model':
       return { kind: 'model', path: e.segments.map((s) => s.name) };
     case 'Literal':
-      return { kind: 'value', value: valueOf(e.value) };
+      return { kind: 'value', value: literalValue(e.value) };
     default:
       return { kind: 'value', value: false };
   }
 }
 
 /** A literal value in base units. */
-export function valueOf(value: A.Value): Value {
+export function literalValue(value: A.Value): Value {
   switch (value.kind) {
     case 'String':
     case 'Number':
@@ -78,7 +78,7 @@ export function valueOf(value: A.Value): Value {
     case 'Symbol':
       return value.name.name;
     case 'List':
-      return value.items.map((i) => String(valueOf(i)));
+      return value.items.map((i) => String(literalValue(i)));
     default:
       return false;
   }

@@ -236,7 +236,21 @@ export class ExprChecker {
     return type;
   }
 
+  /** Whether an expression reads a request field (as opposed to a constant or `model`). */
+  private isField(expr: A.Expr): boolean {
+    const e = expr.kind === 'Paren' ? expr.inner : expr;
+    return e.kind === 'Path' && e.segments[0] !== undefined && this.scope.fields.has(e.segments[0].name);
+  }
+
+  private fieldComparison(expr: A.Expr): boolean {
+    this.ctx.report('RL2034', this.scope.file, expr, 'a condition compares a field with a constant, not with another field', {
+      help: 'decision graphs cut each field at constants; compare each field with a value, e.g. `a == x and b == x`',
+    });
+    return true;
+  }
+
   private compare(expr: A.CompareExpr): void {
+    if (this.isField(expr.left) && this.isField(expr.right) && this.fieldComparison(expr)) return;
     const left = this.typeOf(expr.left);
     const right = this.typeOf(expr.right);
     const ordering = expr.op !== '==' && expr.op !== '!=';
@@ -303,6 +317,7 @@ export class ExprChecker {
   }
 
   private membership(expr: A.InExpr): void {
+    if (this.isField(expr.left) && this.isField(expr.right) && this.fieldComparison(expr)) return;
     const left = this.typeOf(expr.left);
     if (left.kind === 'symbol' && expr.right.kind === 'Literal' && expr.right.value.kind === 'List') {
       this.unknownField(expr.left);

@@ -1,6 +1,7 @@
-// `routelang check FILE...`: diagnostics as text, JSON or SARIF; exit 1 on any error.
+// `routelang check FILE...`: every diagnostic (syntax, names, types and the analyses of the
+// decision graph) as text, JSON or SARIF; exit 1 on any error.
 
-import { checkPolicy } from '../compile.js';
+import { compilePolicy } from '../compile.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../diagnostics.js';
 import type { SourceFile } from '../source.js';
 import { expandFiles } from './files.js';
@@ -16,7 +17,7 @@ export function runCheck(args: readonly string[], format: OutputFormat, io: Comm
   const seen = new Set<string>();
   const all: Diagnostic[] = [];
   for (const file of files) {
-    const result = checkPolicy(file);
+    const result = compilePolicy(file);
     for (const [path, loaded] of result.program.modules) sources.set(path, loaded.source);
     for (const d of result.diagnostics) {
       // A catalogue imported by several entry files is reported once.

@@ -63,6 +63,7 @@ export function renderJson(diagnostics: readonly Diagnostic[], lookup: SourceLoo
       file: displayPath(d.file),
       range: rangeOf(d, source),
       ...(d.help ? { help: d.help } : {}),
+      ...(d.counterexample ? { counterexample: d.counterexample } : {}),
       ...(d.related ? { related: d.related.map((r) => ({ message: r.message, file: displayPath(r.file), range: rangeOf(r, lookup(r.file)) })) } : {}),
       ...(d.fix
         ? { fix: { title: d.fix.title, edits: d.fix.edits.map((e) => ({ file: displayPath(e.file), range: rangeOf(e, lookup(e.file)), newText: e.newText })) } }

@@ -190,6 +190,77 @@ export class Diagrams {
     );
   }
 
+  /**
+   * The regions of variable `v` that some path of the boolean diagram `root` to TRUE allows
+   * (every region, where a path does not test `v`).
+   */
+  possibleRegions(root: number, v: number): Set<number> {
+    const regions = (this.vars[v] as VarSpec).representatives.length;
+    const all = (): number[] => Array.from({ length: regions }, (_, i) => i);
+    const out = new Set<number>();
+    const toTrue = new Map<number, boolean>();
+    const reachesTrue = (ref: number): boolean => {
+      if (ref < 0) return ref === TRUE;
+      const hit = toTrue.get(ref);
+      if (hit !== undefined) return hit;
+      const r = this.kids(ref).some(reachesTrue);
+      toTrue.set(ref, r);
+      return r;
+    };
+    const seen = new Set<number>();
+    const visit = (ref: number): void => {
+      if (out.size === regions || !reachesTrue(ref) || seen.has(ref)) return;
+      seen.add(ref);
+      const rv = this.varOf(ref);
+      if (rv > v) {
+        for (const r of all()) out.add(r);
+        return;
+      }
+      const kids = this.kids(ref);
+      if (rv === v) {
+        kids.forEach((k, r) => {
+          if (reachesTrue(k)) out.add(r);
+        });
+        return;
+      }
+      for (const k of kids) visit(k);
+    };
+    visit(root);
+    return out;
+  }
+
+  /** The boolean diagram "variable `v` is in region `r`". */
+  regionIs(v: number, r: number): number {
+    const regions = (this.vars[v] as VarSpec).representatives.length;
+    return this.mk(
+      v,
+      Array.from({ length: regions }, (_, i) => (i === r ? TRUE : FALSE)),
+    );
+  }
+
+  /** The boolean diagram "variable `v` is in region `r` or above". */
+  regionAtLeast(v: number, r: number): number {
+    const regions = (this.vars[v] as VarSpec).representatives.length;
+    return this.mk(
+      v,
+      Array.from({ length: regions }, (_, i) => (i >= r ? TRUE : FALSE)),
+    );
+  }
+
+  /** The boolean diagram of "`root` ends in a terminal `accept` holds for". */
+  reaches(root: number, accept: (terminal: number) => boolean): number {
+    const memo = new Map<number, number>();
+    const go = (ref: number): number => {
+      if (ref < 0) return accept(ref) ? TRUE : FALSE;
+      const hit = memo.get(ref);
+      if (hit !== undefined) return hit;
+      const r = this.mk(this.varOf(ref), this.kids(ref).map(go));
+      memo.set(ref, r);
+      return r;
+    };
+    return go(root);
+  }
+
   /** The nodes reachable from `root`. */
   reachable(root: number): number[] {
     const seen = new Set<number>();

@@ -108,7 +108,7 @@ function partitionVariable(key: string, type: PathType, atoms: readonly Atom[], 
         variable: { kind: 'interval', field: path, bounds },
         representatives: intervalRepresentatives(bounds, type),
         fieldKey: key,
-        describe: (r) => describeInterval(key, bounds, r),
+        describe: (r) => describeInterval(key, bounds, r, type.integer),
       };
     }
     case 'string': {

@@ -118,10 +118,11 @@ export function intervalRepresentatives(bounds: readonly Bound[], type: PathType
 }
 
 /** Describes region `i` of an interval variable: `8000 ≤ prompt.tokens < 32000`. */
-export function describeInterval(name: string, bounds: readonly Bound[], i: number): string {
+export function describeInterval(name: string, bounds: readonly Bound[], i: number, integer = false): string {
   const lo = bounds[i - 1];
   const hi = bounds[i];
   if (lo && hi && lo.at === hi.at) return `${name} == ${lo.at}`;
+  if (integer && lo && hi && hi.at === lo.at + 1) return `${name} == ${lo.at}`;
   return `${lo ? `${lo.at} ${lo.inclusive ? '<' : '≤'} ` : ''}${name}${hi ? ` ${hi.inclusive ? '≤' : '<'} ${hi.at}` : ''}`;
 }
 

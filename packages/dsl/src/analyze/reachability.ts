@@ -1,0 +1,58 @@
+// Reachability: rules whose condition can never hold (RL3001), rules that earlier rules
+// shadow entirely, naming those rules (RL3002), and routes without `otherwise` that leave
+// some requests undecided, with such a request (RL3003).
+
+import { FALSE } from '../graph/diagram.js';
+import { type AnalysisContext, lineOf } from './context.js';
+import { reachRegions } from './paths.js';
+
+export function checkReachability(ctx: AnalysisContext): void {
+  const { c } = ctx;
+  const reach = reachRegions(c);
+  for (const route of c.routes.values()) {
+    const file = route.info.file;
+    const where = route.name === null ? 'the entry route' : `route \`${route.name}\``;
+    // A named route matters only on the inputs that continue in it.
+    const reached = reach.get(route.name) ?? FALSE;
+    if (reached === FALSE) continue;
+    for (const rule of route.rules) {
+      const region = c.diagrams.and(rule.region, reached);
+      if (region !== FALSE && ctx.example(region)) continue;
+      const when = c.diagrams.and(rule.when, reached);
+      if (when === FALSE || !ctx.example(when)) {
+        ctx.report('RL3001', file, rule.node.condition ?? rule.node, `this condition can never hold, so the rule never matches`, {
+          help: 'no request satisfies it; fix the condition or remove the rule',
+        });
+        continue;
+      }
+      // The rules that take this rule's requests are those that decide some of them.
+      const earlier = route.rules.slice(0, rule.index).filter((e) => ctx.example(c.diagrams.and(e.region, when)));
+      const lines = earlier.map((e) => lineOf(c, file, e.node.span));
+      const what = rule.condition ? 'this rule' : '`otherwise`';
+      const by =
+        lines.length === 1
+          ? `the rule at line ${lines[0]} already matches`
+          : `the rules at lines ${lines.slice(0, -1).join(', ')} and ${lines[lines.length - 1]} already match`;
+      ctx.report('RL3002', file, rule.node, `${what} is never reached: ${by} every request it would`, {
+        help: rule.condition
+          ? 'move it above the rules that shadow it, narrow them, or remove it'
+          : 'the rules above cover every request; remove `otherwise` or narrow them',
+        related: earlier.map((e) => ({ file, span: e.node.span, message: `this rule matches first (\`${e.text}\`)` })),
+      });
+    }
+    const last = route.rules[route.rules.length - 1];
+    if (last && !last.condition) continue;
+    const gap = ctx.example(
+      c.diagrams.and(
+        reached,
+        c.diagrams.reaches(route.root, (t) => t === FALSE),
+      ),
+    );
+    if (gap) {
+      ctx.report('RL3003', file, { span: route.info.node.keyword }, `no rule of ${where} matches some requests, for example ${ctx.show(gap)}`, {
+        help: 'add `otherwise -> PLAN` (or `otherwise -> deny "reason"`) as the last rule',
+        counterexample: gap.request,
+      });
+    }
+  }
+}

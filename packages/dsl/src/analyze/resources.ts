@@ -1,0 +1,142 @@
+// Resources along each path: context windows (RL3005) — a model that can receive a prompt
+// larger than its window — and worst-case cost against `budget per_request` (RL3006).
+// Input tokens are bounded by the path condition (exactly: `prompt.tokens` is cut at every
+// window) or else by each model's window; output by `max_tokens`, `max_output` or the window.
+
+import type { CallOptions, Plan } from '@routelang/runtime';
+import type { Compilation } from '../graph/compile.js';
+import type { AnalysisContext } from './context.js';
+import { decidingRules, maxPromptTokens, plannedCalls, regionHolding } from './paths.js';
+import { planText } from './plan-text.js';
+
+const n = (x: number): string => x.toLocaleString('en-US');
+export const dollars = (x: number): string => `$${x >= 1 ? x.toFixed(2) : x >= 0.01 ? x.toFixed(3) : x.toPrecision(2)}`;
+
+export function checkContextWindows(ctx: AnalysisContext): void {
+  const { c } = ctx;
+  if (!c.promptField) return;
+  const tokensVar = c.diagrams.index.get(`${c.promptField}.tokens`);
+  for (const d of decidingRules(c)) {
+    const calls = plannedCalls(d.plan);
+    if (calls.length === 0) continue;
+    const windows = calls.map((call) => c.models.get(call.model)?.context ?? 0);
+    const bound = maxPromptTokens(c, d.region);
+    const limit = Number.isFinite(bound) ? bound : Math.max(...windows);
+    const seen = new Set<string>();
+    for (const call of calls) {
+      const model = c.models.get(call.model);
+      if (!model || seen.has(model.name) || model.context >= limit) continue;
+      seen.add(model.name);
+      const above = regionHolding(c, model.context + 1);
+      const region = tokensVar !== undefined && above !== undefined ? c.diagrams.and(d.region, c.diagrams.regionAtLeast(tokensVar, above)) : d.region;
+      const example = ctx.example(region);
+      if (!example) continue;
+      const why = Number.isFinite(bound)
+        ? `this rule admits prompts of up to ${n(bound)} tokens`
+        : `\`${planText(d.plan)}\` accepts prompts of up to ${n(limit)} tokens (its largest window)`;
+      ctx.report(
+        'RL3005',
+        fileOf(c, null),
+        d.entry.node.plan,
+        `\`${model.name}\` has a ${n(model.context)}-token window, but ${why}; for example ${ctx.show(example)}`,
+        {
+          help: `bound the rule with \`${c.promptField}.tokens <= ${shortTokens(model.context)}\`, or use a model with a larger window`,
+          counterexample: example.request,
+        },
+      );
+    }
+  }
+}
+
+function fileOf(c: Compilation, route: string | null): string {
+  return c.routes.get(route)?.info.file ?? c.policy.program.entry;
+}
+
+function shortTokens(t: number): string {
+  return t % 1_000_000 === 0 ? `${t / 1_000_000}M` : t % 1000 === 0 ? `${t / 1000}k` : String(t);
+}
+
+/** The worst-case cost of a plan, with the calls that make it up. */
+export interface CostBound {
+  readonly total: number;
+  readonly parts: readonly string[];
+}
+
+/** Worst-case cost: every call a plan may make, each at its largest input and output. */
+export function worstCost(plan: Plan, promptBound: number, c: Compilation, inherited: CallOptions = {}): CostBound {
+  switch (plan.kind) {
+    case 'model': {
+      const m = c.models.get(plan.model);
+      if (!m) return { total: 0, parts: [] };
+      const options = { ...inherited, ...plan.options };
+      const input = Math.min(promptBound, m.context);
+      const output = options.maxTokens ?? m.maxOutput ?? m.context;
+      const attempts = 1 + (options.retries ?? 0);
+      const total = attempts * (input * m.inputPrice + output * m.outputPrice);
+      return { total, parts: [`${m.name} ${dollars(total)} (${n(input)} tokens in, ${n(output)} out${attempts > 1 ? `, ${attempts} attempts` : ''})`] };
+    }
+    case 'with':
+      return worstCost(plan.plan, promptBound, c, { ...inherited, ...plan.options });
+    case 'fallback':
+      return sum([worstCost(plan.primary, promptBound, c, inherited), worstCost(plan.secondary, promptBound, c, inherited)]);
+    case 'cascade':
+      return sum(plan.steps.map((s) => worstCost(s, promptBound, c, inherited)));
+    case 'try': {
+      const tool = c.policy.tools.get(plan.tool);
+      const rest = worstCost(plan.otherwise, promptBound, c, inherited);
+      const toolCost = tool?.cost ?? 0;
+      return toolCost > 0 ? { total: toolCost + rest.total, parts: [`${plan.tool} ${dollars(toolCost)}`, ...rest.parts] } : rest;
+    }
+    case 'split':
+      return max(plan.arms.map((a) => worstCost(a.plan, promptBound, c, inherited)));
+    case 'choice':
+      return max(plan.candidates.map((cand) => worstCost(cand, promptBound, c, inherited)));
+    case 'deny':
+    case 'route':
+      return { total: 0, parts: [] };
+  }
+}
+
+function sum(bounds: CostBound[]): CostBound {
+  return { total: bounds.reduce((t, b) => t + b.total, 0), parts: bounds.flatMap((b) => b.parts) };
+}
+
+function max(bounds: CostBound[]): CostBound {
+  return bounds.reduce((best, b) => (b.total > best.total ? b : best), { total: 0, parts: [] } as CostBound);
+}
+
+export function checkBudget(ctx: AnalysisContext): void {
+  const { c } = ctx;
+  const limit = c.policy.budget?.perRequest;
+  if (limit === undefined) return;
+  const tokensVar = c.promptField ? c.diagrams.index.get(`${c.promptField}.tokens`) : undefined;
+  const reported = new Set<number>();
+  for (const d of decidingRules(c)) {
+    if (reported.has(d.entry.index)) continue;
+    const bound = maxPromptTokens(c, d.region);
+    const cost = worstCost(d.plan, bound, c);
+    if (cost.total <= limit + 1e-12) continue;
+    reported.add(d.entry.index);
+    // Show a prompt as large as the path admits, up to the largest window of the plan:
+    // larger prompts cost no more (each call is bounded by its window).
+    let region = d.region;
+    if (tokensVar !== undefined) {
+      const largestWindow = Math.max(...plannedCalls(d.plan).map((call) => c.models.get(call.model)?.context ?? 0));
+      const cap = regionHolding(c, largestWindow);
+      const possible = [...c.diagrams.possibleRegions(d.region, tokensVar)].filter((r) => cap === undefined || r <= cap);
+      if (possible.length > 0) region = c.diagrams.and(d.region, c.diagrams.regionIs(tokensVar, Math.max(...possible)));
+    }
+    const example = ctx.example(region);
+    ctx.report(
+      'RL3006',
+      fileOf(c, null),
+      d.entry.node.plan,
+      `this rule can cost up to ${dollars(cost.total)} per request, over the ${dollars(limit)} budget: ${cost.parts.join(' + ')}${example ? `; for example ${ctx.show(example)}` : ''}`,
+      {
+        help: `cap output with \`with { max_tokens: … }\`, bound the prompt with \`${c.promptField ?? 'prompt'}.tokens < …\`, or use cheaper models`,
+        related: c.policy.budget ? [{ file: c.policy.budget.file, span: c.policy.budget.node.span, message: 'the budget' }] : undefined,
+        counterexample: example?.request,
+      },
+    );
+  }
+}
