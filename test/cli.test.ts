@@ -167,3 +167,70 @@ describe('routelang fmt', () => {
     expect(readFileSync(file, 'utf8')).toBe(once);
   });
 });
+
+describe('routelang compile, explain, test, graph', () => {
+  const GOVERNANCE = join(ROOT, 'examples', 'governance', 'policy.route');
+
+  it('compile prints a valid IR and the graph size', () => {
+    const r = routelang(['compile', GOVERNANCE]);
+    expect(r.status).toBe(0);
+    const ir = JSON.parse(r.stdout) as { format: string; routes: { graph: { nodes: unknown[] } }[] };
+    expect(ir.format).toBe('routelang/ir@1');
+    expect(r.stderr).toMatch(/entry route: 7 rules, decision graph of \d+ nodes over \d+ variables, at most \d+ tests per decision/);
+  });
+
+  it('compile writes to -o and refuses a policy with errors (exit 1)', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'routelang-ir-')), 'ir.json');
+    expect(routelang(['compile', GOVERNANCE, '-o', out]).status).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).format).toBe('routelang/ir@1');
+    const bad = routelang(['compile', join(CONFORMANCE, 'analyses', 'missing-otherwise.route')]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('RL3003');
+  });
+
+  it('explain shows the decision and why, rule by rule', () => {
+    const r = routelang(['explain', GOVERNANCE, '--request', '{"prompt":"claim for a broken pipe","workflow":"claims"}']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('plan     local-large fallback local');
+    expect(r.stdout).toMatch(/no {5}line 18 +when risk == high/);
+    expect(r.stdout).toMatch(/match {2}line 20 +when pii or workflow == claims/);
+  });
+
+  it('explain --format json refuses a bad request with field errors (exit 1), and bad JSON is a usage error', () => {
+    const r = routelang(['explain', GOVERNANCE, '--format', 'json', '--request', '{"prompt":1,"risk":"extreme"}']);
+    expect(r.status).toBe(1);
+    const body = JSON.parse(r.stdout) as { ok: boolean; errors: { field: string; code: string }[] };
+    expect(body.errors.map((e) => e.field)).toEqual(['prompt', 'risk']);
+    expect(routelang(['explain', GOVERNANCE, '--request', '{oops']).status).toBe(2);
+  });
+
+  it('test runs test blocks, reports coverage and ends with "N passed, N failed"', () => {
+    const r = routelang(['test', join(ROOT, 'examples')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('coverage entry route:');
+    expect(r.stdout.trimEnd().split('\n').pop()).toMatch(/^\d+ passed, 0 failed$/);
+  });
+
+  it('test exits 1 on a failing expectation and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routelang-test-'));
+    const file = join(dir, 't.route');
+    writeFileSync(
+      file,
+      'policy t\nmodel a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\nmodel b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\ninput { prompt: text }\nroute {\n  when prompt contains "x" -> a\n  otherwise -> b\n}\ntest "x goes to b" { given { prompt: "xyz" } expect b }\n',
+    );
+    const r = routelang(['test', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('expected `b` to be called first, but the rule at line 6 calls `a` first');
+    expect(r.stdout).toContain('0 passed, 1 failed');
+  });
+
+  it('graph renders Mermaid and DOT', () => {
+    const mermaid = routelang(['graph', join(ROOT, 'examples', 'tool-first', 'policy.route')]);
+    expect(mermaid.status).toBe(0);
+    expect(mermaid.stdout).toContain('flowchart TD');
+    expect(mermaid.stdout).toContain('-- "topic == faq" -->');
+    const dot = routelang(['graph', join(ROOT, 'examples', 'tool-first', 'policy.route'), '--format', 'dot']);
+    expect(dot.stdout).toMatch(/^digraph routelang \{/);
+    expect(routelang(['graph', GOVERNANCE, '--format', 'svg']).status).toBe(2);
+  });
+});

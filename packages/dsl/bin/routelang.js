@@ -2,4 +2,4 @@
 // The routelang command. Runs the compiled CLI; build it first with `pnpm build`.
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

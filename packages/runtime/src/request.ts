@@ -17,7 +17,8 @@ export type RequestErrorCode =
   | 'not_a_member'
   | 'too_long'
   | 'classifier_failed'
-  | 'no_rule_matched';
+  | 'no_rule_matched'
+  | 'internal_error';
 
 export interface RequestError {
   /** The field, or "" for the request as a whole. */

@@ -143,8 +143,20 @@ export class Router {
     return value as PolicyIR;
   }
 
-  /** Decides a request. Pure and synchronous; never throws. */
+  /** Decides a request. Pure and synchronous; never throws (a failing host callback becomes an error). */
   decide(input: unknown): Decision | Refusal {
+    try {
+      return this.decideUnguarded(input);
+    } catch (error) {
+      // Only host code (a token counter) can throw here; the host gets an answer, not an exception.
+      return {
+        ok: false,
+        errors: [{ field: '', code: 'internal_error', message: `the decision failed: ${error instanceof Error ? error.message : String(error)}` }],
+      };
+    }
+  }
+
+  private decideUnguarded(input: unknown): Decision | Refusal {
     const normalized = normalizeRequest(input, {
       fields: this.ir.inputs,
       classifiers: this.classifiers,

@@ -21,7 +21,7 @@ export function planText(plan: Plan): string {
     case 'cascade':
       return `cascade [${plan.steps.map(planText).join(', ')}] until ${plan.until.validator} ${plan.until.op} ${plan.until.threshold}`;
     case 'try':
-      return `try ${plan.tool} else ${planText(plan.otherwise)}`;
+      return `try ${plan.tool}${plan.until ? ` until ${plan.until.validator} ${plan.until.op} ${plan.until.threshold}` : ''} else ${planText(plan.otherwise)}`;
     case 'split':
       return `split by ${plan.field} { ${plan.arms.map((a) => `${planText(a.plan)}: ${a.weight}%`).join(', ')} }`;
     case 'choice':

@@ -3,8 +3,12 @@
 
 import { parseArgs } from 'node:util';
 import { type OutputFormat, runCheck } from './check.js';
+import { runCompile } from './compile.js';
+import { runExplain } from './explain.js';
 import { runFmt } from './fmt.js';
+import { runGraph } from './graph.js';
 import { type CommandIO, processIO } from './io.js';
+import { runTest } from './test.js';
 
 export const VERSION = '0.1.0';
 
@@ -15,12 +19,20 @@ commands:
       --format text|json|sarif   output format (default text)
   fmt FILE...            rewrite files in canonical form
       --check            list files that would change; exit 1 if any
+  compile FILE           print the IR artifact (routelang/ir@1) and the graph's size
+      -o, --output PATH  write it to PATH instead
+  explain FILE --request JSON
+                         the decision for one request and why, rule by rule
+      --format text|json
+  test FILE...           run the policies' test blocks; report rule coverage
+  graph FILE             the decision graphs
+      --format mermaid|dot (default mermaid)
 
 FILE may be a directory: every .route file under it is used.
 exit status: 0 ok, 1 problems found, 2 usage error`;
 
 /** Runs the CLI with `argv` (without `node` and the script), returning the exit code. */
-export function main(argv: readonly string[], io: CommandIO = processIO(VERSION)): number {
+export async function main(argv: readonly string[], io: CommandIO = processIO(VERSION)): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -35,6 +47,33 @@ export function main(argv: readonly string[], io: CommandIO = processIO(VERSION)
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { check: { type: 'boolean', default: false } } });
         if (positionals.length === 0) return usage(io, 'fmt needs at least one FILE');
         return runFmt(positionals, values.check === true, io);
+      }
+      case 'compile': {
+        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
+        if (positionals.length !== 1) return usage(io, 'compile needs exactly one FILE');
+        return runCompile(positionals[0] as string, values.output, io);
+      }
+      case 'explain': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { request: { type: 'string' }, format: { type: 'string', default: 'text' } },
+        });
+        if (positionals.length !== 1) return usage(io, 'explain needs exactly one FILE');
+        if (values.request === undefined) return usage(io, "explain needs --request '<json>'");
+        if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
+        return await runExplain(positionals[0] as string, values.request, values.format, io);
+      }
+      case 'test': {
+        const { positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: {} });
+        if (positionals.length === 0) return usage(io, 'test needs at least one FILE');
+        return await runTest(positionals, io);
+      }
+      case 'graph': {
+        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });
+        if (positionals.length !== 1) return usage(io, 'graph needs exactly one FILE');
+        if (values.format !== 'mermaid' && values.format !== 'dot') return usage(io, `unknown format \`${values.format}\`; use mermaid or dot`);
+        return runGraph(positionals[0] as string, values.format, io);
       }
       case '--version':
       case '-V':
