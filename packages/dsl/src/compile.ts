@@ -87,7 +87,7 @@ function tooLarge(front: FrontEndResult, error: DiagramTooLarge): Diagnostic {
     'RL3008',
     at?.file ?? front.program.entry,
     at ? { start: at.node.keyword.start, end: at.node.keyword.end } : { start: 0, end: 0 },
-    `the decision graph grows past ${error.nodes.toLocaleString('en-US')} nodes; the fields behind it: ${top.join(', ')}`,
+    `the decision graph grows past its limits (${error.nodes.toLocaleString('en-US')} nodes, ${error.children.toLocaleString('en-US')} edges); the fields behind it: ${top.join(', ')}`,
     {
       help: 'split the policy into named routes by one of these fields, or test fewer distinct constants',
     },

@@ -2,49 +2,56 @@
 // value), so a decision costs one test per field on its path, whatever the number of rules.
 // Variables are turned into region functions once, at load (closures, no code generation).
 
-import type { Graph, Variable } from './ir.js';
+import type { Graph, Value, Variable } from './ir.js';
 import type { NormalizedRequest } from './values.js';
 
 /** The region of the request's value for one variable. */
 export type RegionFn = (request: NormalizedRequest) => number;
 
-/** Compiles a variable into its region function. */
-export function regionFunction(variable: Variable): RegionFn {
-  const field = variable.field;
+/**
+ * Compiles a variable into its region function. With `slots` (field name → index), the
+ * field is resolved once here instead of by name on every read.
+ */
+export function regionFunction(variable: Variable, slots?: ReadonlyMap<string, number>): RegionFn {
+  const slot = slots?.get(variable.field[0] as string);
+  const part = variable.field[1];
+  const path = variable.field;
+  const read = (request: NormalizedRequest): Value | undefined => (slot === undefined ? request.read(path) : request.at(slot, part));
+  const field = { read };
   switch (variable.kind) {
     case 'interval': {
       const ats = variable.bounds.map((b) => b.at);
       const inclusive = variable.bounds.map((b) => b.inclusive);
       return (request) => {
-        const v = request.read(field);
+        const v = field.read(request);
         return typeof v === 'number' ? intervalRegion(ats, inclusive, v) : 0;
       };
     }
     case 'enum': {
       const index = new Map(variable.members.map((m, i) => [m, i]));
-      return (request) => index.get(request.read(field) as string) ?? 0;
+      return (request) => index.get(field.read(request) as string) ?? 0;
     }
     case 'bool':
-      return (request) => (request.read(field) === true ? 1 : 0);
+      return (request) => (field.read(request) === true ? 1 : 0);
     case 'literal': {
       const index = new Map(variable.literals.map((l, i) => [l, i]));
       const other = variable.literals.length;
       return (request) => {
-        const v = request.read(field);
+        const v = field.read(request);
         return typeof v === 'string' ? (index.get(v) ?? other) : other;
       };
     }
     case 'contains': {
       const sub = variable.substring;
       return (request) => {
-        const v = request.read(field);
+        const v = field.read(request);
         return typeof v === 'string' && v.includes(sub) ? 1 : 0;
       };
     }
     case 'member': {
       const literal = variable.literal;
       return (request) => {
-        const v = request.read(field);
+        const v = field.read(request);
         return Array.isArray(v) && v.includes(literal) ? 1 : 0;
       };
     }
@@ -77,7 +84,7 @@ export interface CompiledGraph {
   readonly root: number;
 }
 
-export function compileGraph(graph: Graph): CompiledGraph {
+export function compileGraph(graph: Graph, slots?: ReadonlyMap<string, number>): CompiledGraph {
   const nodeVariable = new Int32Array(graph.nodes.length);
   const childStart = new Int32Array(graph.nodes.length);
   const flat: number[] = [];
@@ -86,7 +93,7 @@ export function compileGraph(graph: Graph): CompiledGraph {
     childStart[i] = flat.length;
     flat.push(...node.children);
   });
-  return { regions: graph.variables.map(regionFunction), nodeVariable, childStart, children: Int32Array.from(flat), root: graph.root };
+  return { regions: graph.variables.map((v) => regionFunction(v, slots)), nodeVariable, childStart, children: Int32Array.from(flat), root: graph.root };
 }
 
 /** Walks the graph: -1 when no rule matches, otherwise the index of the deciding rule. */

@@ -40,6 +40,10 @@ export const DEFAULT_LIMITS: RequestLimits = { maxTextLength: 1_000_000, maxStri
 
 export interface RequestContext {
   readonly fields: readonly Field[];
+  /** The names of `fields` (precomputed: building it per request would dominate the cost). */
+  readonly declared: ReadonlySet<string>;
+  /** Field name → index in `fields`. */
+  readonly slots: ReadonlyMap<string, number>;
   readonly classifiers: ReadonlyMap<string, Classifier>;
   readonly externClassifiers: Readonly<Record<string, ExternClassifier>>;
   readonly countTokens: TokenCounter;
@@ -65,28 +69,39 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
   }
   const errors: RequestError[] = [];
   const record = input as Record<string, unknown>;
-  const declared = new Set(ctx.fields.map((f) => f.name));
-  for (const key of Object.keys(record)) {
-    if (!declared.has(key)) errors.push({ field: key, code: 'unknown_field', message: `\`${key}\` is not a field of this policy` });
+  // Count own keys without allocating; look for unknown ones only when there are too many.
+  let ownKeys = 0;
+  let known = 0;
+  for (const key in record) {
+    if (!hasOwn(record, key)) continue;
+    ownKeys++;
+    if (ctx.declared.has(key)) known++;
   }
-  const values = new Map<string, Value>();
-  const pending: Field[] = [];
-  for (const field of ctx.fields) {
-    const raw = hasOwn(record, field.name) ? record[field.name] : undefined;
+  if (ownKeys !== known) {
+    for (const key of Object.keys(record)) {
+      if (!ctx.declared.has(key)) errors.push({ field: key, code: 'unknown_field', message: `\`${key}\` is not a field of this policy` });
+    }
+  }
+  const values: (Value | undefined)[] = new Array(ctx.fields.length);
+  let pending: Field[] | undefined;
+  for (let i = 0; i < ctx.fields.length; i++) {
+    const field = ctx.fields[i] as Field;
+    let raw = record[field.name];
+    if (raw !== undefined && !hasOwn(record, field.name)) raw = undefined; // never read an inherited value
     if (raw === undefined || raw === null) {
-      if (field.default !== undefined) values.set(field.name, field.default);
-      else if (field.classifier !== undefined) pending.push(field);
+      if (field.default !== undefined) values[i] = field.default;
+      else if (field.classifier !== undefined) (pending ??= []).push(field);
       else errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is required (it has no default)` });
       continue;
     }
     const checked = checkValue(field.name, field.type, raw, ctx.limits);
-    if ('error' in checked) errors.push(checked.error);
-    else values.set(field.name, checked.value);
+    if (isError(checked)) errors.push(checked);
+    else values[i] = checked;
   }
   // Classifiers run only for fields the caller left out, once their input text is valid.
-  for (const field of pending) {
+  for (const field of pending ?? []) {
     const classifier = ctx.classifiers.get(field.classifier as string);
-    const text = classifier ? values.get(classifier.target) : undefined;
+    const text = classifier ? values[ctx.slots.get(classifier.target) ?? -1] : undefined;
     if (classifier && errors.some((e) => e.field === classifier.target)) continue; // reported on its text field
     if (!classifier || typeof text !== 'string') {
       errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is missing and its classifier has no text to read` });
@@ -106,10 +121,10 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
       });
       continue;
     }
-    values.set(field.name, label.value);
+    values[ctx.slots.get(field.name) ?? -1] = label.value;
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, request: new NormalizedRequest(values, ctx.countTokens) };
+  return { ok: true, request: new NormalizedRequest(values, ctx.slots, ctx.countTokens) };
 }
 
 function runClassifier(classifier: Classifier, text: string, externs: Readonly<Record<string, ExternClassifier>>): { value: string } | { error: string } {
@@ -130,76 +145,75 @@ function runClassifier(classifier: Classifier, text: string, externs: Readonly<R
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$/;
 const DURATION_SCALE: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
-type Checked = { value: Value } | { error: RequestError };
+/** A checked value, or the error (an object that is not a list, unlike every `Value`). */
+type Checked = Value | RequestError;
+
+function wrongType(name: string, expected: string, raw: unknown): RequestError {
+  return { field: name, code: 'wrong_type', message: `\`${name}\` must be ${expected}, not ${describe(raw)}` };
+}
+
+function isError(c: Checked): c is RequestError {
+  return typeof c === 'object' && !Array.isArray(c);
+}
 
 function checkValue(name: string, type: FieldType, raw: unknown, limits: RequestLimits): Checked {
-  const wrong = (expected: string): Checked => ({
-    error: { field: name, code: 'wrong_type', message: `\`${name}\` must be ${expected}, not ${describe(raw)}` },
-  });
   switch (type.kind) {
     case 'bool':
-      return typeof raw === 'boolean' ? { value: raw } : wrong('true or false');
+      return typeof raw === 'boolean' ? raw : wrongType(name, 'true or false', raw);
     case 'text':
     case 'string': {
-      if (typeof raw !== 'string') return wrong('a string');
+      if (typeof raw !== 'string') return wrongType(name, 'a string', raw);
       const max = type.kind === 'text' ? limits.maxTextLength : limits.maxStringLength;
-      if (raw.length > max)
-        return { error: { field: name, code: 'too_long', message: `\`${name}\` has ${raw.length} characters; at most ${max} are accepted` } };
-      return { value: raw };
+      if (raw.length > max) return { field: name, code: 'too_long', message: `\`${name}\` has ${raw.length} characters; at most ${max} are accepted` };
+      return raw;
     }
     case 'enum':
-      if (typeof raw !== 'string') return wrong(`one of ${type.members.join(', ')}`);
+      if (typeof raw !== 'string') return wrongType(name, `one of ${type.members.join(', ')}`, raw);
       return type.members.includes(raw)
-        ? { value: raw }
-        : { error: { field: name, code: 'not_a_member', message: `\`${name}\` must be one of ${type.members.join(', ')}, not ${describe(raw)}` } };
+        ? raw
+        : { field: name, code: 'not_a_member', message: `\`${name}\` must be one of ${type.members.join(', ')}, not ${describe(raw)}` };
     case 'list': {
-      if (!Array.isArray(raw)) return wrong('a list of strings');
+      if (!Array.isArray(raw)) return wrongType(name, 'a list of strings', raw);
       if (raw.length > limits.maxListLength)
-        return { error: { field: name, code: 'too_long', message: `\`${name}\` has ${raw.length} items; at most ${limits.maxListLength} are accepted` } };
+        return { field: name, code: 'too_long', message: `\`${name}\` has ${raw.length} items; at most ${limits.maxListLength} are accepted` };
       const items: string[] = [];
       for (const item of raw) {
-        if (typeof item !== 'string') return wrong('a list of strings');
+        if (typeof item !== 'string') return wrongType(name, 'a list of strings', raw);
         if (type.element.kind === 'enum' && !type.element.members.includes(item)) {
-          return {
-            error: {
-              field: name,
-              code: 'not_a_member',
-              message: `\`${name}\` holds ${describe(item)}, which is not one of ${type.element.members.join(', ')}`,
-            },
-          };
+          return { field: name, code: 'not_a_member', message: `\`${name}\` holds ${describe(item)}, which is not one of ${type.element.members.join(', ')}` };
         }
         items.push(item);
       }
-      return { value: items };
+      return items;
     }
     case 'duration': {
       if (typeof raw === 'string') {
         const m = DURATION.exec(raw);
-        if (!m) return wrong('a duration in milliseconds or a string such as "2s"');
-        return { value: Number(m[1]) * (DURATION_SCALE[m[2] as string] ?? 1) };
+        if (!m) return wrongType(name, 'a duration in milliseconds or a string such as "2s"', raw);
+        return Number(m[1]) * (DURATION_SCALE[m[2] as string] ?? 1);
       }
-      return number(name, raw, { min: 0, integer: false }, wrong);
+      return number(name, raw, { min: 0, integer: false });
     }
     case 'int':
-      return number(name, raw, { integer: true }, wrong);
+      return number(name, raw, { integer: true });
     case 'tokens':
-      return number(name, raw, { min: 0, integer: true }, wrong);
+      return number(name, raw, { min: 0, integer: true });
     case 'number':
-      return number(name, raw, { integer: false }, wrong);
+      return number(name, raw, { integer: false });
     case 'money':
-      return number(name, raw, { min: 0, integer: false }, wrong);
+      return number(name, raw, { min: 0, integer: false });
     case 'percent':
-      return number(name, raw, { min: 0, max: 100, integer: false }, wrong);
+      return number(name, raw, { min: 0, max: 100, integer: false });
   }
 }
 
-function number(name: string, raw: unknown, rule: { min?: number; max?: number; integer: boolean }, wrong: (e: string) => Checked): Checked {
-  if (typeof raw !== 'number') return wrong(rule.integer ? 'a whole number' : 'a number');
-  if (!Number.isFinite(raw)) return { error: { field: name, code: 'not_finite', message: `\`${name}\` must be a finite number, not ${describe(raw)}` } };
-  if (rule.integer && !Number.isSafeInteger(raw)) return wrong('a whole number');
+function number(name: string, raw: unknown, rule: { min?: number; max?: number; integer: boolean }): Checked {
+  if (typeof raw !== 'number') return wrongType(name, rule.integer ? 'a whole number' : 'a number', raw);
+  if (!Number.isFinite(raw)) return { field: name, code: 'not_finite', message: `\`${name}\` must be a finite number, not ${describe(raw)}` };
+  if (rule.integer && !Number.isSafeInteger(raw)) return wrongType(name, 'a whole number', raw);
   if ((rule.min !== undefined && raw < rule.min) || (rule.max !== undefined && raw > rule.max)) {
     const range = rule.max !== undefined ? `from ${rule.min ?? '-∞'} to ${rule.max}` : `at least ${rule.min}`;
-    return { error: { field: name, code: 'out_of_range', message: `\`${name}\` must be ${range}, not ${raw}` } };
+    return { field: name, code: 'out_of_range', message: `\`${name}\` must be ${range}, not ${raw}` };
   }
-  return { value: raw };
+  return raw;
 }

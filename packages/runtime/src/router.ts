@@ -9,7 +9,7 @@ import { validate as validateIr } from './generated/validate-ir.js';
 import { type CompiledGraph, compileGraph, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
 import { firstTarget, planModels } from './plans.js';
-import { DEFAULT_LIMITS, normalizeRequest, type RequestError, type RequestLimits } from './request.js';
+import { DEFAULT_LIMITS, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
 import type { NormalizedRequest, TokenCounter } from './values.js';
@@ -88,6 +88,13 @@ export class Router {
   private readonly routes: Map<string | null, CompiledRoute>;
   private readonly models: Map<string, Model>;
   private readonly classifiers: Map<string, Classifier>;
+  private readonly declared: ReadonlySet<string>;
+  private readonly slots: ReadonlyMap<string, number>;
+  private readonly requestContext: RequestContext;
+  /** A RuleRef per route and rule, built once. */
+  private readonly ruleRefs = new Map<string | null, RuleRef[]>();
+  /** Per route and rule: the models and first target, when the plan has no split to resolve. */
+  private readonly planFacts = new Map<Plan, { models: readonly string[]; first: string | undefined }>();
 
   private constructor(
     ir: PolicyIR,
@@ -96,9 +103,39 @@ export class Router {
     private readonly limits: RequestLimits,
   ) {
     this.ir = ir;
-    this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph) }]));
+    this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph, new Map(ir.inputs.map((f, i) => [f.name, i]))) }]));
     this.models = new Map(ir.models.map((m) => [m.name, m]));
     this.classifiers = new Map(ir.classifiers.map((c) => [c.name, c]));
+    this.declared = new Set(ir.inputs.map((f) => f.name));
+    this.slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
+    this.requestContext = {
+      fields: ir.inputs,
+      declared: this.declared,
+      slots: this.slots,
+      classifiers: this.classifiers,
+      externClassifiers,
+      countTokens,
+      limits,
+    };
+    for (const route of ir.routes) {
+      this.ruleRefs.set(
+        route.name,
+        route.rules.map((rule, index) => ({
+          route: route.name,
+          index,
+          file: rule.source.file,
+          line: rule.source.line,
+          column: rule.source.column,
+          label: rule.label,
+        })),
+      );
+    }
+    for (const route of ir.routes) {
+      for (const rule of route.rules) {
+        if (!hasSplit(rule.plan))
+          this.planFacts.set(rule.plan, { models: planModels(rule.plan).filter((m) => this.models.has(m)), first: firstTarget(rule.plan) });
+      }
+    }
   }
 
   /**
@@ -157,13 +194,7 @@ export class Router {
   }
 
   private decideUnguarded(input: unknown): Decision | Refusal {
-    const normalized = normalizeRequest(input, {
-      fields: this.ir.inputs,
-      classifiers: this.classifiers,
-      externClassifiers: this.externClassifiers,
-      countTokens: this.countTokens,
-      limits: this.limits,
-    });
+    const normalized = normalizeRequest(input, this.requestContext);
     if (!normalized.ok) return { ok: false, errors: normalized.errors };
     const request = normalized.request;
     const path: RuleRef[] = [];
@@ -179,7 +210,7 @@ export class Router {
       }
       const rule = current.route.rules[index];
       if (!rule) break;
-      const ref: RuleRef = { route: current.route.name, index, file: rule.source.file, line: rule.source.line, column: rule.source.column, label: rule.label };
+      const ref = this.ruleRefs.get(current.route.name)?.[index] as RuleRef;
       path.push(ref);
       if (rule.plan.kind === 'route') {
         current = this.routes.get(rule.plan.route);
@@ -192,34 +223,78 @@ export class Router {
 
   private decision(request: NormalizedRequest, path: RuleRef[], plan: Plan): Decision {
     const rule = path[path.length - 1] as RuleRef;
+    const facts = this.planFacts.get(plan);
+    if (facts) return new RouterDecision(rule, path, plan, plan, facts.models, facts.first, request, this.routes);
     const resolved = resolveSplits(plan, (field) => request.read([field]), `${rule.route ?? ''}#${rule.index}`);
-    const routes = this.routes;
+    const models = planModels(resolved).filter((m) => this.models.has(m));
+    return new RouterDecision(rule, path, plan, resolved, models, firstTarget(resolved), request, this.routes);
+  }
+}
+
+function hasSplit(plan: Plan): boolean {
+  switch (plan.kind) {
+    case 'split':
+      return true;
+    case 'with':
+      return hasSplit(plan.plan);
+    case 'fallback':
+      return hasSplit(plan.primary) || hasSplit(plan.secondary);
+    case 'try':
+      return hasSplit(plan.otherwise);
+    default:
+      return false;
+  }
+}
+
+/** A decision. The normalised request and the explanation are computed only when asked for. */
+class RouterDecision implements Decision {
+  readonly ok = true;
+  private requestObject: Readonly<Record<string, Value>> | undefined;
+
+  constructor(
+    readonly rule: RuleRef,
+    readonly path: readonly RuleRef[],
+    readonly plan: Plan,
+    readonly resolved: Plan,
+    readonly models: readonly string[],
+    readonly first: string | undefined,
+    private readonly normalized: NormalizedRequest,
+    private readonly routes: ReadonlyMap<string | null, CompiledRoute>,
+  ) {}
+
+  get request(): Readonly<Record<string, Value>> {
+    this.requestObject ??= this.normalized.toJSON();
+    return this.requestObject;
+  }
+
+  explain(): ExplainStep[] {
+    const steps: ExplainStep[] = [];
+    for (const ref of this.path) {
+      const route = this.routes.get(ref.route)?.route;
+      if (!route) continue;
+      for (let i = 0; i <= ref.index; i++) {
+        const r = route.rules[i];
+        if (!r) continue;
+        steps.push({
+          rule: { route: ref.route, index: i, file: r.source.file, line: r.source.line, column: r.source.column, label: r.label },
+          condition: r.text ?? (r.condition ? '…' : 'otherwise'),
+          matched: r.condition === undefined || evaluate(r.condition, this.normalized),
+        });
+      }
+    }
+    return steps;
+  }
+
+  toJSON(): object {
     return {
       ok: true,
-      rule,
-      path,
-      plan,
-      resolved,
-      models: planModels(resolved).filter((m) => this.models.has(m)),
-      first: firstTarget(resolved),
-      request: request.toJSON(),
-      explain(): ExplainStep[] {
-        const steps: ExplainStep[] = [];
-        for (const ref of path) {
-          const route = routes.get(ref.route)?.route;
-          if (!route) continue;
-          for (let i = 0; i <= ref.index; i++) {
-            const r = route.rules[i];
-            if (!r) continue;
-            steps.push({
-              rule: { route: ref.route, index: i, file: r.source.file, line: r.source.line, column: r.source.column, label: r.label },
-              condition: r.text ?? (r.condition ? '…' : 'otherwise'),
-              matched: r.condition === undefined || evaluate(r.condition, request),
-            });
-          }
-        }
-        return steps;
-      },
+      rule: this.rule,
+      path: this.path,
+      plan: this.plan,
+      resolved: this.resolved,
+      models: this.models,
+      first: this.first,
+      request: this.request,
     };
   }
 }

@@ -9,36 +9,59 @@ export type TokenCounter = (text: string) => number;
 
 /** A validated request: every declared field present (defaults applied), derived values on demand. */
 export class NormalizedRequest {
-  private readonly values: Map<string, Value>;
-  private readonly derived = new Map<string, number>();
+  private derived: Map<string, number> | undefined;
 
+  /**
+   * @param values the field values, by field index
+   * @param slots field name → index (shared by every request of a policy)
+   */
   constructor(
-    values: Map<string, Value>,
+    private readonly values: readonly (Value | undefined)[],
+    private readonly slots: ReadonlyMap<string, number>,
     private readonly countTokens: TokenCounter,
-  ) {
-    this.values = values;
+  ) {}
+
+  /** Builds a request from a plain object of already-valid values (for tools and tests). */
+  static of(values: Readonly<Record<string, Value>>, countTokens: TokenCounter): NormalizedRequest {
+    const names = Object.keys(values);
+    return new NormalizedRequest(
+      names.map((n) => values[n]),
+      new Map(names.map((n, i) => [n, i])),
+      countTokens,
+    );
   }
 
   /** The value of a field or a derived value; undefined if the path does not exist. */
   read(path: readonly string[]): Value | undefined {
     const [name, part] = path;
     if (name === undefined) return undefined;
-    const value = this.values.get(name);
+    const slot = this.slots.get(name);
+    return slot === undefined ? undefined : this.at(slot, part);
+  }
+
+  /** The value of the field at `slot`, or its derived `part` (`tokens`, `chars`). */
+  at(slot: number, part?: string): Value | undefined {
+    const value = this.values[slot];
     if (part === undefined) return value;
     if (typeof value !== 'string') return undefined;
-    const key = `${name}.${part}`;
-    const cached = this.derived.get(key);
+    const key = `${slot}.${part}`;
+    const cached = this.derived?.get(key);
     if (cached !== undefined) return cached;
     let computed: number | undefined;
     if (part === 'tokens') computed = this.countTokens(value);
     else if (part === 'chars') computed = [...value].length;
-    if (computed !== undefined) this.derived.set(key, computed);
+    if (computed !== undefined) (this.derived ??= new Map()).set(key, computed);
     return computed;
   }
 
   /** The request as a plain object (fields only), for logs and explanations. */
   toJSON(): Record<string, Value> {
-    return Object.fromEntries(this.values);
+    const out: Record<string, Value> = {};
+    for (const [name, slot] of this.slots) {
+      const v = this.values[slot];
+      if (v !== undefined) out[name] = v;
+    }
+    return out;
   }
 }
 

@@ -145,11 +145,13 @@ export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
 
   const routes = new Map<string | null, CompiledRoute>();
   for (const { info, rules } of lowered) {
-    let covered = FALSE;
+    // Keep "no earlier rule matched" itself, rather than negating a growing union per rule:
+    // each step then costs the size of one condition, not of all the rules before it.
+    let uncovered = TRUE;
     const compiled: CompiledRule[] = rules.map((rule) => {
       const when = rule.condition ? diagrams.fromExpr(rule.condition) : TRUE;
-      const region = diagrams.and(when, diagrams.not(covered));
-      covered = diagrams.or(covered, when);
+      const region = diagrams.and(when, uncovered);
+      uncovered = diagrams.and(uncovered, diagrams.not(when));
       return { ...rule, when, region };
     });
     let root = FALSE;

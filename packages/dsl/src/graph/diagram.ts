@@ -23,10 +23,19 @@ export interface VarSpec {
   describe(region: number): string;
 }
 
-/** Thrown (and caught by the compiler) when a diagram grows past the limit. */
+function sameKids(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Thrown (and caught by the compiler) when the diagrams grow past the limits. */
 export class DiagramTooLarge extends Error {
-  constructor(readonly nodes: number) {
-    super(`decision graph exceeds ${nodes} nodes`);
+  constructor(
+    readonly nodes: number,
+    readonly children: number,
+  ) {
+    super(`decision graph exceeds its limits (${nodes} nodes, ${children} edges)`);
   }
 }
 
@@ -34,8 +43,11 @@ export class DiagramTooLarge extends Error {
 export class Diagrams {
   private readonly nodeVar: number[] = [];
   private readonly nodeKids: number[][] = [];
-  private readonly unique = new Map<string, number>();
+  /** The unique table: a numeric hash of (variable, children) to the nodes with that hash. */
+  private readonly unique = new Map<number, number[]>();
   private readonly memo = new Map<string, number>();
+  /** Edges stored so far: memory grows with them, so they are limited too. */
+  private edges = 0;
   /** Variable index by key (`prompt.tokens`, `prompt\0contains\0urgent`, …). */
   readonly index: ReadonlyMap<string, number>;
 
@@ -43,6 +55,7 @@ export class Diagrams {
     readonly vars: readonly VarSpec[],
     keys: readonly string[],
     private readonly maxNodes = 500_000,
+    private readonly maxEdges = 20_000_000,
   ) {
     this.index = new Map(keys.map((k, i) => [k, i]));
   }
@@ -63,15 +76,28 @@ export class Diagrams {
   /** The unique node for (v, kids), or the shared child when all kids are equal. */
   mk(v: number, kids: number[]): number {
     const first = kids[0] as number;
-    if (kids.every((k) => k === first)) return first;
-    const key = `${v}:${kids.join(',')}`;
-    const found = this.unique.get(key);
-    if (found !== undefined) return found;
+    let same = true;
+    // Hash the children as numbers (a string key would cost as much as a copy of them).
+    let hash = Math.imul(v + 1, 0x9e3779b1);
+    for (let i = 0; i < kids.length; i++) {
+      const k = kids[i] as number;
+      if (k !== first) same = false;
+      hash = Math.imul(hash ^ (k + 0x7f4a7c15), 0x85ebca6b) ^ (hash >>> 13);
+    }
+    if (same) return first;
+    const bucket = this.unique.get(hash);
+    if (bucket) {
+      for (const id of bucket) {
+        if (this.nodeVar[id] === v && sameKids(this.nodeKids[id] as number[], kids)) return id;
+      }
+    }
     const id = this.nodeVar.length;
-    if (id >= this.maxNodes) throw new DiagramTooLarge(this.maxNodes);
+    this.edges += kids.length;
+    if (id >= this.maxNodes || this.edges > this.maxEdges) throw new DiagramTooLarge(id, this.edges);
     this.nodeVar.push(v);
     this.nodeKids.push(kids);
-    this.unique.set(key, id);
+    if (bucket) bucket.push(id);
+    else this.unique.set(hash, [id]);
     return id;
   }
 
