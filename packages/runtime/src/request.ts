@@ -90,8 +90,10 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
     if (raw !== undefined && !hasOwn(record, field.name)) raw = undefined; // never read an inherited value
     if (raw === undefined || raw === null) {
       if (field.default !== undefined) values[i] = field.default;
-      else if (field.classifier !== undefined) (pending ??= []).push(field);
-      else errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is required (it has no default)` });
+      else if (field.classifier !== undefined) {
+        pending ??= [];
+        pending.push(field);
+      } else errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is required (it has no default)` });
       continue;
     }
     const checked = checkValue(field.name, field.type, raw, ctx.limits);

@@ -50,7 +50,10 @@ export class NormalizedRequest {
     let computed: number | undefined;
     if (part === 'tokens') computed = this.countTokens(value);
     else if (part === 'chars') computed = [...value].length;
-    if (computed !== undefined) (this.derived ??= new Map()).set(key, computed);
+    if (computed !== undefined) {
+      this.derived ??= new Map();
+      this.derived.set(key, computed);
+    }
     return computed;
   }
 
