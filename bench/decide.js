@@ -254,18 +254,28 @@ function compileRoutelang(rules) {
   return { ir: result.ir, ms };
 }
 
-export async function runDecideBench() {
-  const scenarios = [
+export async function runDecideBench(only) {
+  const all = [
     { name: '11 rules', rules: supportRules(), tenants: 300 },
     { name: '200 rules', rules: tenantRules(200), tenants: 220 },
   ];
+  const scenarios = only ? all.filter((s) => s.name === only) : all;
   const results = [];
   for (const s of scenarios) {
     const { ir } = compileRoutelang(s.rules);
     const router = Router.loadSync(ir, () => 0);
-    const graph = compileGraph(ir.routes[0].graph);
+    const slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
+    const graph = compileGraph(ir.routes[0].graph, slots);
     const reqs = requests(20_000, s.tenants, 42);
-    const normalized = reqs.map((q) => new NormalizedRequest(new Map(Object.entries(q)), () => 0));
+    // Requests already validated, in the policy's field order: what decide() walks after validation.
+    const normalized = reqs.map(
+      (q) =>
+        new NormalizedRequest(
+          ir.inputs.map((f) => q[f.name]),
+          slots,
+          () => 0,
+        ),
+    );
     const engines = {
       'Routelang decide()': (q) => {
         const d = router.decide(q);
@@ -295,7 +305,7 @@ export async function runDecideBench() {
     row.nodes = ir.routes[0].graph.nodes.length;
     results.push(row);
   }
-  const compile = [1_000, 2_000, 4_000, 10_000].map((n) => {
+  const compile = (only ? [] : [1_000, 2_000, 4_000, 10_000]).map((n) => {
     const rules = tenantRules(n);
     const path = `/virtual/bench-${n}.route`;
     const started = process.hrtime.bigint();
@@ -308,22 +318,26 @@ export async function runDecideBench() {
   return { results, compile };
 }
 
-const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
-const { results, compile } = await runDecideBench();
-const names = Object.keys(results[0].ns);
-console.log(
-  `decide(): one decision, median ns (node ${process.version}); ratio = engine time / Routelang decide() time; every engine agreed with Routelang on every request\n`,
-);
-console.log(`| engine | ${results.map((r) => `${r.scenario} | ratio`).join(' | ')} |`);
-console.log(`| --- | ${results.map(() => '---: | ---:').join(' | ')} |`);
-for (const name of names) {
-  console.log(`| ${name} | ${results.map((r) => `${fmt(r.ns[name])} | ${(r.ns[name] / r.ns['Routelang decide()']).toFixed(2)}×`).join(' | ')} |`);
-}
-console.log(`\ndecision graph: ${results.map((r) => `${r.scenario}: ${r.nodes} nodes`).join('; ')}\n`);
-console.log('compile (parse, check, graph, analyses, IR) of generated multi-tenant policies:\n');
-console.log('| rules | compile | graph nodes | variables |');
-console.log('| ---: | ---: | ---: | ---: |');
-for (const c of compile) {
-  if (c.refused) console.log(`| ${c.rules.toLocaleString('en-US')} | ${c.ms.toFixed(0)} ms | refused: ${c.refused.slice(0, 90)} | |`);
-  else console.log(`| ${c.rules.toLocaleString('en-US')} | ${c.ms.toFixed(0)} ms | ${c.nodes.toLocaleString('en-US')} | ${c.variables} |`);
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) await main();
+
+async function main() {
+  const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
+  const { results, compile } = await runDecideBench();
+  const names = Object.keys(results[0].ns);
+  console.log(
+    `decide(): one decision, median ns (node ${process.version}); ratio = engine time / Routelang decide() time; every engine agreed with Routelang on every request\n`,
+  );
+  console.log(`| engine | ${results.map((r) => `${r.scenario} | ratio`).join(' | ')} |`);
+  console.log(`| --- | ${results.map(() => '---: | ---:').join(' | ')} |`);
+  for (const name of names) {
+    console.log(`| ${name} | ${results.map((r) => `${fmt(r.ns[name])} | ${(r.ns[name] / r.ns['Routelang decide()']).toFixed(2)}×`).join(' | ')} |`);
+  }
+  console.log(`\ndecision graph: ${results.map((r) => `${r.scenario}: ${r.nodes} nodes`).join('; ')}\n`);
+  console.log('compile (parse, check, graph, analyses, IR) of generated multi-tenant policies:\n');
+  console.log('| rules | compile | graph nodes | variables |');
+  console.log('| ---: | ---: | ---: | ---: |');
+  for (const c of compile) {
+    if (c.refused) console.log(`| ${c.rules.toLocaleString('en-US')} | ${c.ms.toFixed(0)} ms | refused: ${c.refused.slice(0, 90)} | |`);
+    else console.log(`| ${c.rules.toLocaleString('en-US')} | ${c.ms.toFixed(0)} ms | ${c.nodes.toLocaleString('en-US')} | ${c.variables} |`);
+  }
 }

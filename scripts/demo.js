@@ -1,47 +1,73 @@
-// The demo behind the README's first command: checks every bundled example, confirms
-// they are canonically formatted, then shows what the checker catches in a policy with
-// three typical mistakes (a misspelt model, a unit mix-up, split weights that do not add up).
+// The demo behind the README's first command: compiles every bundled example (proving
+// its assertions, bounding its cost), runs its tests, and shows what Routelang catches:
+// three typing mistakes, and a well-typed edit that would send EU data to a US-only model.
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandFiles } from '../packages/dsl/dist/cli/files.js';
 import { renderText } from '../packages/dsl/dist/cli/render.js';
 import { format } from '../packages/dsl/dist/format.js';
-import { checkPolicy, nodeHost } from '../packages/dsl/dist/index.js';
+import { compilePolicy, decidingRules, maxPromptTokens, nodeHost, runPolicyTests, worstCost } from '../packages/dsl/dist/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const files = expandFiles([join(root, 'examples')]);
-let failures = 0;
+const files = expandFiles([join(root, 'examples')]).filter((f) => !f.endsWith('catalog.route'));
+const color = process.stdout.isTTY === true;
+let problems = 0;
 
-console.log('Routelang demo: the bundled examples\n');
-console.log('| policy | models | rules | assertions | tests | diagnostics | formatted |');
+console.log('Routelang demo: the bundled examples, compiled, proved and tested\n');
+console.log('| policy | rules | graph nodes | assertions proved | worst case per request | tests | formatted |');
 console.log('| --- | ---: | ---: | ---: | ---: | --- | --- |');
 for (const file of files) {
-  const result = checkPolicy(file);
-  const policy = result.policy;
-  const rules = [policy.entryRoute, ...policy.routes.values()].filter(Boolean).reduce((n, r) => n + r.node.rules.length, 0);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = result.diagnostics.length - errors;
-  const formatted = format(readFileSync(file, 'utf8'), file);
-  const canonical = formatted.ok && formatted.text === readFileSync(file, 'utf8');
-  if (errors > 0 || !canonical) failures++;
+  const result = compilePolicy(file);
   const name = relative(root, file);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  if (!result.ir || !result.compilation || result.diagnostics.length > 0) {
+    problems++;
+    console.log(`| ${name} | ${errors.length} errors, ${result.diagnostics.length - errors.length} warnings | | | | | |`);
+    continue;
+  }
+  const c = result.compilation;
+  const rules = [...c.routes.values()].reduce((n, r) => n + r.rules.length, 0);
+  const nodes = result.ir.routes.reduce((n, r) => n + r.graph.nodes.length, 0);
+  const worst = Math.max(0, ...decidingRules(c).map((d) => worstCost(d.plan, maxPromptTokens(c, d.region), c).total));
+  const report = await runPolicyTests(c, result.ir);
+  const passed = report.outcomes.filter((o) => o.passed).length;
+  if (passed !== report.outcomes.length) problems++;
+  const text = readFileSync(file, 'utf8');
+  const formatted = format(text, file);
+  const canonical = formatted.ok && formatted.text === text;
+  if (!canonical) problems++;
   console.log(
-    `| ${name} | ${policy.models.size} | ${rules} | ${policy.asserts.length} | ${policy.tests.size} | ${errors === 0 && warnings === 0 ? 'clean' : `${errors} errors, ${warnings} warnings`} | ${canonical ? 'yes' : 'no'} |`,
+    `| ${name} | ${rules} | ${nodes} | ${c.assertions.length} | $${worst.toFixed(2)} | ${passed}/${report.outcomes.length} passed | ${canonical ? 'yes' : 'no'} |`,
   );
 }
 
-// The same support policy with three mistakes a reviewer could easily miss.
-const original = join(root, 'examples', 'support-assistant', 'policy.route');
-const broken = readFileSync(original, 'utf8')
-  .replace('when intent == code -> coder fallback sonnet', 'when intent == code -> coder fallback sonet')
-  .replace('prompt.tokens < 8k', 'prompt.tokens < 8s')
-  .replace('split by tenant { mini: 90%, sonnet: 10% }', 'split by tenant { mini: 90%, sonnet: 20% }');
-const result = checkPolicy(original, nodeHost(new Map([[original, broken]])));
-const sources = (f) => result.program.modules.get(f)?.source;
-console.log('\nThe support policy with three typical mistakes, as `routelang check` reports it:\n');
-console.log(renderText(result.diagnostics, sources, process.stdout.isTTY === true));
-if (result.diagnostics.filter((d) => d.severity === 'error').length !== 3) failures++;
+const support = join(root, 'examples', 'support-assistant', 'policy.route');
+const original = readFileSync(support, 'utf8');
+function show(title, text, expectedCodes) {
+  const result = compilePolicy(support, nodeHost(new Map([[support, text]])));
+  console.log(`\n${title}\n`);
+  console.log(renderText(result.diagnostics, (f) => result.program.modules.get(f)?.source, color));
+  const codes = result.diagnostics.map((d) => d.code).join(',');
+  if (codes !== expectedCodes) {
+    problems++;
+    console.log(`(expected ${expectedCodes}, got ${codes})`);
+  }
+}
 
-console.log(`\n${files.length} example files checked; ${failures === 0 ? 'all clean and formatted' : `${failures} problem(s)`}.`);
-process.exitCode = failures === 0 ? 0 : 1;
+show(
+  'The support policy with three typical mistakes, as `routelang check` reports them:',
+  original
+    .replace('coder fallback sonnet', 'coder fallback sonet')
+    .replace('prompt.tokens < 8k', 'prompt.tokens < 8s')
+    .replace('split by tenant { mini: 90%, sonnet: 10% }', 'split by tenant { mini: 90%, sonnet: 20% }'),
+  'RL2002,RL2012,RL2015',
+);
+show(
+  'A well-typed edit that drops the region guard on code requests: the EU assertion fails, with the request that breaks it:',
+  original.replace('when intent == code and region == us -> coder fallback sonnet', 'when intent == code -> coder fallback sonnet'),
+  'RL3004,RL3002',
+);
+
+console.log(`\n${files.length} policies compiled, proved and tested; ${problems === 0 ? 'everything as expected' : `${problems} problem(s)`}.`);
+process.exitCode = problems === 0 ? 0 : 1;
