@@ -145,17 +145,21 @@ export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
 
   const routes = new Map<string | null, CompiledRoute>();
   for (const { info, rules } of lowered) {
-    // Keep "no earlier rule matched" itself, rather than negating a growing union per rule:
-    // each step then costs the size of one condition, not of all the rules before it.
-    let uncovered = TRUE;
-    const compiled: CompiledRule[] = rules.map((rule) => {
-      const when = rule.condition ? diagrams.fromExpr(rule.condition) : TRUE;
-      const region = diagrams.and(when, uncovered);
-      uncovered = diagrams.and(uncovered, diagrams.not(when));
-      return { ...rule, when, region };
-    });
-    let root = FALSE;
-    for (let i = compiled.length - 1; i >= 0; i--) root = diagrams.ite((compiled[i] as CompiledRule).when, leaf(i), root);
+    // First match, built by halves: first(rules) = first(left half) orElse first(right half).
+    // Each rule's region (where it decides) is then read off the finished diagram.
+    const whens = rules.map((rule) => (rule.condition ? diagrams.fromExpr(rule.condition) : TRUE));
+    const build = (lo: number, hi: number): number => {
+      if (hi - lo === 0) return FALSE;
+      if (hi - lo === 1) return diagrams.ite(whens[lo] as number, leaf(lo), FALSE);
+      const mid = (lo + hi) >> 1;
+      return diagrams.orElse(build(lo, mid), build(mid, hi));
+    };
+    const root = build(0, rules.length);
+    const regions = diagrams.leafRegions(
+      root,
+      rules.map((_, i) => leaf(i)),
+    );
+    const compiled: CompiledRule[] = rules.map((rule, i) => ({ ...rule, when: whens[i] as number, region: regions.get(leaf(i)) ?? FALSE }));
     routes.set(info.name ?? null, { name: info.name ?? null, info, rules: compiled, root });
   }
 

@@ -23,7 +23,20 @@ export interface VarSpec {
   describe(region: number): string;
 }
 
-function sameKids(a: readonly number[], b: readonly number[]): boolean {
+/** The most frequent child; ties go to the smallest reference (any fixed rule would do). */
+function canonicalDefault(counts: ReadonlyMap<number, number>): number {
+  let best = 0;
+  let bestCount = -1;
+  for (const [k, c] of counts) {
+    if (c > bestCount || (c === bestCount && k < best)) {
+      best = k;
+      bestCount = c;
+    }
+  }
+  return best;
+}
+
+function same(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -41,15 +54,22 @@ export class DiagramTooLarge extends Error {
 
 /** The builder: variables in order, the unique table, and the operations. */
 export class Diagrams {
+  // Nodes are sparse: a default child, and the regions whose child differs from it (sorted).
+  // A field with thousands of literals (`tenant`) then costs per node what its rules
+  // mention, not one edge per literal.
   private readonly nodeVar: number[] = [];
-  private readonly nodeKids: number[][] = [];
-  /** The unique table: a numeric hash of (variable, children) to the nodes with that hash. */
+  private readonly nodeDefault: number[] = [];
+  private readonly nodeRegions: number[][] = [];
+  private readonly nodeTargets: number[][] = [];
+  /** The unique table: a numeric hash of (variable, default, exceptions) to the nodes with that hash. */
   private readonly unique = new Map<number, number[]>();
   private readonly memo = new Map<string, number>();
   /** Edges stored so far: memory grows with them, so they are limited too. */
   private edges = 0;
   /** Variable index by key (`prompt.tokens`, `prompt\0contains\0urgent`, …). */
   readonly index: ReadonlyMap<string, number>;
+  /** For enum and literal variables: the region of each value. */
+  private readonly valueRegion = new Map<number, Map<Value, number>>();
 
   constructor(
     readonly vars: readonly VarSpec[],
@@ -58,10 +78,21 @@ export class Diagrams {
     private readonly maxEdges = 20_000_000,
   ) {
     this.index = new Map(keys.map((k, i) => [k, i]));
+    vars.forEach((spec, v) => {
+      const kind = spec.variable.kind;
+      if (kind !== 'enum' && kind !== 'literal') return;
+      const named = kind === 'literal' ? spec.representatives.slice(0, -1) : spec.representatives;
+      this.valueRegion.set(v, new Map(named.map((value, r) => [value, r])));
+    });
   }
 
   get size(): number {
     return this.nodeVar.length;
+  }
+
+  /** The number of regions of variable `v`. */
+  regions(v: number): number {
+    return (this.vars[v] as VarSpec).representatives.length;
   }
 
   /** The variable a reference tests (terminals: +∞). */
@@ -69,40 +100,127 @@ export class Diagrams {
     return ref >= 0 ? (this.nodeVar[ref] as number) : Number.POSITIVE_INFINITY;
   }
 
+  /** The children of a node, one per region (materialised: O(regions)). */
   kids(ref: number): readonly number[] {
-    return this.nodeKids[ref] as number[];
+    const out = new Array<number>(this.regions(this.varOf(ref))).fill(this.nodeDefault[ref] as number);
+    const regions = this.nodeRegions[ref] as number[];
+    const targets = this.nodeTargets[ref] as number[];
+    for (let i = 0; i < regions.length; i++) out[regions[i] as number] = targets[i] as number;
+    return out;
+  }
+
+  /** The distinct edges of a node: each target with one region that leads to it, in region order. */
+  private edgesOf(ref: number): { region: number; target: number }[] {
+    const regions = this.nodeRegions[ref] as number[];
+    const targets = this.nodeTargets[ref] as number[];
+    const out: { region: number; target: number }[] = [];
+    // The default child's first region: the smallest region not listed as an exception.
+    let sample = 0;
+    for (const r of regions) {
+      if (r === sample) sample++;
+      else if (r > sample) break;
+    }
+    let placed = sample >= this.regions(this.varOf(ref));
+    for (let i = 0; i < regions.length; i++) {
+      if (!placed && sample < (regions[i] as number)) {
+        out.push({ region: sample, target: this.nodeDefault[ref] as number });
+        placed = true;
+      }
+      out.push({ region: regions[i] as number, target: targets[i] as number });
+    }
+    if (!placed) out.push({ region: sample, target: this.nodeDefault[ref] as number });
+    return out;
+  }
+
+  /** The distinct children of a node (default first). */
+  private targetsOf(ref: number): number[] {
+    return [this.nodeDefault[ref] as number, ...(this.nodeTargets[ref] as number[])];
   }
 
   /** The unique node for (v, kids), or the shared child when all kids are equal. */
-  mk(v: number, kids: number[]): number {
-    const first = kids[0] as number;
-    let same = true;
-    // Hash the children as numbers (a string key would cost as much as a copy of them).
-    let hash = Math.imul(v + 1, 0x9e3779b1);
-    for (let i = 0; i < kids.length; i++) {
-      const k = kids[i] as number;
-      if (k !== first) same = false;
-      hash = Math.imul(hash ^ (k + 0x7f4a7c15), 0x85ebca6b) ^ (hash >>> 13);
+  mk(v: number, kids: readonly number[]): number {
+    const counts = new Map<number, number>();
+    for (const k of kids) counts.set(k, (counts.get(k) ?? 0) + 1);
+    const def = canonicalDefault(counts);
+    const regions: number[] = [];
+    const targets: number[] = [];
+    kids.forEach((k, r) => {
+      if (k !== def) {
+        regions.push(r);
+        targets.push(k);
+      }
+    });
+    return this.mkSparse(v, def, regions, targets);
+  }
+
+  /** The unique node for (v, default, exceptions); `regions` sorted, targets differing from `def` or not. */
+  private mkSparse(v: number, def: number, regions: number[], targets: number[]): number {
+    // Drop exceptions equal to the default.
+    let n = 0;
+    for (let i = 0; i < regions.length; i++) {
+      if (targets[i] !== def) {
+        regions[n] = regions[i] as number;
+        targets[n] = targets[i] as number;
+        n++;
+      }
     }
-    if (same) return first;
+    regions.length = n;
+    targets.length = n;
+    if (n === 0) return def;
+    // Canonical form: the default is the most frequent child (ties: the smallest reference),
+    // so one function has one node. Re-base when the given default is not that child.
+    const counts = new Map<number, number>();
+    const defCount = this.regions(v) - n;
+    if (defCount > 0) counts.set(def, defCount);
+    for (let i = 0; i < n; i++) counts.set(targets[i] as number, (counts.get(targets[i] as number) ?? 0) + 1);
+    const canonical = canonicalDefault(counts);
+    if (canonical !== def) {
+      const dense = new Array<number>(this.regions(v)).fill(def);
+      for (let i = 0; i < n; i++) dense[regions[i] as number] = targets[i] as number;
+      return this.mk(v, dense);
+    }
+    let hash = Math.imul(v + 1, 0x9e3779b1) ^ Math.imul(def + 0x7f4a7c15, 0x85ebca6b);
+    for (let i = 0; i < n; i++) {
+      hash = Math.imul(hash ^ ((regions[i] as number) + 0x27d4eb2f), 0x85ebca6b) ^ (hash >>> 13);
+      hash = Math.imul(hash ^ ((targets[i] as number) + 0x165667b1), 0xc2b2ae35) ^ (hash >>> 16);
+    }
     const bucket = this.unique.get(hash);
     if (bucket) {
       for (const id of bucket) {
-        if (this.nodeVar[id] === v && sameKids(this.nodeKids[id] as number[], kids)) return id;
+        if (
+          this.nodeVar[id] === v &&
+          this.nodeDefault[id] === def &&
+          same(this.nodeRegions[id] as number[], regions) &&
+          same(this.nodeTargets[id] as number[], targets)
+        )
+          return id;
       }
     }
     const id = this.nodeVar.length;
-    this.edges += kids.length;
+    this.edges += n + 1;
     if (id >= this.maxNodes || this.edges > this.maxEdges) throw new DiagramTooLarge(id, this.edges);
     this.nodeVar.push(v);
-    this.nodeKids.push(kids);
+    this.nodeDefault.push(def);
+    this.nodeRegions.push(regions);
+    this.nodeTargets.push(targets);
     if (bucket) bucket.push(id);
     else this.unique.set(hash, [id]);
     return id;
   }
 
   private cofactor(ref: number, v: number, region: number): number {
-    return this.varOf(ref) === v ? (this.kids(ref)[region] as number) : ref;
+    if (this.varOf(ref) !== v) return ref;
+    const regions = this.nodeRegions[ref] as number[];
+    let lo = 0;
+    let hi = regions.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = regions[mid] as number;
+      if (r === region) return (this.nodeTargets[ref] as number[])[mid] as number;
+      if (r < region) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return this.nodeDefault[ref] as number;
   }
 
   not(f: number): number {
@@ -111,9 +229,11 @@ export class Diagrams {
     const key = `n:${f}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
-    const r = this.mk(
+    const r = this.mkSparse(
       this.varOf(f),
-      this.kids(f).map((k) => this.not(k)),
+      this.not(this.nodeDefault[f] as number),
+      [...(this.nodeRegions[f] as number[])],
+      (this.nodeTargets[f] as number[]).map((t) => this.not(t)),
     );
     this.memo.set(key, r);
     return r;
@@ -137,12 +257,97 @@ export class Diagrams {
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
     const v = Math.min(this.varOf(c), this.varOf(g), this.varOf(h));
-    const regions = (this.vars[v] as VarSpec).representatives.length;
-    const kids: number[] = [];
-    for (let r = 0; r < regions; r++) kids.push(this.ite(this.cofactor(c, v, r), this.cofactor(g, v, r), this.cofactor(h, v, r)));
-    const result = this.mk(v, kids);
+    // Only the regions where one of the three has an exception can differ from the defaults.
+    const union = new Set<number>();
+    for (const x of [c, g, h]) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
+    const regions = [...union].sort((a, b) => a - b);
+    const dflt = (x: number): number => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x);
+    const def = this.ite(dflt(c), dflt(g), dflt(h));
+    const targets = regions.map((r) => this.ite(this.cofactor(c, v, r), this.cofactor(g, v, r), this.cofactor(h, v, r)));
+    const result = this.mkSparse(v, def, regions, targets);
     this.memo.set(key, result);
     return result;
+  }
+
+  /**
+   * First match of two rule diagrams: `f` where it reaches a rule leaf, `g` where `f` has
+   * no match. Associative, so a route's diagram is built by halves, without keeping every
+   * prefix of the rule list in the unique table.
+   */
+  orElse(f: number, g: number): number {
+    if (f === FALSE) return g;
+    if (f < 0 || g === FALSE) return f;
+    const key = `e:${f}:${g}`;
+    const hit = this.memo.get(key);
+    if (hit !== undefined) return hit;
+    const v = Math.min(this.varOf(f), this.varOf(g));
+    const union = new Set<number>();
+    for (const x of [f, g]) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
+    const regions = [...union].sort((a, b) => a - b);
+    const dflt = (x: number): number => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x);
+    const def = this.orElse(dflt(f), dflt(g));
+    const targets = regions.map((r) => this.orElse(this.cofactor(f, v, r), this.cofactor(g, v, r)));
+    const result = this.mkSparse(v, def, regions, targets);
+    this.memo.set(key, result);
+    return result;
+  }
+
+  /**
+   * For each rule leaf under `root`, the boolean diagram of the inputs that reach it: the
+   * region where that rule decides. Only nodes that can reach a leaf are visited for it.
+   */
+  leafRegions(root: number, leaves: readonly number[]): Map<number, number> {
+    // Per node: the rule leaves below it, and for each leaf the exceptions that lead to it.
+    const below = new Map<number, Set<number>>();
+    const byLeaf = new Map<number, Map<number, number[]>>();
+    const reachable = (ref: number): ReadonlySet<number> => {
+      if (ref < 0) return new Set(isRuleLeaf(ref) ? [ref] : []);
+      const hit = below.get(ref);
+      if (hit) return hit;
+      const set = new Set<number>(reachable(this.nodeDefault[ref] as number));
+      const index = new Map<number, number[]>();
+      (this.nodeTargets[ref] as number[]).forEach((t, i) => {
+        for (const l of reachable(t)) {
+          set.add(l);
+          const list = index.get(l);
+          if (list) list.push(i);
+          else index.set(l, [i]);
+        }
+      });
+      below.set(ref, set);
+      byLeaf.set(ref, index);
+      return set;
+    };
+    const out = new Map<number, number>();
+    for (const target of leaves) {
+      const memo = new Map<number, number>();
+      const go = (ref: number): number => {
+        if (ref < 0) return ref === target ? TRUE : FALSE;
+        if (!reachable(ref).has(target)) return FALSE;
+        const hit = memo.get(ref);
+        if (hit !== undefined) return hit;
+        const regions = this.nodeRegions[ref] as number[];
+        const targets = this.nodeTargets[ref] as number[];
+        const def = go(this.nodeDefault[ref] as number);
+        // With a FALSE default only the exceptions leading to the leaf matter; otherwise
+        // every exception must be stated (those that do not lead there become FALSE).
+        const relevant = def === FALSE ? (byLeaf.get(ref)?.get(target) ?? []) : regions.map((_, i) => i);
+        const keptRegions: number[] = [];
+        const keptTargets: number[] = [];
+        for (const i of relevant) {
+          const sub = go(targets[i] as number);
+          if (sub !== def) {
+            keptRegions.push(regions[i] as number);
+            keptTargets.push(sub);
+          }
+        }
+        const r = this.mkSparse(this.varOf(ref), def, keptRegions, keptTargets);
+        memo.set(ref, r);
+        return r;
+      };
+      out.set(target, go(root));
+    }
+    return out;
   }
 
   /** The boolean diagram of a condition (model properties already replaced by constants). */
@@ -164,6 +369,10 @@ export class Diagrams {
         return this.atomOver(expr.operand.path.join('.'), (rep) => rep === true);
       case 'compare': {
         const [field, value, op] = orient(expr.left, expr.right, expr.op);
+        if (field && value !== undefined && (op === '==' || op === '!=')) {
+          const fast = this.equalityAtom(field.join('.'), value, op === '==');
+          if (fast !== undefined) return fast;
+        }
         if (field && value !== undefined) return this.atomOver(field.join('.'), (rep) => compareValues(op, rep, value));
         if (expr.left.kind === 'value' && expr.right.kind === 'value') return compareValues(expr.op, expr.left.value, expr.right.value) ? TRUE : FALSE;
         return FALSE;
@@ -201,6 +410,20 @@ export class Diagrams {
     }
   }
 
+  /**
+   * `field == value` (or `!=`) on an enum or literal variable, built sparsely: one exception
+   * at the value's region, whatever the number of regions.
+   */
+  private equalityAtom(key: string, value: Value, equal: boolean): number | undefined {
+    const v = this.index.get(key);
+    if (v === undefined) return undefined;
+    const regions = this.valueRegion.get(v);
+    if (!regions) return undefined;
+    const r = regions.get(value);
+    if (r === undefined) return equal ? FALSE : TRUE;
+    return this.mkSparse(v, equal ? FALSE : TRUE, [r], [equal ? TRUE : FALSE]);
+  }
+
   private boolVar(key: string): number {
     const v = this.index.get(key);
     return v === undefined ? FALSE : this.mk(v, [FALSE, TRUE]);
@@ -229,7 +452,7 @@ export class Diagrams {
       if (ref < 0) return ref === TRUE;
       const hit = toTrue.get(ref);
       if (hit !== undefined) return hit;
-      const r = this.kids(ref).some(reachesTrue);
+      const r = this.targetsOf(ref).some(reachesTrue);
       toTrue.set(ref, r);
       return r;
     };
@@ -242,14 +465,13 @@ export class Diagrams {
         for (const r of all()) out.add(r);
         return;
       }
-      const kids = this.kids(ref);
       if (rv === v) {
-        kids.forEach((k, r) => {
+        this.kids(ref).forEach((k, r) => {
           if (reachesTrue(k)) out.add(r);
         });
         return;
       }
-      for (const k of kids) visit(k);
+      for (const k of this.targetsOf(ref)) visit(k);
     };
     visit(root);
     return out;
@@ -280,7 +502,12 @@ export class Diagrams {
       if (ref < 0) return accept(ref) ? TRUE : FALSE;
       const hit = memo.get(ref);
       if (hit !== undefined) return hit;
-      const r = this.mk(this.varOf(ref), this.kids(ref).map(go));
+      const r = this.mkSparse(
+        this.varOf(ref),
+        go(this.nodeDefault[ref] as number),
+        [...(this.nodeRegions[ref] as number[])],
+        (this.nodeTargets[ref] as number[]).map(go),
+      );
       memo.set(ref, r);
       return r;
     };
@@ -295,7 +522,7 @@ export class Diagrams {
       const ref = stack.pop() as number;
       if (ref < 0 || seen.has(ref)) continue;
       seen.add(ref);
-      for (const k of this.kids(ref)) stack.push(k);
+      for (const k of this.targetsOf(ref)) stack.push(k);
     }
     return [...seen].sort((a, b) => a - b);
   }
@@ -304,7 +531,7 @@ export class Diagrams {
   terminals(root: number): Set<number> {
     const out = new Set<number>();
     if (root < 0) out.add(root);
-    for (const n of this.reachable(root)) for (const k of this.kids(n)) if (k < 0) out.add(k);
+    for (const n of this.reachable(root)) for (const k of this.targetsOf(n)) if (k < 0) out.add(k);
     return out;
   }
 
@@ -322,7 +549,7 @@ export class Diagrams {
       if (ref < 0) return target(ref);
       const hit = canReach.get(ref);
       if (hit !== undefined) return hit;
-      const r = this.kids(ref).some(reaches);
+      const r = this.targetsOf(ref).some(reaches);
       canReach.set(ref, r);
       return r;
     };
@@ -332,11 +559,9 @@ export class Diagrams {
       if (--budget < 0) return false;
       if (ref < 0) return target(ref) && feasible(assignment);
       const v = this.varOf(ref);
-      const kids = this.kids(ref);
-      for (let r = 0; r < kids.length; r++) {
-        const k = kids[r] as number;
+      for (const { region, target: k } of this.edgesOf(ref)) {
         if (!reaches(k)) continue;
-        assignment.set(v, r);
+        assignment.set(v, region);
         if (search(k)) return true;
       }
       assignment.delete(v);
