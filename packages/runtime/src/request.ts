@@ -44,6 +44,8 @@ export interface RequestContext {
   readonly declared: ReadonlySet<string>;
   /** Field name → index in `fields`. */
   readonly slots: ReadonlyMap<string, number>;
+  /** One validator per field (see `fieldChecks`). */
+  readonly checks: readonly FieldCheck[];
   readonly classifiers: ReadonlyMap<string, Classifier>;
   readonly externClassifiers: Readonly<Record<string, ExternClassifier>>;
   readonly countTokens: TokenCounter;
@@ -62,60 +64,87 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : String(value);
 }
 
+/** A validator per field, compiled once per policy: the value, or the error. */
+export type FieldCheck = (raw: unknown) => Checked;
+
+/** Builds the per-field validators of a policy (closures, no code generation). */
+export function fieldChecks(fields: readonly Field[], limits: RequestLimits): FieldCheck[] {
+  return fields.map((field) => {
+    const { name, type } = field;
+    if (type.kind === 'bool') return (raw) => (typeof raw === 'boolean' ? raw : wrongType(name, 'true or false', raw));
+    if (type.kind === 'enum') {
+      const members = new Set(type.members);
+      return (raw) => (typeof raw === 'string' && members.has(raw) ? raw : checkValue(name, type, raw, limits));
+    }
+    if (type.kind === 'string' || type.kind === 'text') {
+      const max = type.kind === 'text' ? limits.maxTextLength : limits.maxStringLength;
+      return (raw) => (typeof raw === 'string' && raw.length <= max ? raw : checkValue(name, type, raw, limits));
+    }
+    if (type.kind === 'int' || type.kind === 'tokens') {
+      const min = type.kind === 'tokens' ? 0 : Number.NEGATIVE_INFINITY;
+      return (raw) => (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= min ? raw : checkValue(name, type, raw, limits));
+    }
+    return (raw) => checkValue(name, type, raw, limits);
+  });
+}
+
 /** Validates and normalises `input` against the policy's input fields. */
 export function normalizeRequest(input: unknown, ctx: RequestContext): RequestResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: [{ field: '', code: 'not_an_object', message: `a request is an object of fields, not ${describe(input)}` }] };
   }
-  const errors: RequestError[] = [];
+  let errors: RequestError[] | undefined;
   const record = input as Record<string, unknown>;
-  // Count own keys without allocating; look for unknown ones only when there are too many.
-  let ownKeys = 0;
-  let known = 0;
-  for (const key in record) {
-    if (!hasOwn(record, key)) continue;
-    ownKeys++;
-    if (ctx.declared.has(key)) known++;
-  }
-  if (ownKeys !== known) {
-    for (const key of Object.keys(record)) {
-      if (!ctx.declared.has(key)) errors.push({ field: key, code: 'unknown_field', message: `\`${key}\` is not a field of this policy` });
-    }
-  }
   const values: (Value | undefined)[] = new Array(ctx.fields.length);
-  let pending: Field[] | undefined;
-  for (let i = 0; i < ctx.fields.length; i++) {
-    const field = ctx.fields[i] as Field;
-    let raw = record[field.name];
-    if (raw !== undefined && !hasOwn(record, field.name)) raw = undefined; // never read an inherited value
-    if (raw === undefined || raw === null) {
-      if (field.default !== undefined) values[i] = field.default;
-      else if (field.classifier !== undefined) {
-        pending ??= [];
-        pending.push(field);
-      } else errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is required (it has no default)` });
+  // One pass over the request's own keys (inherited properties are never read).
+  for (const key of Object.keys(record)) {
+    const slot = ctx.slots.get(key);
+    if (slot === undefined) {
+      errors ??= [];
+      errors.push({ field: key, code: 'unknown_field', message: `\`${key}\` is not a field of this policy` });
       continue;
     }
-    const checked = checkValue(field.name, field.type, raw, ctx.limits);
-    if (isError(checked)) errors.push(checked);
-    else values[i] = checked;
+    const raw = record[key];
+    if (raw === undefined || raw === null) continue; // treated as absent
+    const checked = (ctx.checks[slot] as FieldCheck)(raw);
+    if (isError(checked)) {
+      errors ??= [];
+      errors.push(checked);
+    } else values[slot] = checked;
+  }
+  let pending: Field[] | undefined;
+  for (let i = 0; i < ctx.fields.length; i++) {
+    if (values[i] !== undefined) continue;
+    const field = ctx.fields[i] as Field;
+    if (errors?.some((e) => e.field === field.name)) continue;
+    if (field.default !== undefined) values[i] = field.default;
+    else if (field.classifier !== undefined) {
+      pending ??= [];
+      pending.push(field);
+    } else {
+      errors ??= [];
+      errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is required (it has no default)` });
+    }
   }
   // Classifiers run only for fields the caller left out, once their input text is valid.
   for (const field of pending ?? []) {
     const classifier = ctx.classifiers.get(field.classifier as string);
+    if (classifier && errors?.some((e) => e.field === classifier.target)) continue; // reported on its text field
     const text = classifier ? values[ctx.slots.get(classifier.target) ?? -1] : undefined;
-    if (classifier && errors.some((e) => e.field === classifier.target)) continue; // reported on its text field
     if (!classifier || typeof text !== 'string') {
+      errors ??= [];
       errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is missing and its classifier has no text to read` });
       continue;
     }
     const label = runClassifier(classifier, text, ctx.externClassifiers);
     if ('error' in label) {
+      errors ??= [];
       errors.push({ field: field.name, code: 'classifier_failed', message: label.error });
       continue;
     }
     const members = field.type.kind === 'enum' ? field.type.members : [];
     if (!members.includes(label.value)) {
+      errors ??= [];
       errors.push({
         field: field.name,
         code: 'classifier_failed',
@@ -125,8 +154,17 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
     }
     values[ctx.slots.get(field.name) ?? -1] = label.value;
   }
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors) return { ok: false, errors: sortByField(errors, ctx) };
   return { ok: true, request: new NormalizedRequest(values, ctx.slots, ctx.countTokens) };
+}
+
+/** Unknown fields first (in request order), then declared fields in declaration order. */
+function sortByField(errors: RequestError[], ctx: RequestContext): RequestError[] {
+  const rank = (e: RequestError): number => ctx.slots.get(e.field) ?? -1;
+  return errors
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i)
+    .map((x) => x.e);
 }
 
 function runClassifier(classifier: Classifier, text: string, externs: Readonly<Record<string, ExternClassifier>>): { value: string } | { error: string } {

@@ -9,7 +9,7 @@ import { validate as validateIr } from './generated/validate-ir.js';
 import { type CompiledGraph, compileGraph, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
 import { firstTarget, planModels } from './plans.js';
-import { DEFAULT_LIMITS, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
+import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
 import type { NormalizedRequest, TokenCounter } from './values.js';
@@ -112,6 +112,7 @@ export class Router {
       fields: ir.inputs,
       declared: this.declared,
       slots: this.slots,
+      checks: fieldChecks(ir.inputs, limits),
       classifiers: this.classifiers,
       externClassifiers,
       countTokens,
