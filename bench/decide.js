@@ -6,6 +6,8 @@
 // (the request already validated), a hand-written if/else chain (the floor), CEL
 // (@marcbachmann/cel-js, each rule's condition parsed once), json-logic-js, json-rules-engine.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parse as celParse } from '@marcbachmann/cel-js';
 import jsonLogic from 'json-logic-js';
 import { Engine } from 'json-rules-engine';
@@ -254,14 +256,18 @@ function compileRoutelang(rules) {
   return { ir: result.ir, ms };
 }
 
-export async function runDecideBench(only) {
-  const all = [
+function scenarios() {
+  return [
     { name: '11 rules', rules: supportRules(), tenants: 300 },
     { name: '200 rules', rules: tenantRules(200), tenants: 220 },
   ];
-  const scenarios = only ? all.filter((s) => s.name === only) : all;
+}
+
+export async function runDecideBench(only) {
+  const all = scenarios();
+  const chosen = only ? all.filter((s) => s.name === only) : all;
   const results = [];
-  for (const s of scenarios) {
+  for (const s of chosen) {
     const { ir } = compileRoutelang(s.rules);
     const router = Router.loadSync(ir, () => 0);
     const slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
@@ -296,12 +302,13 @@ export async function runDecideBench(only) {
       }
     });
     for (let i = 0; i < 2_000; i++) if ((await slow(reqs[i])) !== expected[i]) throw new Error(`json-rules-engine disagrees on ${JSON.stringify(reqs[i])}`);
+    // Each engine is timed in a fresh process, so no engine inherits another's JIT and GC state.
     const row = { scenario: s.name, ns: {} };
-    row.ns['Routelang decide()'] = timeSync(engines['Routelang decide()'], reqs);
-    let i = 0;
-    row.ns['Routelang graph walk'] = timeSync(() => walk(graph, normalized[i++ % normalized.length]), reqs);
-    for (const name of ['hand-written if/else', 'CEL (cel-js)', 'json-logic-js']) row.ns[name] = timeSync(engines[name], reqs);
-    row.ns['json-rules-engine'] = await timeAsync(slow, reqs.slice(0, 2_000));
+    for (const name of ['Routelang decide()', 'Routelang graph walk', 'hand-written if/else', 'CEL (cel-js)', 'json-logic-js', 'json-rules-engine']) {
+      const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--time', s.name, name], { encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`timing ${name} failed: ${child.stderr}`);
+      row.ns[name] = Number(child.stdout.trim());
+    }
     row.nodes = ir.routes[0].graph.nodes.length;
     results.push(row);
   }
@@ -318,7 +325,38 @@ export async function runDecideBench(only) {
   return { results, compile };
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) await main();
+const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop());
+if (isMain && process.argv[2] === '--time') await timeOne(process.argv[3], process.argv[4]);
+else if (isMain) await main();
+
+/** Child process: times one engine on one scenario and prints ns per decision. */
+async function timeOne(scenario, name) {
+  const s = scenarios().find((x) => x.name === scenario);
+  const { ir } = compileRoutelang(s.rules);
+  const reqs = requests(20_000, s.tenants, 42);
+  let ns;
+  if (name === 'Routelang decide()') {
+    const router = Router.loadSync(ir, () => 0);
+    ns = timeSync((q) => router.decide(q), reqs);
+  } else if (name === 'Routelang graph walk') {
+    const slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
+    const graph = compileGraph(ir.routes[0].graph, slots);
+    const normalized = reqs.map(
+      (q) =>
+        new NormalizedRequest(
+          ir.inputs.map((f) => q[f.name]),
+          slots,
+          () => 0,
+        ),
+    );
+    let i = 0;
+    ns = timeSync(() => walk(graph, normalized[i++ % normalized.length]), reqs);
+  } else if (name === 'hand-written if/else') ns = timeSync(ifElse(s.rules), reqs);
+  else if (name === 'CEL (cel-js)') ns = timeSync(celRules(s.rules), reqs);
+  else if (name === 'json-logic-js') ns = timeSync(jsonLogicRules(s.rules), reqs);
+  else ns = await timeAsync(rulesEngine(s.rules), reqs.slice(0, 2_000));
+  console.log(ns);
+}
 
 async function main() {
   const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
