@@ -246,6 +246,21 @@ async function timeAsync(fn, reqs, passes = 3) {
   return median(samples);
 }
 
+/** The entry graph with fields resolved to slots, and the requests already validated, in the policy's field order: what decide() walks after validation. */
+function walkSetup(ir, reqs) {
+  const slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
+  const graph = compileGraph(ir.routes[0].graph, slots);
+  const normalized = reqs.map(
+    (q) =>
+      new NormalizedRequest(
+        ir.inputs.map((f) => q[f.name]),
+        slots,
+        () => 0,
+      ),
+  );
+  return { graph, normalized };
+}
+
 function compileRoutelang(rules) {
   const path = `/virtual/bench-${rules.length}.route`;
   const started = process.hrtime.bigint();
@@ -270,18 +285,8 @@ export async function runDecideBench(only) {
   for (const s of chosen) {
     const { ir } = compileRoutelang(s.rules);
     const router = Router.loadSync(ir, () => 0);
-    const slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
-    const graph = compileGraph(ir.routes[0].graph, slots);
     const reqs = requests(20_000, s.tenants, 42);
-    // Requests already validated, in the policy's field order: what decide() walks after validation.
-    const normalized = reqs.map(
-      (q) =>
-        new NormalizedRequest(
-          ir.inputs.map((f) => q[f.name]),
-          slots,
-          () => 0,
-        ),
-    );
+    const { graph, normalized } = walkSetup(ir, reqs);
     const engines = {
       'Routelang decide()': (q) => {
         const d = router.decide(q);
@@ -339,16 +344,7 @@ async function timeOne(scenario, name) {
     const router = Router.loadSync(ir, () => 0);
     ns = timeSync((q) => router.decide(q), reqs);
   } else if (name === 'Routelang graph walk') {
-    const slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
-    const graph = compileGraph(ir.routes[0].graph, slots);
-    const normalized = reqs.map(
-      (q) =>
-        new NormalizedRequest(
-          ir.inputs.map((f) => q[f.name]),
-          slots,
-          () => 0,
-        ),
-    );
+    const { graph, normalized } = walkSetup(ir, reqs);
     let i = 0;
     ns = timeSync(() => walk(graph, normalized[i++ % normalized.length]), reqs);
   } else if (name === 'hand-written if/else') ns = timeSync(ifElse(s.rules), reqs);

@@ -136,7 +136,7 @@ class RouteParser extends EmbeddedActionsParser {
   };
 
   /** Alternatives built once: an OR literal would allocate its closures on every call. */
-  private readonly valueAlts: OrMethodOpts<A.Value> = {
+  private readonly scalarAlts: OrMethodOpts<A.LiteralExpr['value']> = {
     DEF: [
       {
         ALT: () => {
@@ -164,6 +164,14 @@ class RouteParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.SUBRULE(this.listLit) },
+    ],
+    ERR_MSG: 'a value (a string, number, amount, `true`/`false` or `[list]`)',
+  };
+
+  /** Alternatives built once: an OR literal would allocate its closures on every call. */
+  private readonly valueAlts: OrMethodOpts<A.Value> = {
+    DEF: [
+      { ALT: () => this.SUBRULE(this.scalarLiteral) },
       { ALT: () => this.SUBRULE(this.objectLit) },
       {
         ALT: () => {
@@ -221,34 +229,7 @@ class RouteParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
-          const v = this.OR2<A.LiteralExpr['value']>([
-            {
-              ALT: () => {
-                const t = this.CONSUME(StringLiteral);
-                return this.ACTION(() => this.str(t));
-              },
-            },
-            {
-              ALT: () => {
-                const t = this.CONSUME(NumberLiteral);
-                return this.ACTION(() => this.num(t));
-              },
-            },
-            { ALT: () => this.SUBRULE(this.moneyLit) },
-            {
-              ALT: () => {
-                const t = this.CONSUME(Kw.true);
-                return this.ACTION(() => ({ kind: 'Bool', value: true, span: this.tokSpan(t) }));
-              },
-            },
-            {
-              ALT: () => {
-                const t = this.CONSUME(Kw.false);
-                return this.ACTION(() => ({ kind: 'Bool', value: false, span: this.tokSpan(t) }));
-              },
-            },
-            { ALT: () => this.SUBRULE(this.listLit) },
-          ]);
+          const v = this.SUBRULE(this.scalarLiteral);
           return this.ACTION(() => ({ kind: 'Literal', value: v, span: v.span }));
         },
       },
@@ -911,6 +892,11 @@ class RouteParser extends EmbeddedActionsParser {
   // ------------------------------------------------------------ values
 
   value = this.RULE('value', (): A.Value => this.OR(this.valueAlts), { recoveryValueFunc: () => this.errorNode() });
+
+  /** The literals a condition and a value share: strings, numbers, money, booleans, lists. */
+  private scalarLiteral = this.RULE('scalarLiteral', (): A.LiteralExpr['value'] => this.OR(this.scalarAlts), {
+    recoveryValueFunc: (): A.LiteralExpr['value'] => ({ kind: 'List', items: [], span: this.here() }),
+  });
 
   private moneyLit = this.RULE(
     'moneyLit',

@@ -4,7 +4,7 @@ export { classifyLexically, type ExternClassifier } from './classify.js';
 export { compareValues, evaluate } from './evaluate.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
 export * from './ir.js';
-export { firstTarget, planModels } from './plans.js';
+export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
 export { type Decision, type ExplainStep, type Refusal, Router, RouterLoadError, type RouterOptions, type RuleRef } from './router.js';

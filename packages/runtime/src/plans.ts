@@ -2,37 +2,32 @@
 
 import type { Plan } from './ir.js';
 
+/** The plans directly inside a plan, in the order they may run (named routes not followed). */
+export function subPlans(plan: Plan): readonly Plan[] {
+  switch (plan.kind) {
+    case 'with':
+      return [plan.plan];
+    case 'fallback':
+      return [plan.primary, plan.secondary];
+    case 'cascade':
+      return plan.steps;
+    case 'try':
+      return [plan.otherwise];
+    case 'split':
+      return plan.arms.map((a) => a.plan);
+    case 'choice':
+      return plan.candidates;
+    default:
+      return [];
+  }
+}
+
 /** The models a plan may call, first to last, without repeats (named routes not followed). */
 export function planModels(plan: Plan, out: string[] = []): string[] {
-  const add = (m: string): void => {
-    if (!out.includes(m)) out.push(m);
-  };
-  switch (plan.kind) {
-    case 'model':
-      add(plan.model);
-      break;
-    case 'with':
-      planModels(plan.plan, out);
-      break;
-    case 'fallback':
-      planModels(plan.primary, out);
-      planModels(plan.secondary, out);
-      break;
-    case 'cascade':
-      for (const s of plan.steps) planModels(s, out);
-      break;
-    case 'try':
-      planModels(plan.otherwise, out);
-      break;
-    case 'split':
-      for (const a of plan.arms) planModels(a.plan, out);
-      break;
-    case 'choice':
-      for (const c of plan.candidates) planModels(c, out);
-      break;
-    case 'deny':
-    case 'route':
-      break;
+  if (plan.kind === 'model') {
+    if (!out.includes(plan.model)) out.push(plan.model);
+  } else {
+    for (const sub of subPlans(plan)) planModels(sub, out);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Fallback loops (RL3007): a fallback that calls a model its primary already called, so
 // the failure (and its cost) repeats. Named routes inside a fallback are followed.
 
-import type { Plan } from '@routelang/runtime';
+import { type Plan, subPlans } from '@routelang/runtime';
 import type * as A from '../ast.js';
 import type { Compilation } from '../graph/compile.js';
 import type { AnalysisContext } from './context.js';
@@ -10,38 +10,12 @@ import { planText } from './plan-text.js';
 function modelsOf(plan: Plan, c: Compilation, seenRoutes: Set<string> = new Set()): Set<string> {
   const out = new Set<string>();
   const visit = (p: Plan): void => {
-    switch (p.kind) {
-      case 'model':
-        out.add(p.model);
-        break;
-      case 'with':
-        visit(p.plan);
-        break;
-      case 'fallback':
-        visit(p.primary);
-        visit(p.secondary);
-        break;
-      case 'cascade':
-        p.steps.forEach(visit);
-        break;
-      case 'try':
-        visit(p.otherwise);
-        break;
-      case 'split':
-        for (const a of p.arms) visit(a.plan);
-        break;
-      case 'choice':
-        p.candidates.forEach(visit);
-        break;
-      case 'route':
-        if (!seenRoutes.has(p.route)) {
-          seenRoutes.add(p.route);
-          for (const r of c.routes.get(p.route)?.rules ?? []) visit(r.plan);
-        }
-        break;
-      case 'deny':
-        break;
-    }
+    if (p.kind === 'model') out.add(p.model);
+    else if (p.kind === 'route') {
+      if (seenRoutes.has(p.route)) return;
+      seenRoutes.add(p.route);
+      for (const r of c.routes.get(p.route)?.rules ?? []) visit(r.plan);
+    } else subPlans(p).forEach(visit);
   };
   visit(plan);
   return out;
@@ -53,32 +27,11 @@ export function checkFallbackLoops(ctx: AnalysisContext): void {
     for (const rule of route.rules) {
       const found: string[] = [];
       const visit = (p: Plan): void => {
-        switch (p.kind) {
-          case 'fallback': {
-            const again = [...modelsOf(p.secondary, c)].filter((m) => modelsOf(p.primary, c).has(m));
-            if (again.length > 0) found.push(`${again.map((m) => `\`${m}\``).join(', ')} in \`${planText(p)}\``);
-            visit(p.primary);
-            visit(p.secondary);
-            break;
-          }
-          case 'with':
-            visit(p.plan);
-            break;
-          case 'cascade':
-            p.steps.forEach(visit);
-            break;
-          case 'try':
-            visit(p.otherwise);
-            break;
-          case 'split':
-            for (const a of p.arms) visit(a.plan);
-            break;
-          case 'choice':
-            p.candidates.forEach(visit);
-            break;
-          default:
-            break;
+        if (p.kind === 'fallback') {
+          const again = [...modelsOf(p.secondary, c)].filter((m) => modelsOf(p.primary, c).has(m));
+          if (again.length > 0) found.push(`${again.map((m) => `\`${m}\``).join(', ')} in \`${planText(p)}\``);
         }
+        subPlans(p).forEach(visit);
       };
       visit(rule.plan);
       if (found.length > 0) {

@@ -2,7 +2,7 @@
 // named routes; the models a plan may call with their effective call options; and the
 // largest prompt a region admits.
 
-import { type CallOptions, intervalRegion, type Plan } from '@routelang/runtime';
+import { type CallOptions, intervalRegion, type Plan, subPlans } from '@routelang/runtime';
 import type { Compilation, CompiledRule } from '../graph/compile.js';
 import { FALSE, TRUE } from '../graph/diagram.js';
 
@@ -79,32 +79,10 @@ export interface PlannedCall {
 
 /** The model calls of a plan (named routes are followed by `decidingRules`, not here). */
 export function plannedCalls(plan: Plan, inherited: CallOptions = {}, out: PlannedCall[] = []): PlannedCall[] {
-  switch (plan.kind) {
-    case 'model':
-      out.push({ model: plan.model, options: { ...inherited, ...plan.options } });
-      break;
-    case 'with':
-      plannedCalls(plan.plan, { ...inherited, ...plan.options }, out);
-      break;
-    case 'fallback':
-      plannedCalls(plan.primary, inherited, out);
-      plannedCalls(plan.secondary, inherited, out);
-      break;
-    case 'cascade':
-      for (const s of plan.steps) plannedCalls(s, inherited, out);
-      break;
-    case 'try':
-      plannedCalls(plan.otherwise, inherited, out);
-      break;
-    case 'split':
-      for (const a of plan.arms) plannedCalls(a.plan, inherited, out);
-      break;
-    case 'choice':
-      for (const cand of plan.candidates) plannedCalls(cand, inherited, out);
-      break;
-    case 'deny':
-    case 'route':
-      break;
+  if (plan.kind === 'model') out.push({ model: plan.model, options: { ...inherited, ...plan.options } });
+  else {
+    const options = plan.kind === 'with' ? { ...inherited, ...plan.options } : inherited;
+    for (const sub of subPlans(plan)) plannedCalls(sub, options, out);
   }
   return out;
 }
