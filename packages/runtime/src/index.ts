@@ -2,6 +2,7 @@
 
 export { classifyLexically, type ExternClassifier } from './classify.js';
 export { compareValues, evaluate } from './evaluate.js';
+export { type Attempt, type ModelAdapter, type ModelAnswer, type ModelCall, ModelStats, ProviderError, type Scorer, type ToolAdapter } from './execute.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
 export * from './ir.js';
 export { firstTarget, planModels, subPlans } from './plans.js';

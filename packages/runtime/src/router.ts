@@ -5,6 +5,7 @@
 
 import type { ExternClassifier } from './classify.js';
 import { evaluate } from './evaluate.js';
+import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, type Scorer, type ToolAdapter } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
 import { type CompiledGraph, compileGraph, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
@@ -12,10 +13,19 @@ import { firstTarget, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
+import { buildScorers } from './validators.js';
 import type { NormalizedRequest, TokenCounter } from './values.js';
 
 /** Options of `Router.load`. */
 export interface RouterOptions {
+  /** Model adapters by provider. Required (for every provider the policy uses) to call `run()`. */
+  readonly adapters?: Readonly<Record<string, ModelAdapter>>;
+  /** Tool adapters by tool name. */
+  readonly tools?: Readonly<Record<string, ToolAdapter>>;
+  /** Host scorers for `validator V = extern "name"`, by name. */
+  readonly validators?: Readonly<Record<string, Scorer>>;
+  /** JSON Schemas for `validator V = schema "path"`, by the path as written in the IR. */
+  readonly schemas?: Readonly<Record<string, object>>;
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
   readonly tokenizer?: TokenizerName | TokenCounter;
   /** Host classifiers for `classifier … = extern "name"`, by name. */
@@ -67,6 +77,35 @@ export interface Refusal {
   readonly errors: readonly RequestError[];
 }
 
+/** What `run()` returns. */
+export type RunResult =
+  | ({ readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined } & RunFacts)
+  | ({ readonly ok: false; readonly denied: string } & RunFacts)
+  | ({ readonly ok: false; readonly errorClass: string; readonly message: string } & RunFacts)
+  | { readonly ok: false; readonly errors: readonly RequestError[]; readonly attempts: readonly Attempt[]; readonly cost: number; readonly latencyMs: number };
+
+interface RunFacts {
+  readonly rule: RuleRef;
+  /** Every call made or refused, in order, with outcome, tokens, cost and latency. */
+  readonly attempts: readonly Attempt[];
+  /** Dollars spent. */
+  readonly cost: number;
+  readonly latencyMs: number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** The IR failed its schema: `errors` are the schema validator's findings. */
 export class RouterLoadError extends Error {
   constructor(
@@ -96,11 +135,15 @@ export class Router {
   /** Per route and rule: the models and first target, when the plan has no split to resolve. */
   private readonly planFacts = new Map<Plan, { models: readonly string[]; first: string | undefined }>();
 
+  private readonly stats = new ModelStats();
+  private runOptions: RouterOptions = {};
+  private scorers: ReadonlyMap<string, Scorer> = new Map();
+
   private constructor(
     ir: PolicyIR,
     private readonly countTokens: TokenCounter,
-    private readonly externClassifiers: Readonly<Record<string, ExternClassifier>>,
-    private readonly limits: RequestLimits,
+    externClassifiers: Readonly<Record<string, ExternClassifier>>,
+    limits: RequestLimits,
   ) {
     this.ir = ir;
     this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph, new Map(ir.inputs.map((f, i) => [f.name, i]))) }]));
@@ -151,7 +194,79 @@ export class Router {
     const ir = Router.validate(artifact);
     const tokenizer = options.tokenizer ?? 'o200k_base';
     const counter = typeof tokenizer === 'function' ? tokenizer : await loadTokenizer(tokenizer);
-    return new Router(ir, counter, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits });
+    const router = new Router(ir, counter, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits });
+    router.prepareRun(options);
+    return router;
+  }
+
+  /** Checks that the host gave everything the policy names, when it gave adapters at all. */
+  private prepareRun(options: RouterOptions): void {
+    this.runOptions = options;
+    if (!options.adapters) return;
+    const missing: { path: string; message: string }[] = [];
+    for (const provider of new Set(this.ir.models.map((m) => m.provider))) {
+      if (typeof options.adapters[provider] !== 'function')
+        missing.push({
+          path: `/adapters/${provider}`,
+          message: `no adapter for provider \`${provider}\` (used by ${this.ir.models
+            .filter((m) => m.provider === provider)
+            .map((m) => `\`${m.name}\``)
+            .join(', ')})`,
+        });
+    }
+    for (const tool of this.ir.tools) {
+      if (typeof options.tools?.[tool.name] !== 'function') missing.push({ path: `/tools/${tool.name}`, message: `no adapter for tool \`${tool.name}\`` });
+    }
+    const built = buildScorers(this.ir.validators, options);
+    missing.push(...built.missing);
+    if (missing.length > 0)
+      throw new RouterLoadError(`the router is missing ${missing.length} thing${missing.length === 1 ? '' : 's'} the policy uses`, missing);
+    this.scorers = built.scorers;
+  }
+
+  /**
+   * Decides a request and runs its plan with the host's adapters: fallbacks, cascades,
+   * tools, splits, choices, within the per-request budget, re-checking assertions before
+   * each call. Never rejects: failures are in the result.
+   */
+  async run(input: unknown, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    const started = performance.now();
+    const decision = this.decide(input);
+    if (!decision.ok) return { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: performance.now() - started };
+    if (!this.runOptions.adapters) {
+      return {
+        ok: false,
+        errors: [{ field: '', code: 'internal_error', message: 'run() needs model adapters: pass `adapters` to Router.load' }],
+        attempts: [],
+        cost: 0,
+        latencyMs: 0,
+      };
+    }
+    const promptField = this.ir.inputs.find((f) => f.type.kind === 'text')?.name;
+    const prompt = promptField !== undefined ? String(decision.request[promptField] ?? '') : '';
+    const promptTokens = promptField !== undefined ? this.countTokens(prompt) : 0;
+    const execution: Execution = await execute(decision.plan, {
+      models: this.models,
+      tools: new Map(this.ir.tools.map((t) => [t.name, t])),
+      adapters: this.runOptions.adapters,
+      toolAdapters: this.runOptions.tools ?? {},
+      scorers: this.scorers,
+      assertions: this.ir.assertions,
+      request: (decision as RouterDecision).normalizedRequest,
+      prompt,
+      promptTokens,
+      budget: this.ir.budget?.perRequest ?? Number.POSITIVE_INFINITY,
+      signal: options.signal ?? new AbortController().signal,
+      sleep,
+      random: Math.random,
+      stats: this.stats,
+      salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
+    });
+    const cost = execution.attempts.reduce((sum, a) => sum + a.cost, 0);
+    const base = { rule: decision.rule, attempts: execution.attempts, cost, latencyMs: performance.now() - started };
+    if (execution.ok) return { ok: true, text: execution.text, model: execution.model, score: execution.score, ...base };
+    if ('denied' in execution) return { ok: false, denied: execution.denied, ...base };
+    return { ok: false, errorClass: execution.errorClass, message: execution.message, ...base };
   }
 
   /** Loads synchronously with a given token counter (for hosts that already hold one). */
@@ -262,6 +377,11 @@ class RouterDecision implements Decision {
     private readonly normalized: NormalizedRequest,
     private readonly routes: ReadonlyMap<string | null, CompiledRoute>,
   ) {}
+
+  /** The validated request, for the executor. */
+  get normalizedRequest(): NormalizedRequest {
+    return this.normalized;
+  }
 
   get request(): Readonly<Record<string, Value>> {
     this.requestObject ??= this.normalized.toJSON();

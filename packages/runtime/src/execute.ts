@@ -1,0 +1,410 @@
+// Plan execution (language.md §6): runs a decided plan against the host's adapters —
+// model calls with timeouts and retries, fallbacks by error class, cascades scored by
+// validators, tool-first steps, sticky splits, adaptive choices, denials — within the
+// per-request budget, re-checking assertions before every call, cancellable by the
+// caller's AbortSignal. Returns what happened, attempt by attempt; never throws.
+
+import { evaluate } from './evaluate.js';
+import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
+import { splitArm } from './split.js';
+import type { NormalizedRequest } from './values.js';
+
+/** What a model adapter is asked to do. */
+export interface ModelCall {
+  readonly model: Model;
+  readonly prompt: string;
+  /** The output cap in force (`max_tokens`, else the model's `max_output`). */
+  readonly maxTokens: number | undefined;
+  readonly signal: AbortSignal;
+}
+
+/** What a model adapter returns. */
+export interface ModelAnswer {
+  readonly text: string;
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number };
+}
+
+/** Calls one provider. Throw a `ProviderError` to say which error class a failure is. */
+export type ModelAdapter = (call: ModelCall) => Promise<ModelAnswer>;
+
+/** A tool step (`try T else P`): an answer, or null when the tool has none. */
+export type ToolAdapter = (input: { readonly prompt: string; readonly tool: Tool; readonly signal: AbortSignal }) => Promise<{ readonly text: string } | null>;
+
+/** Scores an answer in [0, 1]. */
+export type Scorer = (answer: string, prompt: string) => number | Promise<number>;
+
+/** A failure with its class, so that `fallback … on [...]` and retries can tell failures apart. */
+export class ProviderError extends Error {
+  constructor(
+    readonly errorClass: ErrorClass,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** One call the run made (or refused to make). */
+export interface Attempt {
+  readonly target: string;
+  readonly kind: 'model' | 'tool';
+  readonly outcome: 'ok' | 'error' | 'skipped';
+  readonly errorClass?: ErrorClass;
+  readonly message?: string;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Dollars. */
+  readonly cost: number;
+  readonly latencyMs: number;
+  /** The validator's score, when the step was scored. */
+  readonly score?: number;
+  readonly attempt: number;
+}
+
+/** What the executor needs from the router. */
+export interface ExecutionContext {
+  readonly models: ReadonlyMap<string, Model>;
+  readonly tools: ReadonlyMap<string, Tool>;
+  readonly adapters: Readonly<Record<string, ModelAdapter>>;
+  readonly toolAdapters: Readonly<Record<string, ToolAdapter>>;
+  readonly scorers: ReadonlyMap<string, Scorer>;
+  readonly assertions: readonly Assertion[];
+  readonly request: NormalizedRequest;
+  readonly prompt: string;
+  readonly promptTokens: number;
+  /** Dollars this request may spend; Infinity without a budget. */
+  readonly budget: number;
+  readonly signal: AbortSignal;
+  /** Waits between retries (injectable for tests). */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly random: () => number;
+  /** Live statistics for `fastest` and `best`. */
+  readonly stats: ModelStats;
+  readonly salt: string;
+}
+
+/** Running per-model statistics for adaptive choices (exponentially weighted). */
+export class ModelStats {
+  private readonly latency = new Map<string, number>();
+  private readonly score = new Map<string, number>();
+
+  recordLatency(model: string, ms: number): void {
+    const prev = this.latency.get(model);
+    this.latency.set(model, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
+  }
+
+  recordScore(model: string, score: number): void {
+    const prev = this.score.get(model);
+    this.score.set(model, prev === undefined ? score : prev * 0.8 + score * 0.2);
+  }
+
+  /** Observed latency, else the catalogue's expected latency, else unknown (Infinity). */
+  latencyOf(model: Model): number {
+    return this.latency.get(model.name) ?? model.latencyMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Observed mean score (unknown models first: 1, so each is tried). */
+  scoreOf(model: string): number {
+    return this.score.get(model) ?? 1;
+  }
+}
+
+/** The result of running a plan. */
+export type Execution =
+  | { readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined; readonly attempts: readonly Attempt[] }
+  | { readonly ok: false; readonly denied: string; readonly attempts: readonly Attempt[] }
+  | { readonly ok: false; readonly errorClass: ErrorClass | 'aborted'; readonly message: string; readonly attempts: readonly Attempt[] };
+
+type StepResult = { text: string; model: string | undefined; score: number | undefined };
+
+class StepFailure extends Error {
+  constructor(
+    readonly errorClass: ErrorClass | 'aborted',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class Denied extends Error {}
+
+const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['timeout', 'rate_limit', 'server_error']);
+
+/** Runs a plan. Never throws. */
+export async function execute(plan: Plan, ctx: ExecutionContext): Promise<Execution> {
+  const attempts: Attempt[] = [];
+  const run = new Run(ctx, attempts);
+  try {
+    const result = await run.plan(plan, {}, ctx.salt);
+    return { ok: true, ...result, attempts };
+  } catch (error) {
+    if (error instanceof Denied) return { ok: false, denied: error.message, attempts };
+    if (error instanceof StepFailure) return { ok: false, errorClass: error.errorClass, message: error.message, attempts };
+    return { ok: false, errorClass: 'server_error', message: error instanceof Error ? error.message : String(error), attempts };
+  }
+}
+
+class Run {
+  private spent = 0;
+
+  constructor(
+    private readonly ctx: ExecutionContext,
+    private readonly attempts: Attempt[],
+  ) {}
+
+  async plan(plan: Plan, options: CallOptions, salt: string): Promise<StepResult> {
+    if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
+    switch (plan.kind) {
+      case 'model':
+        return this.call(plan.model, { ...options, ...plan.options });
+      case 'with':
+        return this.plan(plan.plan, { ...options, ...plan.options }, salt);
+      case 'fallback':
+        try {
+          return await this.plan(plan.primary, options, `${salt}/p`);
+        } catch (error) {
+          if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
+          if (plan.on && !plan.on.includes(error.errorClass)) throw error;
+          return this.plan(plan.secondary, options, `${salt}/s`);
+        }
+      case 'cascade':
+        return this.cascade(plan.steps, plan.until, options, salt);
+      case 'try':
+        return this.tryTool(plan.tool, plan.until, plan.otherwise, options, salt);
+      case 'split': {
+        const arm =
+          plan.arms[
+            splitArm(
+              plan.arms.map((a) => a.weight),
+              this.ctx.request.read([plan.field]),
+              salt,
+            )
+          ];
+        if (!arm) throw new StepFailure('server_error', 'the split has no arm');
+        return this.plan(arm.plan, options, `${salt}/${plan.arms.indexOf(arm)}`);
+      }
+      case 'choice':
+        return this.choice(plan, options, salt);
+      case 'deny':
+        throw new Denied(plan.reason);
+      case 'route':
+        throw new StepFailure('server_error', `route \`${plan.route}\` was not resolved by decide()`);
+    }
+  }
+
+  private async cascade(steps: readonly Plan[], until: Until, options: CallOptions, salt: string): Promise<StepResult> {
+    let last: StepResult | undefined;
+    let lastError: StepFailure | undefined;
+    for (let i = 0; i < steps.length; i++) {
+      try {
+        const answer = await this.plan(steps[i] as Plan, options, `${salt}/c${i}`);
+        const score = await this.score(until.validator, answer);
+        last = { ...answer, score };
+        if (passes(score, until)) return last;
+      } catch (error) {
+        if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
+        lastError = error; // a failed step escalates like a low score
+      }
+    }
+    if (last) return last;
+    throw lastError ?? new StepFailure('server_error', 'the cascade has no step');
+  }
+
+  private async tryTool(name: string, until: Until | undefined, otherwise: Plan, options: CallOptions, salt: string): Promise<StepResult> {
+    const tool = this.ctx.tools.get(name);
+    const adapter = this.ctx.toolAdapters[name];
+    if (tool && adapter) {
+      const started = performance.now();
+      const signal = withTimeout(this.ctx.signal, tool.timeoutMs);
+      try {
+        const found = await adapter({ prompt: this.ctx.prompt, tool, signal });
+        const latencyMs = performance.now() - started;
+        this.spent += tool.cost ?? 0;
+        if (found) {
+          const score = until ? await this.score(until.validator, { text: found.text, model: undefined, score: undefined }) : undefined;
+          this.attempts.push({
+            target: name,
+            kind: 'tool',
+            outcome: 'ok',
+            inputTokens: 0,
+            outputTokens: 0,
+            cost: tool.cost ?? 0,
+            latencyMs,
+            attempt: 1,
+            ...(score !== undefined ? { score } : {}),
+          });
+          if (!until || passes(score as number, until)) return { text: found.text, model: undefined, score };
+        } else {
+          this.attempts.push({
+            target: name,
+            kind: 'tool',
+            outcome: 'ok',
+            message: 'no answer',
+            inputTokens: 0,
+            outputTokens: 0,
+            cost: tool.cost ?? 0,
+            latencyMs,
+            attempt: 1,
+          });
+        }
+      } catch (error) {
+        if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
+        this.attempts.push({
+          target: name,
+          kind: 'tool',
+          outcome: 'error',
+          errorClass: classOf(error, signal),
+          message: messageOf(error),
+          inputTokens: 0,
+          outputTokens: 0,
+          cost: 0,
+          latencyMs: performance.now() - started,
+          attempt: 1,
+        });
+      }
+    }
+    return this.plan(otherwise, options, `${salt}/e`);
+  }
+
+  private async choice(plan: Plan & { kind: 'choice' }, options: CallOptions, salt: string): Promise<StepResult> {
+    const candidates = plan.candidates.map((c, i) => ({ c, i, model: this.ctx.models.get(modelOf(c) ?? '') }));
+    const key = (x: (typeof candidates)[number]): number => {
+      if (!x.model) return Number.POSITIVE_INFINITY;
+      if (plan.strategy === 'fastest') return this.ctx.stats.latencyOf(x.model);
+      if (plan.strategy === 'cheapest') return x.model.inputPrice * this.ctx.promptTokens + x.model.outputPrice * (x.model.maxOutput ?? 0);
+      return -this.ctx.stats.scoreOf(x.model.name);
+    };
+    const ordered = [...candidates].sort((a, b) => key(a) - key(b) || a.i - b.i);
+    let lastError: StepFailure | undefined;
+    // The chosen candidate first; if it fails, the next best (a choice is also a failover).
+    for (const { c, i } of ordered) {
+      try {
+        const answer = await this.plan(c, options, `${salt}/k${i}`);
+        if (plan.strategy === 'best' && plan.validator && answer.model) {
+          const score = await this.score(plan.validator, answer);
+          this.ctx.stats.recordScore(answer.model, score);
+          return { ...answer, score };
+        }
+        return answer;
+      } catch (error) {
+        if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
+        lastError = error;
+      }
+    }
+    throw lastError ?? new StepFailure('server_error', 'no candidate');
+  }
+
+  private async score(validator: string, answer: StepResult): Promise<number> {
+    const scorer = this.ctx.scorers.get(validator);
+    if (!scorer) throw new StepFailure('server_error', `no scorer for validator \`${validator}\``);
+    try {
+      const s = await scorer(answer.text, this.ctx.prompt);
+      return Number.isFinite(s) ? Math.min(1, Math.max(0, s)) : 0;
+    } catch {
+      return 0; // a scorer that fails cannot vouch for the answer
+    }
+  }
+
+  /** One model, with assertion and budget checks, timeout and retries. */
+  private async call(name: string, options: CallOptions): Promise<StepResult> {
+    const model = this.ctx.models.get(name);
+    const adapter = model ? this.ctx.adapters[model.provider] : undefined;
+    const skip = (errorClass: ErrorClass, message: string): never => {
+      this.attempts.push({
+        target: name,
+        kind: 'model',
+        outcome: 'skipped',
+        errorClass,
+        message,
+        inputTokens: 0,
+        outputTokens: 0,
+        cost: 0,
+        latencyMs: 0,
+        attempt: 0,
+      });
+      throw new StepFailure(errorClass, message);
+    };
+    if (!model || !adapter) return skip('server_error', `no adapter for model \`${name}\``);
+    // Defence in depth: the compiler proved the assertions; re-check them before each call.
+    const broken = this.ctx.assertions.find((a) => !evaluate(a.condition, this.ctx.request, model));
+    if (broken) return skip('refusal', `assertion${broken.label ? ` "${broken.label}"` : ''} does not hold for \`${name}\``);
+    const maxTokens = options.maxTokens ?? model.maxOutput;
+    const estimate = Math.min(this.ctx.promptTokens, model.context) * model.inputPrice + (maxTokens ?? model.context) * model.outputPrice;
+    if (this.spent + estimate > this.ctx.budget) return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the budget`);
+    const retries = options.retries ?? 0;
+    let lastError: StepFailure | undefined;
+    for (let attempt = 1; attempt <= retries + 1; attempt++) {
+      if (attempt > 1) await this.backoff(attempt);
+      const signal = withTimeout(this.ctx.signal, options.timeoutMs);
+      const started = performance.now();
+      try {
+        const answer = await adapter({ model, prompt: this.ctx.prompt, maxTokens, signal });
+        const latencyMs = performance.now() - started;
+        const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
+        this.spent += cost;
+        this.ctx.stats.recordLatency(name, latencyMs);
+        this.attempts.push({
+          target: name,
+          kind: 'model',
+          outcome: 'ok',
+          inputTokens: answer.usage.inputTokens,
+          outputTokens: answer.usage.outputTokens,
+          cost,
+          latencyMs,
+          attempt,
+        });
+        return { text: answer.text, model: name, score: undefined };
+      } catch (error) {
+        if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
+        const errorClass = classOf(error, signal);
+        lastError = new StepFailure(errorClass, `\`${name}\`: ${messageOf(error)}`);
+        this.attempts.push({
+          target: name,
+          kind: 'model',
+          outcome: 'error',
+          errorClass,
+          message: messageOf(error),
+          inputTokens: 0,
+          outputTokens: 0,
+          cost: 0,
+          latencyMs: performance.now() - started,
+          attempt,
+        });
+        if (!RETRYABLE.has(errorClass)) break;
+      }
+    }
+    throw lastError as StepFailure;
+  }
+
+  /** Exponential backoff with full jitter: up to 100 ms × 2^(attempt - 2), capped at 5 s. */
+  private async backoff(attempt: number): Promise<void> {
+    const cap = Math.min(5_000, 100 * 2 ** (attempt - 2));
+    await this.ctx.sleep(this.ctx.random() * cap, this.ctx.signal);
+    if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
+  }
+}
+
+function passes(score: number, until: Until): boolean {
+  return until.op === '>' ? score > until.threshold : score >= until.threshold;
+}
+
+function modelOf(plan: Plan): string | undefined {
+  if (plan.kind === 'model') return plan.model;
+  if (plan.kind === 'with') return modelOf(plan.plan);
+  return undefined;
+}
+
+/** A signal that aborts with the caller's or after `timeoutMs`. */
+function withTimeout(signal: AbortSignal, timeoutMs: number | undefined): AbortSignal {
+  return timeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+}
+
+function classOf(error: unknown, signal: AbortSignal): ErrorClass {
+  if (error instanceof ProviderError) return error.errorClass;
+  if (signal.aborted) return 'timeout';
+  return 'server_error';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

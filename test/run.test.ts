@@ -1,0 +1,167 @@
+// run(): plans executed against fake adapters — fallbacks by error class, retries,
+// timeouts, cascades, tool-first, denials, budgets, assertion re-checks, cancellation,
+// load-time checks — and the realised split against its weights.
+
+import { describe, expect, it } from 'vitest';
+import { compilePolicy } from '../packages/dsl/src/compile.js';
+import { nodeHost } from '../packages/dsl/src/load.js';
+import { type ModelAdapter, ProviderError, Router, RouterLoadError, splitArm } from '../packages/runtime/src/index.js';
+
+const POLICY = `policy run_test
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k deployment = on_prem }
+model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k deployment = on_prem }
+input {
+  prompt: text
+  kind: enum { fall, narrow, retry, slow, escalate, toolfirst, refuse, plain } = plain
+}
+tool kb { kind = search }
+validator quality = extern "quality"
+route {
+  when kind == fall -> mini fallback big
+  when kind == narrow -> mini fallback big on [timeout]
+  when kind == retry -> mini with { retries: 2 }
+  when kind == slow -> mini with { timeout: 50ms } fallback big
+  when kind == escalate -> cascade [mini, big] until quality >= 0.8
+  when kind == toolfirst -> try kb else mini
+  when kind == refuse -> deny "not today"
+  otherwise -> mini
+}
+assert "on premises only": model.deployment == on_prem
+budget { per_request <= $1 }
+`;
+
+function compile(text = POLICY) {
+  const path = '/virtual/run.route';
+  const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
+  if (!result.ir) throw new Error(result.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  return result.ir;
+}
+
+const answer = (text: string): ReturnType<ModelAdapter> => Promise.resolve({ text, usage: { inputTokens: 100, outputTokens: 10 } });
+
+async function router(adapters: Record<string, ModelAdapter>, extra: Partial<Parameters<typeof Router.load>[1]> = {}, ir = compile()) {
+  return Router.load(ir, {
+    tokenizer: (t) => t.split(/\s+/).length,
+    adapters,
+    tools: { kb: async () => null },
+    validators: { quality: (a) => (a.startsWith('good') ? 0.9 : 0.2) },
+    ...extra,
+  });
+}
+
+describe('run()', () => {
+  it('falls back on an error and reports every attempt with cost', async () => {
+    const r = await router({ a: () => Promise.reject(new ProviderError('rate_limit', '429')), b: () => answer('from big') });
+    const result = await r.run({ prompt: 'hello', kind: 'fall' });
+    expect(result.ok && result.text).toBe('from big');
+    expect(result.attempts.map((a) => [a.target, a.outcome, a.errorClass ?? null])).toEqual([
+      ['mini', 'error', 'rate_limit'],
+      ['big', 'ok', null],
+    ]);
+    expect(result.cost).toBeCloseTo((100 * 10 + 10 * 20) / 1e6, 10);
+  });
+
+  it('falls back only on the listed error classes', async () => {
+    const r = await router({ a: () => Promise.reject(new ProviderError('server_error', '500')), b: () => answer('from big') });
+    const result = await r.run({ prompt: 'hello', kind: 'narrow' });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && 'errorClass' in result && result.errorClass).toBe('server_error');
+  });
+
+  it('retries retryable failures with backoff', async () => {
+    let calls = 0;
+    const r = await router({
+      a: () => (++calls < 3 ? Promise.reject(new ProviderError('server_error', 'flaky')) : answer('third time')),
+      b: () => answer('x'),
+    });
+    const result = await r.run({ prompt: 'hello', kind: 'retry' });
+    expect(result.ok && result.text).toBe('third time');
+    expect(result.attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it('times a slow call out and falls back', async () => {
+    const slow: ModelAdapter = ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    const r = await router({ a: slow, b: () => answer('fast') });
+    const result = await r.run({ prompt: 'hello', kind: 'slow' });
+    expect(result.ok && result.text).toBe('fast');
+    expect(result.attempts[0]).toMatchObject({ target: 'mini', outcome: 'error', errorClass: 'timeout' });
+  });
+
+  it('escalates a cascade while the score is below the threshold', async () => {
+    const r = await router({ a: () => answer('meh'), b: () => answer('good answer') });
+    const result = await r.run({ prompt: 'hello', kind: 'escalate' });
+    expect(result.ok && [result.model, result.score]).toEqual(['big', 0.9]);
+    expect(result.attempts.map((a) => a.target)).toEqual(['mini', 'big']);
+  });
+
+  it('tries the tool first and calls the model only when it has no answer', async () => {
+    const withAnswer = await router({ a: () => answer('model'), b: () => answer('x') }, { tools: { kb: async () => ({ text: 'from kb' }) } });
+    const r1 = await withAnswer.run({ prompt: 'hello', kind: 'toolfirst' });
+    expect(r1.ok && [r1.text, r1.model]).toEqual(['from kb', undefined]);
+    const without = await router({ a: () => answer('model'), b: () => answer('x') });
+    const r2 = await without.run({ prompt: 'hello', kind: 'toolfirst' });
+    expect(r2.ok && r2.text).toBe('model');
+  });
+
+  it('denies with the reason', async () => {
+    const r = await router({ a: () => answer('x'), b: () => answer('x') });
+    const result = await r.run({ prompt: 'hello', kind: 'refuse' });
+    expect(!result.ok && 'denied' in result && result.denied).toBe('not today');
+    expect(result.attempts).toEqual([]);
+  });
+
+  it('never starts a call that would exceed the per-request budget', async () => {
+    // The compiler refuses such a policy (RL3006); the runtime must enforce it anyway.
+    const ir = { ...compile(), budget: { perRequest: 0.001 } };
+    const r = await router({ a: () => answer('x'), b: () => answer('x') }, {}, ir);
+    const result = await r.run({ prompt: 'hello', kind: 'plain' });
+    expect(result.ok).toBe(false);
+    expect(result.attempts[0]).toMatchObject({ target: 'mini', outcome: 'skipped', errorClass: 'budget' });
+  });
+
+  it('re-checks assertions before each call (defence in depth)', async () => {
+    const ir = compile();
+    const tampered = { ...ir, models: ir.models.map((m) => (m.name === 'mini' ? { ...m, deployment: 'cloud' as const } : m)) };
+    const r = await router({ a: () => answer('x'), b: () => answer('from big') }, {}, tampered);
+    const result = await r.run({ prompt: 'hello', kind: 'fall' });
+    expect(result.ok && result.text).toBe('from big');
+    expect(result.attempts[0]).toMatchObject({ target: 'mini', outcome: 'skipped', errorClass: 'refusal' });
+  });
+
+  it('stops when the caller aborts', async () => {
+    const controller = new AbortController();
+    const hang: ModelAdapter = ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    const r = await router({ a: hang, b: hang });
+    const pending = r.run({ prompt: 'hello', kind: 'fall' }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    const result = await pending;
+    expect(!result.ok && 'errorClass' in result && result.errorClass).toBe('aborted');
+    expect(result.attempts.map((a) => a.target)).toEqual([]);
+  });
+
+  it('returns request errors without calling anything', async () => {
+    const r = await router({ a: () => answer('x'), b: () => answer('x') });
+    const result = await r.run({ prompt: 5 });
+    expect(!result.ok && 'errors' in result && result.errors[0]?.field).toBe('prompt');
+  });
+
+  it('refuses at load what the policy names and the host did not give', async () => {
+    const error = await Router.load(compile(), { tokenizer: () => 1, adapters: { a: () => answer('x') } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RouterLoadError);
+    expect((error as RouterLoadError).errors.map((e) => e.path)).toEqual(['/adapters/b', '/tools/kb', '/validators/quality']);
+  });
+});
+
+describe('sticky splits', () => {
+  it('realise their weights within one percentage point over 100,000 keys', () => {
+    const weights = [90, 7.5, 2.5];
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 100_000; i++) {
+      const arm = splitArm(weights, `user-${i}`, 'route#3');
+      counts[arm] = (counts[arm] ?? 0) + 1;
+    }
+    for (const [i, c] of counts.entries()) expect(Math.abs(c / 1000 - (weights[i] as number))).toBeLessThan(1);
+    // Sticky: the same key always lands in the same arm.
+    expect(splitArm(weights, 'user-42', 'route#3')).toBe(splitArm(weights, 'user-42', 'route#3'));
+  });
+});
