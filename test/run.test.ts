@@ -152,6 +152,34 @@ describe('run()', () => {
   });
 });
 
+describe('circuit breakers', () => {
+  it('shift traffic away from a failing provider and back after a successful probe', async () => {
+    let now = 0;
+    let miniUp = false;
+    let miniCalls = 0;
+    const r = await router(
+      {
+        a: () => {
+          miniCalls++;
+          return miniUp ? answer('mini is back') : Promise.reject(new ProviderError('server_error', '503'));
+        },
+        b: () => answer('from big'),
+      },
+      { breaker: { minCalls: 3, failureRate: 0.5, openMs: 10_000, window: 10 }, now: () => now },
+    );
+    for (let i = 0; i < 3; i++) expect((await r.run({ prompt: 'hi', kind: 'fall' })).ok).toBe(true);
+    expect(r.circuits()).toEqual({ mini: 'open', big: 'closed' });
+    const whileOpen = await r.run({ prompt: 'hi', kind: 'fall' });
+    expect(whileOpen.attempts[0]).toMatchObject({ target: 'mini', outcome: 'skipped', errorClass: 'circuit_open' });
+    expect(miniCalls).toBe(3); // the open circuit spared the provider
+    now = 10_000;
+    miniUp = true;
+    const probe = await r.run({ prompt: 'hi', kind: 'fall' });
+    expect(probe.ok && probe.text).toBe('mini is back');
+    expect(r.circuits().mini).toBe('closed');
+  });
+});
+
 describe('sticky splits', () => {
   it('realise their weights within one percentage point over 100,000 keys', () => {
     const weights = [90, 7.5, 2.5];

@@ -4,6 +4,7 @@
 // per-request budget, re-checking assertions before every call, cancellable by the
 // caller's AbortSignal. Returns what happened, attempt by attempt; never throws.
 
+import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
 import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
 import { splitArm } from './split.js';
@@ -80,6 +81,7 @@ export interface ExecutionContext {
   readonly random: () => number;
   /** Live statistics for `fastest` and `best`. */
   readonly stats: ModelStats;
+  readonly breakers: Breakers;
   readonly salt: string;
 }
 
@@ -331,10 +333,13 @@ class Run {
     const maxTokens = options.maxTokens ?? model.maxOutput;
     const estimate = Math.min(this.ctx.promptTokens, model.context) * model.inputPrice + (maxTokens ?? model.context) * model.outputPrice;
     if (this.spent + estimate > this.ctx.budget) return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the budget`);
+    const breaker = this.ctx.breakers.of(name);
     const retries = options.retries ?? 0;
     let lastError: StepFailure | undefined;
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       if (attempt > 1) await this.backoff(attempt);
+      // An open circuit refuses the call, so a fallback takes the traffic at once.
+      if (!breaker.allow()) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
       const signal = withTimeout(this.ctx.signal, options.timeoutMs);
       const started = performance.now();
       try {
@@ -343,6 +348,7 @@ class Run {
         const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
         this.spent += cost;
         this.ctx.stats.recordLatency(name, latencyMs);
+        breaker.record(true);
         this.attempts.push({
           target: name,
           kind: 'model',
@@ -357,6 +363,8 @@ class Run {
       } catch (error) {
         if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
         const errorClass = classOf(error, signal);
+        // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
+        breaker.record(!RETRYABLE.has(errorClass));
         lastError = new StepFailure(errorClass, `\`${name}\`: ${messageOf(error)}`);
         this.attempts.push({
           target: name,

@@ -1,5 +1,6 @@
 // The public API of @routelang/runtime.
 
+export { type BreakerOptions, type BreakerState, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
 export { classifyLexically, type ExternClassifier } from './classify.js';
 export { compareValues, evaluate } from './evaluate.js';
 export { type Attempt, type ModelAdapter, type ModelAnswer, type ModelCall, ModelStats, ProviderError, type Scorer, type ToolAdapter } from './execute.js';

@@ -3,6 +3,7 @@
 // validates the request, walks the entry route's decision graph (and any named route
 // it continues in), and returns the deciding rule and plan. It never throws.
 
+import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
 import { evaluate } from './evaluate.js';
 import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, type Scorer, type ToolAdapter } from './execute.js';
@@ -26,6 +27,10 @@ export interface RouterOptions {
   readonly validators?: Readonly<Record<string, Scorer>>;
   /** JSON Schemas for `validator V = schema "path"`, by the path as written in the IR. */
   readonly schemas?: Readonly<Record<string, object>>;
+  /** Circuit breaker settings (per model). */
+  readonly breaker?: Partial<BreakerOptions>;
+  /** The clock (milliseconds), for breakers and budget windows; `Date.now` by default. */
+  readonly now?: () => number;
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
   readonly tokenizer?: TokenizerName | TokenCounter;
   /** Host classifiers for `classifier … = extern "name"`, by name. */
@@ -136,6 +141,7 @@ export class Router {
   private readonly planFacts = new Map<Plan, { models: readonly string[]; first: string | undefined }>();
 
   private readonly stats = new ModelStats();
+  private breakers = new Breakers();
   private runOptions: RouterOptions = {};
   private scorers: ReadonlyMap<string, Scorer> = new Map();
 
@@ -202,6 +208,7 @@ export class Router {
   /** Checks that the host gave everything the policy names, when it gave adapters at all. */
   private prepareRun(options: RouterOptions): void {
     this.runOptions = options;
+    this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
     if (!options.adapters) return;
     const missing: { path: string; message: string }[] = [];
     for (const provider of new Set(this.ir.models.map((m) => m.provider))) {
@@ -222,6 +229,11 @@ export class Router {
     if (missing.length > 0)
       throw new RouterLoadError(`the router is missing ${missing.length} thing${missing.length === 1 ? '' : 's'} the policy uses`, missing);
     this.scorers = built.scorers;
+  }
+
+  /** The state of each model's circuit breaker (models that have seen traffic). */
+  circuits(): Record<string, BreakerState> {
+    return this.breakers.states();
   }
 
   /**
@@ -260,6 +272,7 @@ export class Router {
       sleep,
       random: Math.random,
       stats: this.stats,
+      breakers: this.breakers,
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
     });
     const cost = execution.attempts.reduce((sum, a) => sum + a.cost, 0);

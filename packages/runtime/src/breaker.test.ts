@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from './breaker.js';
+
+describe('CircuitBreaker', () => {
+  const options = { window: 10, minCalls: 4, failureRate: 0.5, openMs: 1_000 };
+
+  it('opens when the failure rate crosses the threshold, not before minCalls', () => {
+    let now = 0;
+    const b = new CircuitBreaker(options, () => now);
+    b.record(false);
+    b.record(false);
+    b.record(false);
+    expect(b.current()).toBe('closed'); // three outcomes: under minCalls
+    b.record(true);
+    expect(b.current()).toBe('open'); // 3 failures of 4
+    expect(b.allow()).toBe(false);
+    now = 999;
+    expect(b.allow()).toBe(false);
+  });
+
+  it('lets one probe through when half-open; its success closes, its failure reopens', () => {
+    let now = 0;
+    const b = new CircuitBreaker(options, () => now);
+    for (let i = 0; i < 4; i++) b.record(false);
+    now = 1_000;
+    expect(b.current()).toBe('half_open');
+    expect(b.allow()).toBe(true);
+    expect(b.allow()).toBe(false); // one probe at a time
+    b.record(false);
+    expect(b.current()).toBe('open');
+    now = 2_000;
+    expect(b.allow()).toBe(true);
+    b.record(true);
+    expect(b.current()).toBe('closed');
+    expect(b.allow()).toBe(true);
+  });
+
+  it('stays closed under a failure rate below the threshold', () => {
+    const b = new CircuitBreaker(options, () => 0);
+    for (let i = 0; i < 20; i++) b.record(i % 3 !== 2); // success, success, failure: never more than one in three
+    expect(b.current()).toBe('closed');
+  });
+});
