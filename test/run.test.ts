@@ -180,6 +180,47 @@ describe('circuit breakers', () => {
   });
 });
 
+describe('per-tenant budgets', () => {
+  const TENANT_POLICY = `policy tenants
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k }
+input {
+  prompt: text
+  tenant: string
+}
+route { otherwise -> mini }
+budget { per_tenant <= $0.0025 per day }
+`;
+
+  it('stop a tenant for the rest of the window, leave others alone, and reset the next day', async () => {
+    let now = Date.UTC(2026, 10, 29, 12);
+    const r = await Router.load(compile(TENANT_POLICY), { tokenizer: () => 1, adapters: { a: () => answer('ok') }, now: () => now });
+    let served = 0;
+    for (let i = 0; i < 20; i++) {
+      const result = await r.run({ prompt: 'hi', tenant: 'acme' });
+      if (!result.ok) {
+        expect(result.attempts[0]).toMatchObject({ outcome: 'skipped', errorClass: 'budget' });
+        break;
+      }
+      served++;
+    }
+    // Each call costs $0.00012 and is estimated at up to $0.002: it starts while spend + estimate <= $0.0025.
+    expect(served).toBe(5);
+    expect((await r.run({ prompt: 'hi', tenant: 'globex' })).ok).toBe(true);
+    now += 86_400_000;
+    expect((await r.run({ prompt: 'hi', tenant: 'acme' })).ok).toBe(true);
+  });
+
+  it('need a `tenant` field: the compiler says so (RL2035), and the runtime refuses such an artifact at load', async () => {
+    const path = '/virtual/no-tenant.route';
+    const checked = compilePolicy(path, nodeHost(new Map([[path, TENANT_POLICY.replace('  tenant: string\n', '')]])));
+    expect(checked.diagnostics.map((d) => d.code)).toEqual(['RL2035']);
+    const good = compile(TENANT_POLICY);
+    const ir = { ...good, inputs: good.inputs.filter((f) => f.name !== 'tenant') };
+    const error = await Router.load(ir, { tokenizer: () => 1, adapters: { a: () => answer('ok') } }).catch((e: unknown) => e);
+    expect((error as RouterLoadError).errors.map((e) => e.path)).toEqual(['/inputs/tenant']);
+  });
+});
+
 describe('sticky splits', () => {
   it('realise their weights within one percentage point over 100,000 keys', () => {
     const weights = [90, 7.5, 2.5];

@@ -289,6 +289,12 @@ export const CATALOGUE = {
     explanation:
       "Decision graphs cut each field's domain at constants, so a condition compares a field with a constant (`tier == gold`, `prompt.tokens < 8k`), not with another field.",
   },
+  RL2035: {
+    name: 'tenant-field',
+    severity: 'error',
+    summary: 'a `per_tenant` budget in a policy without a `tenant` field',
+    explanation: 'Tenant spend is counted by the value of the input field `tenant`. Declare `tenant: string` in the `input` block.',
+  },
   RL3001: {
     name: 'unsatisfiable-rule',
     severity: 'warning',

@@ -8,6 +8,7 @@ import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
 import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
 import { splitArm } from './split.js';
+import type { StateStore } from './state.js';
 import type { NormalizedRequest } from './values.js';
 
 /** What a model adapter is asked to do. */
@@ -82,6 +83,8 @@ export interface ExecutionContext {
   /** Live statistics for `fastest` and `best`. */
   readonly stats: ModelStats;
   readonly breakers: Breakers;
+  /** The tenant's spend limit for the current window, when the policy has one. */
+  readonly tenantBudget?: { readonly limit: number; readonly key: string; readonly ttlMs: number; readonly state: StateStore };
   readonly salt: string;
 }
 
@@ -333,6 +336,10 @@ class Run {
     const maxTokens = options.maxTokens ?? model.maxOutput;
     const estimate = Math.min(this.ctx.promptTokens, model.context) * model.inputPrice + (maxTokens ?? model.context) * model.outputPrice;
     if (this.spent + estimate > this.ctx.budget) return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the budget`);
+    const tenant = this.ctx.tenantBudget;
+    if (tenant && (await tenant.state.get(tenant.key)) + estimate > tenant.limit) {
+      return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the tenant's budget`);
+    }
     const breaker = this.ctx.breakers.of(name);
     const retries = options.retries ?? 0;
     let lastError: StepFailure | undefined;
@@ -347,6 +354,7 @@ class Run {
         const latencyMs = performance.now() - started;
         const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
         this.spent += cost;
+        if (tenant) await tenant.state.add(tenant.key, cost, tenant.ttlMs);
         this.ctx.stats.recordLatency(name, latencyMs);
         breaker.record(true);
         this.attempts.push({

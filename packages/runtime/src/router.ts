@@ -13,6 +13,7 @@ import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
 import { firstTarget, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
+import { memoryState, type StateStore, tenantWindow } from './state.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
 import { buildScorers } from './validators.js';
 import type { NormalizedRequest, TokenCounter } from './values.js';
@@ -31,6 +32,8 @@ export interface RouterOptions {
   readonly breaker?: Partial<BreakerOptions>;
   /** The clock (milliseconds), for breakers and budget windows; `Date.now` by default. */
   readonly now?: () => number;
+  /** Where tenant spend is counted; in-process by default. Share one across instances. */
+  readonly state?: StateStore;
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
   readonly tokenizer?: TokenizerName | TokenCounter;
   /** Host classifiers for `classifier … = extern "name"`, by name. */
@@ -142,6 +145,7 @@ export class Router {
 
   private readonly stats = new ModelStats();
   private breakers = new Breakers();
+  private state: StateStore = memoryState();
   private runOptions: RouterOptions = {};
   private scorers: ReadonlyMap<string, Scorer> = new Map();
 
@@ -209,6 +213,7 @@ export class Router {
   private prepareRun(options: RouterOptions): void {
     this.runOptions = options;
     this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
+    this.state = options.state ?? memoryState(options.now ?? Date.now);
     if (!options.adapters) return;
     const missing: { path: string; message: string }[] = [];
     for (const provider of new Set(this.ir.models.map((m) => m.provider))) {
@@ -224,11 +229,22 @@ export class Router {
     for (const tool of this.ir.tools) {
       if (typeof options.tools?.[tool.name] !== 'function') missing.push({ path: `/tools/${tool.name}`, message: `no adapter for tool \`${tool.name}\`` });
     }
+    if (this.ir.budget?.perTenant && !this.ir.inputs.some((f) => f.name === 'tenant')) {
+      missing.push({ path: '/inputs/tenant', message: '`per_tenant` budgets count spend by the input field `tenant`, which this policy does not declare' });
+    }
     const built = buildScorers(this.ir.validators, options);
     missing.push(...built.missing);
     if (missing.length > 0)
       throw new RouterLoadError(`the router is missing ${missing.length} thing${missing.length === 1 ? '' : 's'} the policy uses`, missing);
     this.scorers = built.scorers;
+  }
+
+  private tenantBudget(request: Readonly<Record<string, Value>>): { tenantBudget?: { limit: number; key: string; ttlMs: number; state: StateStore } } {
+    const perTenant = this.ir.budget?.perTenant;
+    const tenant = request.tenant;
+    if (!perTenant || typeof tenant !== 'string') return {};
+    const window = tenantWindow(tenant, perTenant.period, (this.runOptions.now ?? Date.now)());
+    return { tenantBudget: { limit: perTenant.amount, ...window, state: this.state } };
   }
 
   /** The state of each model's circuit breaker (models that have seen traffic). */
@@ -273,6 +289,7 @@ export class Router {
       random: Math.random,
       stats: this.stats,
       breakers: this.breakers,
+      ...this.tenantBudget(decision.request),
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
     });
     const cost = execution.attempts.reduce((sum, a) => sum + a.cost, 0);

@@ -108,6 +108,12 @@ export function check(program: LoadedProgram): CheckResult {
   }
 
   const budget = checkBudgets(ctx, symbols.budgets);
+  const perTenantItem = symbols.budgets[0]?.node.items.find((i) => i.key.name === 'per_tenant');
+  if (budget?.perTenant && perTenantItem && !fields.has('tenant')) {
+    ctx.report('RL2035', budget.file, perTenantItem.key, '`per_tenant` counts spend by the input field `tenant`, which this policy does not declare', {
+      help: 'add `tenant: string` to the `input` block',
+    });
+  }
 
   // Tests.
   const tests = new Map<string, TestInfo>();
