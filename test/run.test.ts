@@ -152,6 +152,44 @@ describe('run()', () => {
   });
 });
 
+describe('telemetry', () => {
+  it('logs one event per request and aggregates metrics per model and per rule', async () => {
+    const events: { outcome: string; fallbacks: number; escalations: number; model?: string | undefined; cost: number }[] = [];
+    const r = await router(
+      { a: () => Promise.reject(new ProviderError('server_error', 'down')), b: () => answer('good answer') },
+      {
+        telemetry: {
+          onEvent: (e) => {
+            events.push(e);
+            throw new Error('a broken logger must not break the request');
+          },
+        },
+      },
+    );
+    const fall = await r.run({ prompt: 'hi', kind: 'fall' });
+    const escalate = await r.run({ prompt: 'hi', kind: 'escalate' });
+    await r.run({ prompt: 'hi', kind: 'refuse' });
+    await r.run({ prompt: 7 });
+    expect(fall.ok && escalate.ok).toBe(true);
+    expect(events.map((e) => [e.outcome, e.fallbacks, e.escalations, e.model ?? null])).toEqual([
+      ['ok', 1, 0, 'big'],
+      ['ok', 0, 1, 'big'],
+      ['denied', 0, 0, null],
+      ['invalid', 0, 0, null],
+    ]);
+    expect(JSON.stringify(events)).not.toContain('"hi"'); // no prompt text in the log
+    const m = r.metrics();
+    expect(m.models.mini).toMatchObject({ count: 2, errorRate: 1 });
+    expect(m.models.big).toMatchObject({ count: 2, errorRate: 0, inputTokens: 200, outputTokens: 20 });
+    expect(m.models.big?.latencyMs.p99).toBeGreaterThanOrEqual(m.models.big?.latencyMs.p50 ?? 0);
+    expect(Object.values(m.rules).map((s) => [s.count, s.fallbackRate, s.escalationRate])).toEqual([
+      [1, 1, 0],
+      [1, 0, 1],
+      [1, 0, 0],
+    ]);
+  });
+});
+
 describe('circuit breakers', () => {
   it('shift traffic away from a failing provider and back after a successful probe', async () => {
     let now = 0;

@@ -114,11 +114,20 @@ export class ModelStats {
   }
 }
 
+/** How a run moved through its plan. */
+export interface Movement {
+  /** Fallbacks taken (a primary failed and its secondary ran). */
+  readonly fallbacks: number;
+  /** Cascade escalations (a step scored too low or failed, and the next one ran). */
+  readonly escalations: number;
+}
+
 /** The result of running a plan. */
-export type Execution =
-  | { readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined; readonly attempts: readonly Attempt[] }
-  | { readonly ok: false; readonly denied: string; readonly attempts: readonly Attempt[] }
-  | { readonly ok: false; readonly errorClass: ErrorClass | 'aborted'; readonly message: string; readonly attempts: readonly Attempt[] };
+export type Execution = (
+  | { readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined }
+  | { readonly ok: false; readonly denied: string }
+  | { readonly ok: false; readonly errorClass: ErrorClass | 'aborted'; readonly message: string }
+) & { readonly attempts: readonly Attempt[] } & Movement;
 
 type StepResult = { text: string; model: string | undefined; score: number | undefined };
 
@@ -139,18 +148,21 @@ const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['timeout', 'rate_limit', 'se
 export async function execute(plan: Plan, ctx: ExecutionContext): Promise<Execution> {
   const attempts: Attempt[] = [];
   const run = new Run(ctx, attempts);
+  const moved = (): Movement & { attempts: Attempt[] } => ({ attempts, fallbacks: run.fallbacks, escalations: run.escalations });
   try {
     const result = await run.plan(plan, {}, ctx.salt);
-    return { ok: true, ...result, attempts };
+    return { ok: true, ...result, ...moved() };
   } catch (error) {
-    if (error instanceof Denied) return { ok: false, denied: error.message, attempts };
-    if (error instanceof StepFailure) return { ok: false, errorClass: error.errorClass, message: error.message, attempts };
-    return { ok: false, errorClass: 'server_error', message: error instanceof Error ? error.message : String(error), attempts };
+    if (error instanceof Denied) return { ok: false, denied: error.message, ...moved() };
+    if (error instanceof StepFailure) return { ok: false, errorClass: error.errorClass, message: error.message, ...moved() };
+    return { ok: false, errorClass: 'server_error', message: error instanceof Error ? error.message : String(error), ...moved() };
   }
 }
 
 class Run {
   private spent = 0;
+  fallbacks = 0;
+  escalations = 0;
 
   constructor(
     private readonly ctx: ExecutionContext,
@@ -170,6 +182,7 @@ class Run {
         } catch (error) {
           if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
           if (plan.on && !plan.on.includes(error.errorClass)) throw error;
+          this.fallbacks++;
           return this.plan(plan.secondary, options, `${salt}/s`);
         }
       case 'cascade':
@@ -201,6 +214,7 @@ class Run {
     let last: StepResult | undefined;
     let lastError: StepFailure | undefined;
     for (let i = 0; i < steps.length; i++) {
+      if (i > 0) this.escalations++;
       try {
         const answer = await this.plan(steps[i] as Plan, options, `${salt}/c${i}`);
         const score = await this.score(until.validator, answer);

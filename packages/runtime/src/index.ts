@@ -12,5 +12,6 @@ export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
 export { type Decision, type ExplainStep, type Refusal, Router, RouterLoadError, type RouterOptions, type RuleRef } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export { memoryState, type StateStore, tenantWindow } from './state.js';
+export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';
 export { loadTokenizer, type TokenizerName } from './tokenizer.js';
 export { NormalizedRequest, readModel, type TokenCounter } from './values.js';

@@ -14,6 +14,7 @@ import { firstTarget, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
+import { Metrics, type MetricsSnapshot, type RunEvent } from './telemetry.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
 import { buildScorers } from './validators.js';
 import type { NormalizedRequest, TokenCounter } from './values.js';
@@ -34,6 +35,8 @@ export interface RouterOptions {
   readonly now?: () => number;
   /** Where tenant spend is counted; in-process by default. Share one across instances. */
   readonly state?: StateStore;
+  /** Receives the decision-log event of every `run()` (errors it throws are ignored). */
+  readonly telemetry?: { readonly onEvent?: (event: RunEvent) => void };
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
   readonly tokenizer?: TokenizerName | TokenCounter;
   /** Host classifiers for `classifier … = extern "name"`, by name. */
@@ -94,6 +97,10 @@ export type RunResult =
 
 interface RunFacts {
   readonly rule: RuleRef;
+  /** Fallbacks taken. */
+  readonly fallbacks: number;
+  /** Cascade escalations. */
+  readonly escalations: number;
   /** Every call made or refused, in order, with outcome, tokens, cost and latency. */
   readonly attempts: readonly Attempt[];
   /** Dollars spent. */
@@ -144,6 +151,7 @@ export class Router {
   private readonly planFacts = new Map<Plan, { models: readonly string[]; first: string | undefined }>();
 
   private readonly stats = new ModelStats();
+  private readonly metricsStore = new Metrics();
   private breakers = new Breakers();
   private state: StateStore = memoryState();
   private runOptions: RouterOptions = {};
@@ -260,7 +268,11 @@ export class Router {
   async run(input: unknown, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
     const started = performance.now();
     const decision = this.decide(input);
-    if (!decision.ok) return { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: performance.now() - started };
+    if (!decision.ok) {
+      const invalid: RunResult = { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: performance.now() - started };
+      this.observe(invalid);
+      return invalid;
+    }
     if (!this.runOptions.adapters) {
       return {
         ok: false,
@@ -293,10 +305,51 @@ export class Router {
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
     });
     const cost = execution.attempts.reduce((sum, a) => sum + a.cost, 0);
-    const base = { rule: decision.rule, attempts: execution.attempts, cost, latencyMs: performance.now() - started };
-    if (execution.ok) return { ok: true, text: execution.text, model: execution.model, score: execution.score, ...base };
-    if ('denied' in execution) return { ok: false, denied: execution.denied, ...base };
-    return { ok: false, errorClass: execution.errorClass, message: execution.message, ...base };
+    const base = {
+      rule: decision.rule,
+      attempts: execution.attempts,
+      fallbacks: execution.fallbacks,
+      escalations: execution.escalations,
+      cost,
+      latencyMs: performance.now() - started,
+    };
+    const result: RunResult = execution.ok
+      ? { ok: true, text: execution.text, model: execution.model, score: execution.score, ...base }
+      : 'denied' in execution
+        ? { ok: false, denied: execution.denied, ...base }
+        : { ok: false, errorClass: execution.errorClass, message: execution.message, ...base };
+    this.observe(result);
+    return result;
+  }
+
+  /** Per model and per rule: counts, tokens, cost, latency percentiles, error, fallback and escalation rates. */
+  metrics(): MetricsSnapshot {
+    return this.metricsStore.snapshot();
+  }
+
+  private observe(result: RunResult): void {
+    const attempts = result.attempts;
+    const event: RunEvent = {
+      type: 'routelang.run',
+      time: new Date((this.runOptions.now ?? Date.now)()).toISOString(),
+      rule: 'rule' in result ? { route: result.rule.route, index: result.rule.index, line: result.rule.line, label: result.rule.label } : undefined,
+      outcome: result.ok ? 'ok' : 'denied' in result ? 'denied' : 'errors' in result ? 'invalid' : 'failed',
+      model: result.ok ? result.model : undefined,
+      errorClass: !result.ok && 'errorClass' in result ? result.errorClass : undefined,
+      attempts,
+      fallbacks: 'fallbacks' in result ? result.fallbacks : 0,
+      escalations: 'escalations' in result ? result.escalations : 0,
+      inputTokens: attempts.reduce((n, a) => n + a.inputTokens, 0),
+      outputTokens: attempts.reduce((n, a) => n + a.outputTokens, 0),
+      cost: result.cost,
+      latencyMs: result.latencyMs,
+    };
+    this.metricsStore.record(event);
+    try {
+      this.runOptions.telemetry?.onEvent?.(event);
+    } catch {
+      // The host's logger must not break the request it is logging.
+    }
   }
 
   /** Loads synchronously with a given token counter (for hosts that already hold one). */

@@ -1,0 +1,126 @@
+// Telemetry: the decision log (one structured event per request, handed to the host's
+// `onEvent`) and `router.metrics()` (per model and per rule: counts, tokens, cost,
+// latency percentiles, error, fallback and escalation rates). Prompt text never enters
+// an event: text fields are reported by size only.
+
+import type { Attempt } from './execute.js';
+
+/** The decision-log event of one `run()`. */
+export interface RunEvent {
+  readonly type: 'routelang.run';
+  readonly time: string;
+  readonly rule: { readonly route: string | null; readonly index: number; readonly line: number; readonly label: string | undefined } | undefined;
+  readonly outcome: 'ok' | 'denied' | 'failed' | 'invalid';
+  readonly model: string | undefined;
+  readonly errorClass: string | undefined;
+  readonly attempts: readonly Attempt[];
+  readonly fallbacks: number;
+  readonly escalations: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Dollars. */
+  readonly cost: number;
+  readonly latencyMs: number;
+}
+
+interface Series {
+  count: number;
+  errors: number;
+  fallbacks: number;
+  escalations: number;
+  inputTokens: number;
+  outputTokens: number;
+  cost: number;
+  latencies: number[];
+}
+
+/** A snapshot of one model's or one rule's figures. */
+export interface SeriesSnapshot {
+  readonly count: number;
+  readonly errorRate: number;
+  readonly fallbackRate: number;
+  readonly escalationRate: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cost: number;
+  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number };
+}
+
+export interface MetricsSnapshot {
+  readonly models: Readonly<Record<string, SeriesSnapshot>>;
+  /** Keyed `line N` (entry route) or `route NAME, line N`. */
+  readonly rules: Readonly<Record<string, SeriesSnapshot>>;
+}
+
+/** Latencies kept per series (a sliding sample: percentiles cover the recent traffic). */
+const SAMPLE = 2_048;
+
+const empty = (): Series => ({ count: 0, errors: 0, fallbacks: 0, escalations: 0, inputTokens: 0, outputTokens: 0, cost: 0, latencies: [] });
+
+export class Metrics {
+  private readonly models = new Map<string, Series>();
+  private readonly rules = new Map<string, Series>();
+
+  record(event: RunEvent): void {
+    if (event.rule) {
+      const key = event.rule.route === null ? `line ${event.rule.line}` : `route ${event.rule.route}, line ${event.rule.line}`;
+      const s = this.series(this.rules, key);
+      s.count++;
+      if (event.outcome === 'failed') s.errors++;
+      s.fallbacks += event.fallbacks > 0 ? 1 : 0;
+      s.escalations += event.escalations > 0 ? 1 : 0;
+      s.inputTokens += event.inputTokens;
+      s.outputTokens += event.outputTokens;
+      s.cost += event.cost;
+      push(s.latencies, event.latencyMs);
+    }
+    for (const a of event.attempts) {
+      if (a.kind !== 'model' || a.outcome === 'skipped') continue;
+      const s = this.series(this.models, a.target);
+      s.count++;
+      if (a.outcome === 'error') s.errors++;
+      s.inputTokens += a.inputTokens;
+      s.outputTokens += a.outputTokens;
+      s.cost += a.cost;
+      push(s.latencies, a.latencyMs);
+    }
+  }
+
+  snapshot(): MetricsSnapshot {
+    return { models: snapshotAll(this.models), rules: snapshotAll(this.rules) };
+  }
+
+  private series(map: Map<string, Series>, key: string): Series {
+    let s = map.get(key);
+    if (!s) {
+      s = empty();
+      map.set(key, s);
+    }
+    return s;
+  }
+}
+
+function push(sample: number[], value: number): void {
+  sample.push(value);
+  if (sample.length > SAMPLE) sample.shift();
+}
+
+function snapshotAll(map: Map<string, Series>): Record<string, SeriesSnapshot> {
+  return Object.fromEntries([...map].map(([k, s]) => [k, snapshotOf(s)]));
+}
+
+function snapshotOf(s: Series): SeriesSnapshot {
+  const sorted = [...s.latencies].sort((a, b) => a - b);
+  const pct = (p: number): number => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number));
+  const rate = (n: number): number => (s.count === 0 ? 0 : n / s.count);
+  return {
+    count: s.count,
+    errorRate: rate(s.errors),
+    fallbackRate: rate(s.fallbacks),
+    escalationRate: rate(s.escalations),
+    inputTokens: s.inputTokens,
+    outputTokens: s.outputTokens,
+    cost: s.cost,
+    latencyMs: { p50: pct(50), p95: pct(95), p99: pct(99) },
+  };
+}
