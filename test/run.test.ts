@@ -190,6 +190,40 @@ describe('telemetry', () => {
   });
 });
 
+describe('hot swap', () => {
+  it('is atomic: in-flight runs finish on the old policy, new runs use the new one', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const r = await router({
+      a: async () => {
+        await gate;
+        return answer('old policy: mini');
+      },
+      b: () => answer('new policy: big'),
+    });
+    const inFlight = r.run({ prompt: 'hi', kind: 'plain' });
+    await r.swap(compile(POLICY.replace('  otherwise -> mini\n', '  otherwise -> big\n')));
+    const after = await r.run({ prompt: 'hi', kind: 'plain' });
+    release();
+    const before = await inFlight;
+    expect(before.ok && before.text).toBe('old policy: mini');
+    expect(after.ok && after.text).toBe('new policy: big');
+    expect(r.decide({ prompt: 'hi' })).toMatchObject({ ok: true, first: 'big' });
+    expect(r.metrics().models.mini?.count).toBe(1); // metrics carry over the swap
+  });
+
+  it('refuses an invalid artifact and keeps serving the old policy', async () => {
+    const r = await router({ a: () => answer('mini'), b: () => answer('big') });
+    await expect(r.swap({ format: 'routelang/ir@1' })).rejects.toBeInstanceOf(RouterLoadError);
+    const withNewProvider = compile(POLICY.replace('provider = "b"', 'provider = "c"'));
+    await expect(r.swap(withNewProvider)).rejects.toThrow(/missing/);
+    expect((await r.run({ prompt: 'hi', kind: 'plain' })).ok).toBe(true);
+    expect(r.ir.models.map((m) => m.provider)).toEqual(['a', 'b']);
+  });
+});
+
 describe('circuit breakers', () => {
   it('shift traffic away from a failing provider and back after a successful probe', async () => {
     let now = 0;

@@ -138,7 +138,9 @@ interface CompiledRoute {
 }
 
 export class Router {
-  readonly ir: PolicyIR;
+  private readonly loadedIr: PolicyIR;
+  /** The engine serving requests: this router, or the policy swapped in last. */
+  private active: Router = this;
   private readonly routes: Map<string | null, CompiledRoute>;
   private readonly models: Map<string, Model>;
   private readonly classifiers: Map<string, Classifier>;
@@ -150,8 +152,8 @@ export class Router {
   /** Per route and rule: the models and first target, when the plan has no split to resolve. */
   private readonly planFacts = new Map<Plan, { models: readonly string[]; first: string | undefined }>();
 
-  private readonly stats = new ModelStats();
-  private readonly metricsStore = new Metrics();
+  private stats = new ModelStats();
+  private metricsStore = new Metrics();
   private breakers = new Breakers();
   private state: StateStore = memoryState();
   private runOptions: RouterOptions = {};
@@ -160,10 +162,10 @@ export class Router {
   private constructor(
     ir: PolicyIR,
     private readonly countTokens: TokenCounter,
-    externClassifiers: Readonly<Record<string, ExternClassifier>>,
-    limits: RequestLimits,
+    private readonly externClassifiers: Readonly<Record<string, ExternClassifier>>,
+    private readonly limits: RequestLimits,
   ) {
-    this.ir = ir;
+    this.loadedIr = ir;
     this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph, new Map(ir.inputs.map((f, i) => [f.name, i]))) }]));
     this.models = new Map(ir.models.map((m) => [m.name, m]));
     this.classifiers = new Map(ir.classifiers.map((c) => [c.name, c]));
@@ -217,6 +219,27 @@ export class Router {
     return router;
   }
 
+  /** The policy being served (the one swapped in last). */
+  get ir(): PolicyIR {
+    return this.active === this ? this.loadedIr : this.active.ir;
+  }
+
+  /**
+   * Hot reload: replaces the policy atomically. The new artifact is validated and checked
+   * against the host's adapters first (a `RouterLoadError` leaves the old policy serving);
+   * requests already running finish on the policy they started with. Statistics, circuit
+   * breakers, metrics and tenant spend carry over.
+   */
+  async swap(artifact: unknown): Promise<void> {
+    const next = new Router(Router.validate(artifact), this.countTokens, this.externClassifiers, this.limits);
+    next.stats = this.stats;
+    next.metricsStore = this.metricsStore;
+    next.prepareRun(this.runOptions);
+    next.breakers = this.breakers;
+    next.state = this.state;
+    this.active = next;
+  }
+
   /** Checks that the host gave everything the policy names, when it gave adapters at all. */
   private prepareRun(options: RouterOptions): void {
     this.runOptions = options;
@@ -266,6 +289,9 @@ export class Router {
    * each call. Never rejects: failures are in the result.
    */
   async run(input: unknown, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    // The engine is captured here: a swap during this run does not change its policy.
+    const engine = this.active;
+    if (engine !== this) return engine.run(input, options);
     const started = performance.now();
     const decision = this.decide(input);
     if (!decision.ok) {
@@ -381,6 +407,8 @@ export class Router {
 
   /** Decides a request. Pure and synchronous; never throws (a failing host callback becomes an error). */
   decide(input: unknown): Decision | Refusal {
+    const engine = this.active;
+    if (engine !== this) return engine.decide(input);
     try {
       return this.decideUnguarded(input);
     } catch (error) {
