@@ -306,3 +306,15 @@ describe('sticky splits', () => {
     expect(splitArm(weights, 'user-42', 'route#3')).toBe(splitArm(weights, 'user-42', 'route#3'));
   });
 });
+
+describe('attempt cap', () => {
+  it('stops a request after the most attempts allowed', async () => {
+    const r = await router(
+      { a: () => Promise.reject(new ProviderError('server_error', 'down')), b: () => answer('x') },
+      { maxAttempts: 2, breaker: { minCalls: 100 } },
+    );
+    const result = await r.run({ prompt: 'hi', kind: 'retry' });
+    expect(result.ok).toBe(false);
+    expect(result.attempts.map((a) => a.outcome)).toEqual(['error', 'error', 'skipped']);
+  });
+});

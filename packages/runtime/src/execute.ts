@@ -82,6 +82,8 @@ export interface ExecutionContext {
   readonly random: () => number;
   /** Live statistics for `fastest` and `best`. */
   readonly stats: ModelStats;
+  /** The most calls (model and tool) one request may make, retries included. */
+  readonly maxAttempts: number;
   readonly breakers: Breakers;
   /** The tenant's spend limit for the current window, when the policy has one. */
   readonly tenantBudget?: { readonly limit: number; readonly key: string; readonly ttlMs: number; readonly state: StateStore };
@@ -359,6 +361,7 @@ class Run {
     let lastError: StepFailure | undefined;
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       if (attempt > 1) await this.backoff(attempt);
+      if (this.attempts.length >= this.ctx.maxAttempts) return skip('budget', `the request has made ${this.ctx.maxAttempts} attempts, the most allowed`);
       // An open circuit refuses the call, so a fallback takes the traffic at once.
       if (!breaker.allow()) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
       const signal = withTimeout(this.ctx.signal, options.timeoutMs);

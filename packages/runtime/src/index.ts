@@ -6,6 +6,7 @@ export { compareValues, evaluate } from './evaluate.js';
 export { type Attempt, type ModelAdapter, type ModelAnswer, type ModelCall, ModelStats, ProviderError, type Scorer, type ToolAdapter } from './execute.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
 export * from './ir.js';
+export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';

@@ -29,6 +29,8 @@ export interface RouterOptions {
   readonly validators?: Readonly<Record<string, Scorer>>;
   /** JSON Schemas for `validator V = schema "path"`, by the path as written in the IR. */
   readonly schemas?: Readonly<Record<string, object>>;
+  /** The most calls one request may make, retries and fallbacks included (default 8). */
+  readonly maxAttempts?: number;
   /** Circuit breaker settings (per model). */
   readonly breaker?: Partial<BreakerOptions>;
   /** The clock (milliseconds), for breakers and budget windows; `Date.now` by default. */
@@ -326,6 +328,7 @@ export class Router {
       sleep,
       random: Math.random,
       stats: this.stats,
+      maxAttempts: this.runOptions.maxAttempts ?? 8,
       breakers: this.breakers,
       ...this.tenantBudget(decision.request),
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
