@@ -318,3 +318,67 @@ describe('attempt cap', () => {
     expect(result.attempts.map((a) => a.outcome)).toEqual(['error', 'error', 'skipped']);
   });
 });
+
+describe('options', () => {
+  it('are validated at load, each problem named by its path', async () => {
+    const error = await Router.load(compile(), {
+      tokenizer: () => 1,
+      adapters: { a: 'not a function' as never },
+      maxAttempts: 0,
+      breaker: { failureRate: 2 },
+      colour: 'blue',
+    } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RouterLoadError);
+    expect((error as RouterLoadError).errors.map((e) => e.path).sort()).toEqual([
+      '/options/',
+      '/options/adapters/a',
+      '/options/breaker/failureRate',
+      '/options/maxAttempts',
+    ]);
+  });
+});
+
+describe('OpenTelemetry', () => {
+  it('makes a span per run and a child span per model call, with attributes', async () => {
+    const { trace } = await import('@opentelemetry/api');
+    type Recorded = { name: string; parent: Recorded | undefined; attributes: Record<string, unknown>; status?: { code: number }; ended: boolean };
+    const spans: Recorded[] = [];
+    const tracer = {
+      startSpan(name: string, options: { attributes?: Record<string, unknown> } = {}, ctx?: unknown) {
+        const parent = ctx ? (trace.getSpan(ctx as never) as unknown as { recorded?: Recorded } | undefined)?.recorded : undefined;
+        const recorded: Recorded = { name, parent, attributes: { ...options.attributes }, ended: false };
+        spans.push(recorded);
+        const span = {
+          recorded,
+          spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }),
+          setAttributes: (a: Record<string, unknown>) => {
+            Object.assign(recorded.attributes, a);
+            return span;
+          },
+          setStatus: (s: { code: number }) => {
+            recorded.status = s;
+            return span;
+          },
+          end: () => {
+            recorded.ended = true;
+          },
+        };
+        return span;
+      },
+    };
+    const r = await router(
+      { a: () => Promise.reject(new ProviderError('rate_limit', '429')), b: () => answer('from big') },
+      { telemetry: { tracer: tracer as never } },
+    );
+    await r.run({ prompt: 'hi', kind: 'fall' });
+    expect(spans.map((s) => [s.name, s.parent?.name ?? null, s.ended])).toEqual([
+      ['routelang.run', null, true],
+      ['routelang.call mini', 'routelang.run', true],
+      ['routelang.call big', 'routelang.run', true],
+    ]);
+    expect(spans[1]?.attributes).toMatchObject({ 'routelang.error_class': 'rate_limit', 'gen_ai.request.model': 'mini' });
+    expect(spans[1]?.status?.code).toBe(2); // ERROR
+    expect(spans[2]?.attributes).toMatchObject({ 'gen_ai.usage.input_tokens': 100, 'gen_ai.usage.output_tokens': 10 });
+    expect(spans[0]?.attributes).toMatchObject({ 'routelang.outcome': 'ok', 'routelang.model': 'big', 'routelang.fallbacks': 1 });
+  });
+});

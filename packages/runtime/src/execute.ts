@@ -4,6 +4,7 @@
 // per-request budget, re-checking assertions before every call, cancellable by the
 // caller's AbortSignal. Returns what happened, attempt by attempt; never throws.
 
+import { type Context, type Span, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
 import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
@@ -84,6 +85,8 @@ export interface ExecutionContext {
   readonly stats: ModelStats;
   /** The most calls (model and tool) one request may make, retries included. */
   readonly maxAttempts: number;
+  /** OpenTelemetry: the host's tracer and the request's span context, when tracing. */
+  readonly tracing?: { readonly tracer: Tracer; readonly context: Context };
   readonly breakers: Breakers;
   /** The tenant's spend limit for the current window, when the policy has one. */
   readonly tenantBudget?: { readonly limit: number; readonly key: string; readonly ttlMs: number; readonly state: StateStore };
@@ -366,8 +369,14 @@ class Run {
       if (!breaker.allow()) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
       const signal = withTimeout(this.ctx.signal, options.timeoutMs);
       const started = performance.now();
+      const span = this.ctx.tracing?.tracer.startSpan(
+        `routelang.call ${name}`,
+        { attributes: { 'routelang.model': name, 'gen_ai.system': model.provider, 'gen_ai.request.model': model.id, 'routelang.attempt': attempt } },
+        this.ctx.tracing.context,
+      );
       try {
         const answer = await adapter({ model, prompt: this.ctx.prompt, maxTokens, signal });
+        endSpan(span, { 'gen_ai.usage.input_tokens': answer.usage.inputTokens, 'gen_ai.usage.output_tokens': answer.usage.outputTokens });
         const latencyMs = performance.now() - started;
         const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
         this.spent += cost;
@@ -388,6 +397,7 @@ class Run {
       } catch (error) {
         if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
         const errorClass = classOf(error, signal);
+        endSpan(span, { 'routelang.error_class': errorClass }, messageOf(error));
         // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
         breaker.record(!RETRYABLE.has(errorClass));
         lastError = new StepFailure(errorClass, `\`${name}\`: ${messageOf(error)}`);
@@ -415,6 +425,13 @@ class Run {
     await this.ctx.sleep(this.ctx.random() * cap, this.ctx.signal);
     if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
   }
+}
+
+function endSpan(span: Span | undefined, attributes: Record<string, string | number>, error?: string): void {
+  if (!span) return;
+  span.setAttributes(attributes);
+  if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  span.end();
 }
 
 function passes(score: number, until: Until): boolean {

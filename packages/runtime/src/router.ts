@@ -3,6 +3,7 @@
 // validates the request, walks the entry route's decision graph (and any named route
 // it continues in), and returns the deciding rule and plan. It never throws.
 
+import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
 import { evaluate } from './evaluate.js';
@@ -10,6 +11,7 @@ import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, t
 import { validate as validateIr } from './generated/validate-ir.js';
 import { type CompiledGraph, compileGraph, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
+import { optionProblems } from './options.js';
 import { firstTarget, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
@@ -37,8 +39,11 @@ export interface RouterOptions {
   readonly now?: () => number;
   /** Where tenant spend is counted; in-process by default. Share one across instances. */
   readonly state?: StateStore;
-  /** Receives the decision-log event of every `run()` (errors it throws are ignored). */
-  readonly telemetry?: { readonly onEvent?: (event: RunEvent) => void };
+  /**
+   * Receives the decision-log event of every `run()` (errors it throws are ignored); with a
+   * `tracer` (from `@opentelemetry/api`), each run is a span and each model call a child span.
+   */
+  readonly telemetry?: { readonly onEvent?: (event: RunEvent) => void; readonly tracer?: Tracer };
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
   readonly tokenizer?: TokenizerName | TokenCounter;
   /** Host classifiers for `classifier … = extern "name"`, by name. */
@@ -213,6 +218,8 @@ export class Router {
    * const decision = router.decide({ prompt: 'summarize this', tenant: 'acme' });
    */
   static async load(artifact: unknown, options: RouterOptions = {}): Promise<Router> {
+    const problems = optionProblems(options);
+    if (problems.length > 0) throw new RouterLoadError(`the router options have ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
     const ir = Router.validate(artifact);
     const tokenizer = options.tokenizer ?? 'o200k_base';
     const counter = typeof tokenizer === 'function' ? tokenizer : await loadTokenizer(tokenizer);
@@ -313,7 +320,17 @@ export class Router {
     const promptField = this.ir.inputs.find((f) => f.type.kind === 'text')?.name;
     const prompt = promptField !== undefined ? String(decision.request[promptField] ?? '') : '';
     const promptTokens = promptField !== undefined ? this.countTokens(prompt) : 0;
+    const tracer = this.runOptions.telemetry?.tracer;
+    const span = tracer?.startSpan('routelang.run', {
+      attributes: {
+        'routelang.policy': this.ir.policy.name ?? '',
+        'routelang.rule.line': decision.rule.line,
+        'routelang.rule.index': decision.rule.index,
+        ...(decision.rule.label ? { 'routelang.rule.label': decision.rule.label } : {}),
+      },
+    });
     const execution: Execution = await execute(decision.plan, {
+      ...(tracer && span ? { tracing: { tracer, context: trace.setSpan(otelContext.active(), span) } } : {}),
       models: this.models,
       tools: new Map(this.ir.tools.map((t) => [t.name, t])),
       adapters: this.runOptions.adapters,
@@ -347,6 +364,17 @@ export class Router {
       : 'denied' in execution
         ? { ok: false, denied: execution.denied, ...base }
         : { ok: false, errorClass: execution.errorClass, message: execution.message, ...base };
+    if (span) {
+      span.setAttributes({
+        'routelang.outcome': result.ok ? 'ok' : 'denied' in result ? 'denied' : 'failed',
+        'routelang.cost_usd': cost,
+        'routelang.fallbacks': execution.fallbacks,
+        'routelang.escalations': execution.escalations,
+        ...(result.ok && result.model ? { 'routelang.model': result.model } : {}),
+      });
+      if (!result.ok && !('denied' in result)) span.setStatus({ code: SpanStatusCode.ERROR, message: 'message' in result ? result.message : 'failed' });
+      span.end();
+    }
     this.observe(result);
     return result;
   }

@@ -1,0 +1,46 @@
+// Router options, checked with zod at load: a wrong option is a `RouterLoadError` naming
+// its path, not a surprise at the first request. (Completeness against the policy, such
+// as an adapter per provider, is checked by the router, which knows the policy.)
+
+import { z } from 'zod';
+
+// (zod may compile these checks with `new Function`; where code generation is forbidden it
+// falls back to interpreting them, and `decide()` never runs them.)
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'must be a function' });
+const fnRecord = z.record(z.string(), fn);
+
+export const RouterOptionsSchema = z
+  .object({
+    adapters: fnRecord.optional(),
+    tools: fnRecord.optional(),
+    validators: fnRecord.optional(),
+    schemas: z.record(z.string(), z.object({}).passthrough()).optional(),
+    classifiers: fnRecord.optional(),
+    tokenizer: z.union([z.enum(['o200k_base', 'cl100k_base']), fn]).optional(),
+    limits: z
+      .object({ maxTextLength: z.number().int().positive(), maxStringLength: z.number().int().positive(), maxListLength: z.number().int().positive() })
+      .partial()
+      .strict()
+      .optional(),
+    maxAttempts: z.number().int().min(1).max(100).optional(),
+    breaker: z
+      .object({ window: z.number().int().min(1), minCalls: z.number().int().min(1), failureRate: z.number().gt(0).max(1), openMs: z.number().positive() })
+      .partial()
+      .strict()
+      .optional(),
+    now: fn.optional(),
+    state: z.object({ get: fn, add: fn }).passthrough().optional(),
+    telemetry: z
+      .object({ onEvent: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** The problems of an options object, each with its path (empty when it is valid). */
+export function optionProblems(options: unknown): { path: string; message: string }[] {
+  const result = RouterOptionsSchema.safeParse(options ?? {});
+  if (result.success) return [];
+  return result.error.issues.map((issue) => ({ path: `/options/${issue.path.map(String).join('/')}`, message: issue.message }));
+}
