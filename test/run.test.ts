@@ -382,3 +382,85 @@ describe('OpenTelemetry', () => {
     expect(spans[0]?.attributes).toMatchObject({ 'routelang.outcome': 'ok', 'routelang.model': 'big', 'routelang.fallbacks': 1 });
   });
 });
+
+describe('adaptive choices and built-in validators', () => {
+  const CHOICE_POLICY = `policy choices
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k }
+model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k }
+input {
+  prompt: text
+  kind: enum { quick, cheap, best, shaped, present } = quick
+}
+validator quality = extern "quality"
+validator shaped = schema "answer.json"
+validator present = not_empty
+validator parses = json
+route {
+  when kind == quick -> fastest [mini, big]
+  when kind == cheap -> cheapest [big, mini]
+  when kind == best -> best [mini, big] by quality
+  when kind == shaped -> cascade [mini, big] until shaped >= 1
+  when kind == present -> cascade [mini, big] until present >= 1
+  otherwise -> cascade [mini, big] until parses >= 1
+}
+`;
+  const schema = { type: 'object', required: ['answer'], properties: { answer: { type: 'string' } } };
+  const load = (adapters: Record<string, (call: { model: { id: string } }) => ReturnType<typeof answer>>) =>
+    Router.load(compile(CHOICE_POLICY), {
+      tokenizer: () => 1,
+      adapters,
+      validators: { quality: (a: string) => (a.includes('great') ? 0.9 : 0.2) },
+      schemas: { 'answer.json': schema },
+    });
+
+  it('fastest follows observed latency', async () => {
+    const r = await load({
+      a: async () => {
+        await new Promise((res) => setTimeout(res, 40));
+        return { text: 'slow mini', usage: { inputTokens: 1, outputTokens: 1 } };
+      },
+      b: () => answer('fast big'),
+    });
+    const first = await r.run({ prompt: 'x', kind: 'quick' });
+    expect(first.ok && first.model).toBe('mini'); // nothing observed yet: declaration order
+    // `best` tries mini first (no scores yet), scores it low, and so tries big next time:
+    // now both latencies have been observed, big's far lower.
+    await r.run({ prompt: 'x', kind: 'best' });
+    await r.run({ prompt: 'x', kind: 'best' });
+    const later = await r.run({ prompt: 'x', kind: 'quick' });
+    expect(later.ok && later.model).toBe('big');
+  });
+
+  it('cheapest picks the cheaper model whatever the order', async () => {
+    const r = await load({ a: () => answer('from mini'), b: () => answer('from big') });
+    const result = await r.run({ prompt: 'x', kind: 'cheap' });
+    expect(result.ok && result.model).toBe('mini');
+  });
+
+  it('best learns from the scores and moves to the better model', async () => {
+    const r = await load({ a: () => answer('ok answer'), b: () => answer('great answer') });
+    const first = await r.run({ prompt: 'x', kind: 'best' });
+    expect(first.ok && [first.model, first.score]).toEqual(['mini', 0.2]);
+    const second = await r.run({ prompt: 'x', kind: 'best' });
+    expect(second.ok && [second.model, second.score]).toEqual(['big', 0.9]);
+  });
+
+  it('a failing choice fails over to the next candidate', async () => {
+    const r = await load({ a: () => Promise.reject(new ProviderError('server_error', 'down')), b: () => answer('from big') });
+    const result = await r.run({ prompt: 'x', kind: 'cheap' });
+    expect(result.ok && result.model).toBe('big');
+  });
+
+  it('schema, not_empty and json validators score answers', async () => {
+    const r = await load({ a: () => answer('not json'), b: () => answer('{"answer":"yes"}') });
+    const shaped = await r.run({ prompt: 'x', kind: 'shaped' });
+    expect(shaped.ok && [shaped.model, shaped.score]).toEqual(['big', 1]);
+    const parses = await r.run({ prompt: 'x', kind: 'plain' as never });
+    expect(parses.ok).toBe(false); // `plain` is not a member: a structured error, not a throw
+    const json = await r.run({ prompt: 'x', kind: 'quick' });
+    expect(json.ok).toBe(true);
+    const emptyFirst = await load({ a: () => answer('   '), b: () => answer('something') });
+    const present = await emptyFirst.run({ prompt: 'x', kind: 'present' });
+    expect(present.ok && [present.model, present.score]).toEqual(['big', 1]);
+  });
+});

@@ -175,7 +175,7 @@ class RouteParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.objectLit) },
       {
         ALT: () => {
-          const t = this.CONSUME(Identifier);
+          const t = this.CONSUME(FieldName);
           return this.ACTION(() => ({ kind: 'Symbol', name: this.ident(t), span: this.tokSpan(t) }));
         },
       },
@@ -478,7 +478,7 @@ class RouteParser extends EmbeddedActionsParser {
       const members: A.Ident[] = [];
       this.CONSUME(LBrace);
       this.MANY(() => {
-        const t = this.CONSUME(Identifier);
+        const t = this.CONSUME(FieldName);
         this.ACTION(() => members.push(this.ident(t)));
         this.OPTION(() => this.CONSUME(Comma));
       });
