@@ -85,6 +85,8 @@ export interface ExecutionContext {
   readonly stats: ModelStats;
   /** The most calls (model and tool) one request may make, retries included. */
   readonly maxAttempts: number;
+  /** The timeout of a call whose plan sets none: a provider that never answers must not hold a request forever. */
+  readonly defaultTimeoutMs: number;
   /** OpenTelemetry: the host's tracer and the request's span context, when tracing. */
   readonly tracing?: { readonly tracer: Tracer; readonly context: Context };
   readonly breakers: Breakers;
@@ -149,10 +151,21 @@ class Denied extends Error {}
 
 const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['timeout', 'rate_limit', 'server_error']);
 
+/** A signal nobody aborts: what a run without a caller signal gets (no listener needed). */
+export const NEVER: AbortSignal = new AbortController().signal;
+
 /** Runs a plan. Never throws. */
 export async function execute(plan: Plan, ctx: ExecutionContext): Promise<Execution> {
   const attempts: Attempt[] = [];
   const run = new Run(ctx, attempts);
+  try {
+    return await runPlan(run, plan, ctx, attempts);
+  } finally {
+    run.finish();
+  }
+}
+
+async function runPlan(run: Run, plan: Plan, ctx: ExecutionContext, attempts: Attempt[]): Promise<Execution> {
   const moved = (): Movement & { attempts: Attempt[] } => ({ attempts, fallbacks: run.fallbacks, escalations: run.escalations });
   try {
     const result = await run.plan(plan, {}, ctx.salt);
@@ -168,11 +181,62 @@ class Run {
   private spent = 0;
   fallbacks = 0;
   escalations = 0;
+  /** The signal adapters get. Calls in a run are sequential, so one controller serves them
+   * all until a call times out; then it is aborted (cutting that call off) and replaced. */
+  private controller = new AbortController();
+  /** Rejects when the caller cancels (one listener per run, not per call). */
+  readonly cancelled: Promise<never>;
+  private readonly detach: () => void;
 
   constructor(
     private readonly ctx: ExecutionContext,
     private readonly attempts: Attempt[],
-  ) {}
+  ) {
+    if (ctx.signal === NEVER) {
+      this.cancelled = new Promise<never>(() => {});
+      this.detach = () => {};
+      return;
+    }
+    let onAbort: () => void = () => {};
+    this.cancelled = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        this.controller.abort(ctx.signal.reason);
+        reject(new StepFailure('aborted', 'the caller cancelled the request'));
+      };
+    });
+    this.cancelled.catch(() => {});
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    this.detach = () => ctx.signal.removeEventListener('abort', onAbort);
+  }
+
+  /** Ends the run's link to the caller's signal. */
+  finish(): void {
+    this.detach();
+  }
+
+  /**
+   * Runs one adapter call with a timeout: settles with the call, or rejects when the timeout
+   * fires (aborting the call's signal) or the caller cancels. Late settlements of an
+   * abandoned call are observed by the race, so they never become unhandled rejections.
+   */
+  private async guarded<T>(start: (signal: AbortSignal) => Promise<T> | T, timeoutMs: number): Promise<{ value: T; signal: AbortSignal }> {
+    const controller = this.controller;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.controller = new AbortController();
+        controller.abort(new DOMException('the call timed out', 'TimeoutError'));
+        reject(new ProviderError('timeout', 'the call timed out'));
+      }, timeoutMs);
+    });
+    try {
+      const value = await Promise.race([Promise.resolve(start(controller.signal)), timeout, this.cancelled]);
+      return { value, signal: controller.signal };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   async plan(plan: Plan, options: CallOptions, salt: string): Promise<StepResult> {
     if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
@@ -239,9 +303,13 @@ class Run {
     const adapter = this.ctx.toolAdapters[name];
     if (tool && adapter) {
       const started = performance.now();
-      const signal = withTimeout(this.ctx.signal, tool.timeoutMs);
+      let signal: AbortSignal = this.controller.signal;
       try {
-        const found = await adapter({ prompt: this.ctx.prompt, tool, signal });
+        const call = await this.guarded((s) => adapter({ prompt: this.ctx.prompt, tool, signal: s }), tool.timeoutMs ?? this.ctx.defaultTimeoutMs);
+        signal = call.signal;
+        const found = call.value;
+        if (found !== null && (typeof found !== 'object' || typeof found.text !== 'string'))
+          throw new ProviderError('server_error', `tool \`${name}\` returned a malformed answer`);
         const latencyMs = performance.now() - started;
         this.spent += tool.cost ?? 0;
         if (found) {
@@ -323,7 +391,8 @@ class Run {
     if (!scorer) throw new StepFailure('server_error', `no scorer for validator \`${validator}\``);
     try {
       const s = await scorer(answer.text, this.ctx.prompt);
-      return Number.isFinite(s) ? Math.min(1, Math.max(0, s)) : 0;
+      // A score outside [0, 1] is a broken scorer: it cannot vouch for the answer.
+      return typeof s === 'number' && s >= 0 && s <= 1 ? s : 0;
     } catch {
       return 0; // a scorer that fails cannot vouch for the answer
     }
@@ -367,7 +436,7 @@ class Run {
       if (this.attempts.length >= this.ctx.maxAttempts) return skip('budget', `the request has made ${this.ctx.maxAttempts} attempts, the most allowed`);
       // An open circuit refuses the call, so a fallback takes the traffic at once.
       if (!breaker.allow()) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
-      const signal = withTimeout(this.ctx.signal, options.timeoutMs);
+      let signal: AbortSignal = this.controller.signal;
       const started = performance.now();
       const span = this.ctx.tracing?.tracer.startSpan(
         `routelang.call ${name}`,
@@ -375,7 +444,12 @@ class Run {
         this.ctx.tracing.context,
       );
       try {
-        const answer = await adapter({ model, prompt: this.ctx.prompt, maxTokens, signal });
+        const call = await this.guarded(
+          (s) => adapter({ model, prompt: this.ctx.prompt, maxTokens, signal: s }),
+          options.timeoutMs ?? this.ctx.defaultTimeoutMs,
+        );
+        signal = call.signal;
+        const answer = checkAnswer(call.value, name);
         endSpan(span, { 'gen_ai.usage.input_tokens': answer.usage.inputTokens, 'gen_ai.usage.output_tokens': answer.usage.outputTokens });
         const latencyMs = performance.now() - started;
         const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
@@ -434,6 +508,16 @@ function endSpan(span: Span | undefined, attributes: Record<string, string | num
   span.end();
 }
 
+/** Checks an adapter's answer: a provider that returns garbage fails like any other. */
+function checkAnswer(answer: unknown, name: string): ModelAnswer {
+  const a = answer as { text?: unknown; usage?: { inputTokens?: unknown; outputTokens?: unknown } } | null;
+  const ok = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!a || typeof a.text !== 'string' || !a.usage || !ok(a.usage.inputTokens) || !ok(a.usage.outputTokens)) {
+    throw new ProviderError('server_error', `\`${name}\` returned a malformed answer`);
+  }
+  return a as ModelAnswer;
+}
+
 function passes(score: number, until: Until): boolean {
   return until.op === '>' ? score > until.threshold : score >= until.threshold;
 }
@@ -442,11 +526,6 @@ function modelOf(plan: Plan): string | undefined {
   if (plan.kind === 'model') return plan.model;
   if (plan.kind === 'with') return modelOf(plan.plan);
   return undefined;
-}
-
-/** A signal that aborts with the caller's or after `timeoutMs`. */
-function withTimeout(signal: AbortSignal, timeoutMs: number | undefined): AbortSignal {
-  return timeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
 }
 
 function classOf(error: unknown, signal: AbortSignal): ErrorClass {

@@ -24,6 +24,7 @@ export const RouterOptionsSchema = z
       .strict()
       .optional(),
     maxAttempts: z.number().int().min(1).max(100).optional(),
+    defaultTimeoutMs: z.number().positive().optional(),
     breaker: z
       .object({ window: z.number().int().min(1), minCalls: z.number().int().min(1), failureRate: z.number().gt(0).max(1), openMs: z.number().positive() })
       .partial()

@@ -7,7 +7,7 @@ import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@ope
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
 import { evaluate } from './evaluate.js';
-import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, type Scorer, type ToolAdapter } from './execute.js';
+import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, NEVER, type Scorer, type ToolAdapter } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
 import { type CompiledGraph, compileGraph, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
@@ -33,6 +33,8 @@ export interface RouterOptions {
   readonly schemas?: Readonly<Record<string, object>>;
   /** The most calls one request may make, retries and fallbacks included (default 8). */
   readonly maxAttempts?: number;
+  /** The timeout of calls whose plan sets none (default 60 s). */
+  readonly defaultTimeoutMs?: number;
   /** Circuit breaker settings (per model). */
   readonly breaker?: Partial<BreakerOptions>;
   /** The clock (milliseconds), for breakers and budget windows; `Date.now` by default. */
@@ -341,11 +343,12 @@ export class Router {
       prompt,
       promptTokens,
       budget: this.ir.budget?.perRequest ?? Number.POSITIVE_INFINITY,
-      signal: options.signal ?? new AbortController().signal,
+      signal: options.signal ?? NEVER,
       sleep,
       random: Math.random,
       stats: this.stats,
       maxAttempts: this.runOptions.maxAttempts ?? 8,
+      defaultTimeoutMs: this.runOptions.defaultTimeoutMs ?? 60_000,
       breakers: this.breakers,
       ...this.tenantBudget(decision.request),
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,

@@ -100,9 +100,15 @@ export class Metrics {
   }
 }
 
-function push(sample: number[], value: number): void {
-  sample.push(value);
-  if (sample.length > SAMPLE) sample.shift();
+/** Keeps the last SAMPLE values in a ring (no O(n) shift per value). */
+function push(sample: number[] & { next?: number }, value: number): void {
+  if (sample.length < SAMPLE) {
+    sample.push(value);
+    return;
+  }
+  const at = sample.next ?? 0;
+  sample[at] = value;
+  sample.next = (at + 1) % SAMPLE;
 }
 
 function snapshotAll(map: Map<string, Series>): Record<string, SeriesSnapshot> {
