@@ -10,7 +10,7 @@ export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
-export { type Decision, type ExplainStep, type Refusal, Router, RouterLoadError, type RouterOptions, type RuleRef } from './router.js';
+export { type Decision, type ExplainStep, type Refusal, Router, RouterLoadError, type RouterOptions, type RuleRef, type RunResult } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export { memoryState, type StateStore, tenantWindow } from './state.js';
 export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';
