@@ -2,6 +2,7 @@
 
 export { type BreakerOptions, type BreakerState, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
 export { classifyLexically, type ExternClassifier } from './classify.js';
+export type { Decision, ExplainStep, Refusal, RuleRef } from './decision.js';
 export { compareValues, evaluate } from './evaluate.js';
 export { type Attempt, type ModelAdapter, type ModelAnswer, type ModelCall, ModelStats, ProviderError, type Scorer, type ToolAdapter } from './execute.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
@@ -10,7 +11,7 @@ export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
-export { type Decision, type ExplainStep, type Refusal, Router, RouterLoadError, type RouterOptions, type RuleRef, type RunResult } from './router.js';
+export { Router, RouterLoadError, type RouterOptions, type RunResult } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export { memoryState, type StateStore, tenantWindow } from './state.js';
 export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';

@@ -6,11 +6,11 @@
 import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
-import { evaluate } from './evaluate.js';
+import { type CompiledRoute, type Decision, hasSplit, type Refusal, RouterDecision, type RuleRef } from './decision.js';
 import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, NEVER, type Scorer, type ToolAdapter } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
-import { type CompiledGraph, compileGraph, walk } from './graph.js';
-import type { Classifier, Model, Plan, PolicyIR, Route, Value } from './ir.js';
+import { compileGraph, walk } from './graph.js';
+import type { Classifier, Model, Plan, PolicyIR, Value } from './ir.js';
 import { optionProblems } from './options.js';
 import { firstTarget, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
@@ -52,49 +52,6 @@ export interface RouterOptions {
   readonly classifiers?: Readonly<Record<string, ExternClassifier>>;
   /** Limits on request sizes. */
   readonly limits?: Partial<RequestLimits>;
-}
-
-/** A rule that took part in a decision. */
-export interface RuleRef {
-  /** The route's name; null for the entry route. */
-  readonly route: string | null;
-  readonly index: number;
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly label: string | undefined;
-}
-
-/** One step of an explanation: a rule that was tried, and whether it matched. */
-export interface ExplainStep {
-  readonly rule: RuleRef;
-  readonly condition: string;
-  readonly matched: boolean;
-}
-
-export interface Decision {
-  readonly ok: true;
-  /** The rule that decided (in the last route followed). */
-  readonly rule: RuleRef;
-  /** The rules followed through named routes, from the entry route to the deciding rule. */
-  readonly path: readonly RuleRef[];
-  /** The deciding rule's plan, as written. */
-  readonly plan: Plan;
-  /** The plan with sticky splits resolved for this request. */
-  readonly resolved: Plan;
-  /** The models the resolved plan may call, in order. */
-  readonly models: readonly string[];
-  /** The model or tool called first (undefined for `deny`). */
-  readonly first: string | undefined;
-  /** The normalised request (defaults and classifier labels filled in). */
-  readonly request: Readonly<Record<string, Value>>;
-  /** Why: every rule tried, in order, with the condition and whether it matched. */
-  explain(): ExplainStep[];
-}
-
-export interface Refusal {
-  readonly ok: false;
-  readonly errors: readonly RequestError[];
 }
 
 /** What `run()` returns. */
@@ -139,11 +96,6 @@ export class RouterLoadError extends Error {
     super(message);
     this.name = 'RouterLoadError';
   }
-}
-
-interface CompiledRoute {
-  readonly route: Route;
-  readonly graph: CompiledGraph;
 }
 
 export class Router {
@@ -489,78 +441,5 @@ export class Router {
     const resolved = resolveSplits(plan, (field) => request.read([field]), `${rule.route ?? ''}#${rule.index}`);
     const models = planModels(resolved).filter((m) => this.models.has(m));
     return new RouterDecision(rule, path, plan, resolved, models, firstTarget(resolved), request, this.routes);
-  }
-}
-
-function hasSplit(plan: Plan): boolean {
-  switch (plan.kind) {
-    case 'split':
-      return true;
-    case 'with':
-      return hasSplit(plan.plan);
-    case 'fallback':
-      return hasSplit(plan.primary) || hasSplit(plan.secondary);
-    case 'try':
-      return hasSplit(plan.otherwise);
-    default:
-      return false;
-  }
-}
-
-/** A decision. The normalised request and the explanation are computed only when asked for. */
-class RouterDecision implements Decision {
-  readonly ok = true;
-  private requestObject: Readonly<Record<string, Value>> | undefined;
-
-  constructor(
-    readonly rule: RuleRef,
-    readonly path: readonly RuleRef[],
-    readonly plan: Plan,
-    readonly resolved: Plan,
-    readonly models: readonly string[],
-    readonly first: string | undefined,
-    private readonly normalized: NormalizedRequest,
-    private readonly routes: ReadonlyMap<string | null, CompiledRoute>,
-  ) {}
-
-  /** The validated request, for the executor. */
-  get normalizedRequest(): NormalizedRequest {
-    return this.normalized;
-  }
-
-  get request(): Readonly<Record<string, Value>> {
-    this.requestObject ??= this.normalized.toJSON();
-    return this.requestObject;
-  }
-
-  explain(): ExplainStep[] {
-    const steps: ExplainStep[] = [];
-    for (const ref of this.path) {
-      const route = this.routes.get(ref.route)?.route;
-      if (!route) continue;
-      for (let i = 0; i <= ref.index; i++) {
-        const r = route.rules[i];
-        if (!r) continue;
-        steps.push({
-          rule: { route: ref.route, index: i, file: r.source.file, line: r.source.line, column: r.source.column, label: r.label },
-          condition: r.text ?? (r.condition ? '…' : 'otherwise'),
-          matched: r.condition === undefined || evaluate(r.condition, this.normalized),
-        });
-      }
-    }
-    return steps;
-  }
-
-  toJSON(): object {
-    return {
-      ok: true,
-      rule: this.rule,
-      path: this.path,
-      plan: this.plan,
-      resolved: this.resolved,
-      models: this.models,
-      first: this.first,
-      request: this.request,
-    };
   }
 }
