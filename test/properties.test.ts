@@ -4,7 +4,7 @@
 // - formatting is idempotent and keeps the parsed meaning (AST equal modulo spans).
 
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as A from '../packages/dsl/src/ast.js';
@@ -176,7 +176,6 @@ describe('valid fixtures', () => {
       // And the formatted policy checks exactly as the original does.
       const host = nodeHost(new Map([[path, first.text]]));
       expect(checkPolicy(path, host).diagnostics.map((d) => d.code)).toEqual(checkPolicy(path).diagnostics.map((d) => d.code));
-      void dirname;
     });
   }
 });

@@ -1231,15 +1231,16 @@ export function parse(text: string, file: string): ParseResult {
     try {
       declaration = parser.chunk() ?? parser.lastDeclaration;
     } catch (error) {
-      // Chevrotain recovers from syntax errors itself; anything thrown here is a stack overflow
-      // on pathological input. Report it and keep the rest of the file.
+      // Chevrotain recovers from syntax errors itself, so the only exception user text can
+      // cause is a stack overflow on pathological nesting: report it, keep the rest of the file.
+      // Anything else is a bug in the parser and must not be disguised as a diagnostic.
+      if (!(error instanceof RangeError)) throw error;
       diagnostics.push(
         diagnostic('RL1007', file, { start: first.startOffset, end: endOffset }, 'this declaration nests too deeply to parse', {
           help: `keep nesting under ${MAX_NESTING} levels`,
         }),
       );
       recovered.push({ start: first.startOffset, end: endOffset });
-      void error;
     }
     if (parser.errors.length > 0) recovered.push({ start: first.startOffset, end: endOffset });
     for (const error of parser.errors) {
