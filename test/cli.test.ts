@@ -234,3 +234,25 @@ describe('routelang compile, explain, test, graph', () => {
     expect(routelang(['graph', GOVERNANCE, '--format', 'svg']).status).toBe(2);
   });
 });
+
+describe('routelang diff', () => {
+  it('exits 1 and lists the changed regions, 0 when nothing changes, 2 on usage errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routelang-diff-'));
+    const before = join(dir, 'before.route');
+    const after = join(dir, 'after.route');
+    const text = readFileSync(join(CONFORMANCE, 'valid', 'minimal.route'), 'utf8');
+    writeFileSync(before, `${text.replace('policy minimal', 'policy minimal\ninput { prompt: text }')}`);
+    writeFileSync(
+      after,
+      `${text.replace('policy minimal', 'policy minimal\ninput { prompt: text }').replace('otherwise -> only', 'when prompt.tokens > 100k -> deny "too long"\n  otherwise -> only')}`,
+    );
+    const changed = routelang(['diff', before, after]);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toContain('100001 ≤ prompt.tokens:');
+    expect(changed.stdout).toContain('only  →  deny "too long"');
+    const json = JSON.parse(routelang(['diff', '--format', 'json', before, after]).stdout) as { changes: { before: string; after: string }[] };
+    expect(json.changes).toEqual([expect.objectContaining({ before: 'only', after: 'deny "too long"' })]);
+    expect(routelang(['diff', before, before]).status).toBe(0);
+    expect(routelang(['diff', before]).status).toBe(2);
+  });
+});

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { type OutputFormat, runCheck } from './check.js';
 import { runCompile } from './compile.js';
+import { runDiff } from './diff.js';
 import { runExplain } from './explain.js';
 import { runFmt } from './fmt.js';
 import { runGraph } from './graph.js';
@@ -25,6 +26,8 @@ commands:
                          the decision for one request and why, rule by rule
       --format text|json
   test FILE...           run the policies' test blocks; report rule coverage
+  diff OLD NEW           the input regions whose decision changes (exit 1 if any)
+      --format text|json
   graph FILE             the decision graphs
       --format mermaid|dot (default mermaid)
 
@@ -68,6 +71,12 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         const { positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: {} });
         if (positionals.length === 0) return usage(io, 'test needs at least one FILE');
         return await runTest(positionals, io);
+      }
+      case 'diff': {
+        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'text' } } });
+        if (positionals.length !== 2) return usage(io, 'diff needs OLD and NEW');
+        if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
+        return runDiff(positionals[0] as string, positionals[1] as string, values.format, io);
       }
       case 'graph': {
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });

@@ -293,6 +293,38 @@ export class Diagrams {
   }
 
   /**
+   * Combines two multi-terminal diagrams terminal by terminal: `leafOf(a, b)` gives the
+   * result where `f` ends in `a` and `g` in `b` (used by the semantic diff).
+   */
+  combine(f: number, g: number, leafOf: (a: number, b: number) => number, memo = new Map<string, number>()): number {
+    if (f < 0 && g < 0) return leafOf(f, g);
+    const key = `${f}:${g}`;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    const v = Math.min(this.varOf(f), this.varOf(g));
+    const union = new Set<number>();
+    for (const x of [f, g]) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
+    const regions = [...union].sort((a, b) => a - b);
+    const dflt = (x: number): number => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x);
+    const def = this.combine(dflt(f), dflt(g), leafOf, memo);
+    const targets = regions.map((r) => this.combine(this.cofactor(f, v, r), this.cofactor(g, v, r), leafOf, memo));
+    const result = this.mkSparse(v, def, regions, targets);
+    memo.set(key, result);
+    return result;
+  }
+
+  /** The edges of a node grouped by target, each with every region that leads there. */
+  edgeGroups(ref: number): { target: number; regions: number[] }[] {
+    const groups = new Map<number, number[]>();
+    this.kids(ref).forEach((k, r) => {
+      const list = groups.get(k);
+      if (list) list.push(r);
+      else groups.set(k, [r]);
+    });
+    return [...groups].map(([target, regions]) => ({ target, regions }));
+  }
+
+  /**
    * For each rule leaf under `root`, the boolean diagram of the inputs that reach it: the
    * region where that rule decides. Only nodes that can reach a leaf are visited for it.
    */

@@ -1,0 +1,161 @@
+// The semantic diff of two policies: the exact input regions whose decision changes,
+// computed from decision diagrams (not by sampling). Both policies are compiled over one
+// partition (the constants of both), named routes are resolved into the plans they end
+// in, and the two diagrams are combined leaf by leaf; each path to a changed pair of plans
+// is one region, written as a readable condition with an example request.
+
+import type { FieldType, Value } from '@routelang/runtime';
+import { planText } from './analyze/plan-text.js';
+import { counterexample } from './analyze/witness.js';
+import type { Policy } from './check/policy.js';
+import { fieldType } from './graph/compile.js';
+import { Diagrams, FALSE, isRuleLeaf, leaf, leafRule, TRUE, type VarSpec } from './graph/diagram.js';
+import { buildPartition } from './graph/partition.js';
+import { lowerExpr, lowerPlan } from './lower.js';
+
+/** One region whose decision changes. */
+export interface Change {
+  /** e.g. `intent == summarize and 8000 ≤ prompt.tokens < 16000` ("every request" when empty). */
+  readonly condition: string;
+  /** The plan before and after (`no rule matches` where a policy decides nothing). */
+  readonly before: string;
+  readonly after: string;
+  readonly example: Readonly<Record<string, Value>>;
+}
+
+export interface PolicyDiff {
+  readonly changes: readonly Change[];
+  /** Regions not listed because of `limit`. */
+  readonly omitted: number;
+}
+
+const NO_MATCH = 'no rule matches';
+
+/** The regions whose decision differs between `before` and `after` (both checked, error-free). */
+export function diffPolicies(before: Policy, after: Policy, limit = 200): PolicyDiff {
+  const fieldTypes = new Map<string, FieldType>();
+  for (const p of [before, after]) for (const [name, f] of p.fields) fieldTypes.set(name, fieldType(f.type));
+  const conditions = [before, after].flatMap((p) =>
+    routesOf(p).flatMap((r) => r.node.rules.flatMap((rule) => (rule.condition ? [lowerExpr(rule.condition, p)] : []))),
+  );
+  const partition = buildPartition(fieldTypes, conditions);
+  const diagrams = new Diagrams(partition.vars, partition.keys);
+  const plans: string[] = [];
+  const planLeaf = (text: string): number => {
+    let i = plans.indexOf(text);
+    if (i < 0) i = plans.push(text) - 1;
+    return leaf(i);
+  };
+  const oldRoot = decisionDiagram(before, diagrams, planLeaf);
+  const newRoot = decisionDiagram(after, diagrams, planLeaf);
+  const pairs: [number, number][] = [];
+  const paired = diagrams.combine(oldRoot, newRoot, (a, b) => {
+    if (a === b) return TRUE; // unchanged
+    let i = pairs.findIndex(([x, y]) => x === a && y === b);
+    if (i < 0) i = pairs.push([a, b]) - 1;
+    return leaf(i);
+  });
+  const describe = (t: number): string => (isRuleLeaf(t) ? (plans[leafRule(t)] ?? '?') : NO_MATCH);
+  const defaults = new Map<string, Value>();
+  for (const p of [before, after]) for (const [name, f] of p.fields) if (f.default !== undefined) defaults.set(name, f.default as Value);
+
+  const changes: Change[] = [];
+  let omitted = 0;
+  const path: { v: number; regions: number[] }[] = [];
+  const walk = (ref: number): void => {
+    if (ref < 0) {
+      if (!isRuleLeaf(ref)) return;
+      if (changes.length >= limit) {
+        omitted++;
+        return;
+      }
+      const [a, b] = pairs[leafRule(ref)] as [number, number];
+      const example = counterexample(diagrams, new Map(path.map((p) => [p.v, p.regions[0] as number])), fieldTypes, defaults);
+      changes.push({
+        condition: path.map((p) => describeRegions(diagrams.vars[p.v] as VarSpec, p.regions)).join(' and ') || 'every request',
+        before: describe(a),
+        after: describe(b),
+        example: example?.request ?? {},
+      });
+      return;
+    }
+    for (const { target, regions } of diagrams.edgeGroups(ref)) {
+      if (target === TRUE) continue;
+      path.push({ v: diagrams.varOf(ref), regions });
+      walk(target);
+      path.pop();
+    }
+  };
+  walk(paired);
+  return { changes, omitted };
+}
+
+function routesOf(p: Policy) {
+  return [...(p.entryRoute ? [p.entryRoute] : []), ...p.routes.values()];
+}
+
+/** A policy's entry route as a diagram whose leaves are plans, named routes followed. */
+function decisionDiagram(policy: Policy, diagrams: Diagrams, planLeaf: (text: string) => number): number {
+  const resolved = new Map<string | null, number>();
+  const resolve = (name: string | null, depth: number): number => {
+    const hit = resolved.get(name);
+    if (hit !== undefined) return hit;
+    const route = name === null ? policy.entryRoute : policy.routes.get(name);
+    if (!route || depth > policy.routes.size + 1) return FALSE;
+    const whens = route.node.rules.map((rule) => (rule.condition ? diagrams.fromExpr(lowerExpr(rule.condition, policy)) : TRUE));
+    // First match: rule i decides where it holds and no earlier rule does.
+    let result = FALSE;
+    let uncovered = TRUE;
+    route.node.rules.forEach((rule, i) => {
+      const region = diagrams.and(whens[i] as number, uncovered);
+      uncovered = diagrams.and(uncovered, diagrams.not(whens[i] as number));
+      const plan = lowerPlan(rule.plan, policy);
+      const target = plan.kind === 'route' ? resolve(plan.route, depth + 1) : planLeaf(planText(plan));
+      result = diagrams.ite(region, target, result);
+    });
+    resolved.set(name, result);
+    return result;
+  };
+  return resolve(null, 0);
+}
+
+/** A set of regions of one variable, as a condition. */
+export function describeRegions(spec: VarSpec, regions: readonly number[]): string {
+  const v = spec.variable;
+  const key = spec.fieldKey;
+  switch (v.kind) {
+    case 'bool':
+      return regions.length === 2 ? `${key} is anything` : regions[0] === 1 ? key : `not ${key}`;
+    case 'enum': {
+      const members = regions.map((r) => v.members[r]);
+      return members.length === 1 ? `${key} == ${members[0]}` : `${key} in [${members.join(', ')}]`;
+    }
+    case 'literal': {
+      const other = v.literals.length;
+      const named = regions.filter((r) => r !== other).map((r) => JSON.stringify(v.literals[r]));
+      if (regions.includes(other)) {
+        const excluded = v.literals.filter((_, i) => !regions.includes(i)).map((l) => JSON.stringify(l));
+        return `${key} not in [${excluded.join(', ')}]`;
+      }
+      return named.length === 1 ? `${key} == ${named[0]}` : `${key} in [${named.join(', ')}]`;
+    }
+    case 'interval': {
+      // Consecutive regions merge into one range.
+      const ranges: [number, number][] = [];
+      for (const r of regions) {
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] === r - 1) last[1] = r;
+        else ranges.push([r, r]);
+      }
+      const text = ranges.map(([lo, hi]) => {
+        const below = v.bounds[lo - 1];
+        const above = v.bounds[hi];
+        const parts = [below ? `${below.at} ${below.inclusive ? '<' : '≤'} ` : '', key, above ? ` ${above.inclusive ? '≤' : '<'} ${above.at}` : ''];
+        return parts.join('');
+      });
+      return text.length === 1 ? (text[0] as string) : `(${text.join(' or ')})`;
+    }
+    default:
+      return regions.length === 1 ? spec.describe(regions[0] as number) : `${key} is anything`;
+  }
+}
