@@ -254,5 +254,17 @@ describe('routelang diff', () => {
     expect(json.changes).toEqual([expect.objectContaining({ before: 'only', after: 'deny "too long"' })]);
     expect(routelang(['diff', before, before]).status).toBe(0);
     expect(routelang(['diff', before]).status).toBe(2);
+
+    // --traffic replays recorded requests through both policies.
+    const traffic = join(dir, 'traffic.jsonl');
+    writeFileSync(
+      traffic,
+      [JSON.stringify({ prompt: 'short' }), JSON.stringify({ prompt: 'word '.repeat(120_000) }), 'not json', JSON.stringify({ prompt: 5 })].join('\n'),
+    );
+    const moved = routelang(['diff', '--format', 'json', '--traffic', traffic, before, after]);
+    const body = JSON.parse(moved.stdout) as { traffic: { requests: number; moved: number; invalid: number; costBefore: number; costAfter: number } };
+    expect(body.traffic).toMatchObject({ requests: 4, moved: 1, invalid: 2, costAfter: 0 });
+    expect(body.traffic.costBefore).toBeGreaterThan(0);
+    expect(routelang(['diff', '--traffic', join(dir, 'missing.jsonl'), before, after]).status).toBe(2);
   });
 });

@@ -28,6 +28,7 @@ commands:
   test FILE...           run the policies' test blocks; report rule coverage
   diff OLD NEW           the input regions whose decision changes (exit 1 if any)
       --format text|json
+      --traffic FILE.jsonl   how many recorded requests, and how much cost, move
   graph FILE             the decision graphs
       --format mermaid|dot (default mermaid)
 
@@ -73,10 +74,14 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         return await runTest(positionals, io);
       }
       case 'diff': {
-        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'text' } } });
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { format: { type: 'string', default: 'text' }, traffic: { type: 'string' } },
+        });
         if (positionals.length !== 2) return usage(io, 'diff needs OLD and NEW');
         if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
-        return runDiff(positionals[0] as string, positionals[1] as string, values.format, io);
+        return await runDiff(positionals[0] as string, positionals[1] as string, values.format, values.traffic, io);
       }
       case 'graph': {
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });
