@@ -273,7 +273,9 @@ export class Router {
     }
     const promptField = this.ir.inputs.find((f) => f.type.kind === 'text')?.name;
     const prompt = promptField !== undefined ? String(decision.request[promptField] ?? '') : '';
-    const promptTokens = promptField !== undefined ? this.countTokens(prompt) : 0;
+    // decide() may already have counted them (the graph tested prompt.tokens): reuse its cache.
+    const counted = promptField !== undefined ? (decision as RouterDecision).normalizedRequest.read([promptField, 'tokens']) : 0;
+    const promptTokens = typeof counted === 'number' ? counted : 0;
     const tracer = this.runOptions.telemetry?.tracer;
     const span = tracer?.startSpan('routelang.run', {
       attributes: {
