@@ -223,6 +223,22 @@ export class Diagrams {
     return this.nodeDefault[ref] as number;
   }
 
+  /**
+   * One step of a binary/ternary operation on sparse nodes: split on the smallest variable
+   * among `refs`, apply `op` to their defaults and, only where one of them has an exception,
+   * to their cofactors (every other region takes the defaults' result).
+   */
+  private apply(refs: readonly number[], op: (parts: readonly number[]) => number): number {
+    let v = Number.POSITIVE_INFINITY;
+    for (const x of refs) v = Math.min(v, this.varOf(x));
+    const union = new Set<number>();
+    for (const x of refs) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
+    const regions = [...union].sort((a, b) => a - b);
+    const def = op(refs.map((x) => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x)));
+    const targets = regions.map((r) => op(refs.map((x) => this.cofactor(x, v, r))));
+    return this.mkSparse(v, def, regions, targets);
+  }
+
   not(f: number): number {
     if (f === TRUE) return FALSE;
     if (f === FALSE) return TRUE;
@@ -256,15 +272,7 @@ export class Diagrams {
     const key = `${c}:${g}:${h}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
-    const v = Math.min(this.varOf(c), this.varOf(g), this.varOf(h));
-    // Only the regions where one of the three has an exception can differ from the defaults.
-    const union = new Set<number>();
-    for (const x of [c, g, h]) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
-    const regions = [...union].sort((a, b) => a - b);
-    const dflt = (x: number): number => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x);
-    const def = this.ite(dflt(c), dflt(g), dflt(h));
-    const targets = regions.map((r) => this.ite(this.cofactor(c, v, r), this.cofactor(g, v, r), this.cofactor(h, v, r)));
-    const result = this.mkSparse(v, def, regions, targets);
+    const result = this.apply([c, g, h], ([a, b, d]) => this.ite(a as number, b as number, d as number));
     this.memo.set(key, result);
     return result;
   }
@@ -280,14 +288,7 @@ export class Diagrams {
     const key = `e:${f}:${g}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
-    const v = Math.min(this.varOf(f), this.varOf(g));
-    const union = new Set<number>();
-    for (const x of [f, g]) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
-    const regions = [...union].sort((a, b) => a - b);
-    const dflt = (x: number): number => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x);
-    const def = this.orElse(dflt(f), dflt(g));
-    const targets = regions.map((r) => this.orElse(this.cofactor(f, v, r), this.cofactor(g, v, r)));
-    const result = this.mkSparse(v, def, regions, targets);
+    const result = this.apply([f, g], ([a, b]) => this.orElse(a as number, b as number));
     this.memo.set(key, result);
     return result;
   }
@@ -301,14 +302,7 @@ export class Diagrams {
     const key = `${f}:${g}`;
     const hit = memo.get(key);
     if (hit !== undefined) return hit;
-    const v = Math.min(this.varOf(f), this.varOf(g));
-    const union = new Set<number>();
-    for (const x of [f, g]) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
-    const regions = [...union].sort((a, b) => a - b);
-    const dflt = (x: number): number => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x);
-    const def = this.combine(dflt(f), dflt(g), leafOf, memo);
-    const targets = regions.map((r) => this.combine(this.cofactor(f, v, r), this.cofactor(g, v, r), leafOf, memo));
-    const result = this.mkSparse(v, def, regions, targets);
+    const result = this.apply([f, g], ([a, b]) => this.combine(a as number, b as number, leafOf, memo));
     memo.set(key, result);
     return result;
   }
