@@ -33,8 +33,15 @@ export async function runDiff(oldFile: string, newFile: string, format: 'text' |
   } else if (diff.changes.length === 0) {
     io.out('no decision changes: every request is routed as before');
   } else {
+    // Grouped by change: one heading per (before → after), then each region it covers.
+    const groups = new Map<string, typeof diff.changes>();
     for (const c of diff.changes) {
-      io.out(`${c.condition}:\n    ${c.before}  →  ${c.after}\n    e.g. ${JSON.stringify(c.example)}`);
+      const key = `${c.before}  →  ${c.after}`;
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    for (const [change, regions] of groups) {
+      io.out(`${change}`);
+      for (const r of regions) io.out(`    when ${r.condition}\n        e.g. ${JSON.stringify(r.example)}`);
     }
     io.out(`${diff.changes.length}${diff.omitted > 0 ? ` (+${diff.omitted} more)` : ''} region${diff.changes.length === 1 ? '' : 's'} change`);
   }
