@@ -8,9 +8,10 @@ import type { FieldType, Value } from '@routelang/runtime';
 import { planText } from './analyze/plan-text.js';
 import { counterexample } from './analyze/witness.js';
 import type { Policy } from './check/policy.js';
-import { fieldType } from './graph/compile.js';
+import { fieldType, firstMatchTo } from './graph/compile.js';
 import { Diagrams, FALSE, isRuleLeaf, leaf, leafRule, TRUE, type VarSpec } from './graph/diagram.js';
 import { buildPartition } from './graph/partition.js';
+import { describeRange } from './graph/variables.js';
 import { lowerExpr, lowerPlan } from './lower.js';
 
 /** One region whose decision changes. */
@@ -101,18 +102,15 @@ function decisionDiagram(policy: Policy, diagrams: Diagrams, planLeaf: (text: st
     const hit = resolved.get(name);
     if (hit !== undefined) return hit;
     const route = name === null ? policy.entryRoute : policy.routes.get(name);
-    if (!route || depth > policy.routes.size + 1) return FALSE;
+    if (!route || depth > policy.routes.size + 1) return planLeaf(NO_MATCH);
     const whens = route.node.rules.map((rule) => (rule.condition ? diagrams.fromExpr(lowerExpr(rule.condition, policy)) : TRUE));
-    // First match: rule i decides where it holds and no earlier rule does.
-    let result = FALSE;
-    let uncovered = TRUE;
-    route.node.rules.forEach((rule, i) => {
-      const region = diagrams.and(whens[i] as number, uncovered);
-      uncovered = diagrams.and(uncovered, diagrams.not(whens[i] as number));
+    const targets = route.node.rules.map((rule) => {
       const plan = lowerPlan(rule.plan, policy);
-      const target = plan.kind === 'route' ? resolve(plan.route, depth + 1) : planLeaf(planText(plan));
-      result = diagrams.ite(region, target, result);
+      return plan.kind === 'route' ? resolve(plan.route, depth + 1) : planLeaf(planText(plan));
     });
+    // "No rule matches" becomes a plan leaf, so a named route's gap is an outcome, not a
+    // fall-through to the caller's next rule.
+    const result = diagrams.mapTerminals(firstMatchTo(diagrams, whens, targets), (t) => (t === FALSE ? planLeaf(NO_MATCH) : t));
     resolved.set(name, result);
     return result;
   };
@@ -147,12 +145,7 @@ export function describeRegions(spec: VarSpec, regions: readonly number[]): stri
         if (last && last[1] === r - 1) last[1] = r;
         else ranges.push([r, r]);
       }
-      const text = ranges.map(([lo, hi]) => {
-        const below = v.bounds[lo - 1];
-        const above = v.bounds[hi];
-        const parts = [below ? `${below.at} ${below.inclusive ? '<' : '≤'} ` : '', key, above ? ` ${above.inclusive ? '≤' : '<'} ${above.at}` : ''];
-        return parts.join('');
-      });
+      const text = ranges.map(([lo, hi]) => describeRange(key, v.bounds, lo, hi));
       return text.length === 1 ? (text[0] as string) : `(${text.join(' or ')})`;
     }
     default:

@@ -6,6 +6,7 @@ import { loadTokenizer, type Plan, type PolicyIR, Router } from '@routelang/runt
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
 import { diffPolicies } from '../diff.js';
+import { DiagramTooLarge } from '../graph/diagram.js';
 import type { CommandIO } from './io.js';
 import { displayPath, renderText } from './render.js';
 
@@ -18,7 +19,14 @@ export async function runDiff(oldFile: string, newFile: string, format: 'text' |
       return 2;
     }
   }
-  const diff = diffPolicies(results[0].policy, results[1].policy);
+  let diff: ReturnType<typeof diffPolicies>;
+  try {
+    diff = diffPolicies(results[0].policy, results[1].policy);
+  } catch (error) {
+    if (!(error instanceof DiagramTooLarge)) throw error;
+    io.err(`routelang: ${error.message}; the two policies are too large to compare region by region`);
+    return 2;
+  }
   let moved: TrafficMove | undefined;
   if (traffic !== undefined) {
     const m = await measureTraffic(results[0].ir as PolicyIR, results[1].ir as PolicyIR, traffic);

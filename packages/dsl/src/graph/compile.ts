@@ -117,6 +117,39 @@ export function instantiate(expr: Expr, model: Model): Expr {
   }
 }
 
+/**
+ * First match over rule conditions: the diagram whose leaf is rule i where condition i holds
+ * and no earlier one does, and each rule's region (where it decides). Built by halves —
+ * first(rules) = first(left half) orElse first(right half) — with the regions read off the
+ * finished diagram, so no prefix of the rule list is kept in the unique table.
+ */
+export function firstMatch(diagrams: Diagrams, whens: readonly number[]): { root: number; regions: number[] } {
+  const root = firstMatchTo(
+    diagrams,
+    whens,
+    whens.map((_, i) => leaf(i)),
+  );
+  const byLeaf = diagrams.leafRegions(
+    root,
+    whens.map((_, i) => leaf(i)),
+  );
+  return { root, regions: whens.map((_, i) => byLeaf.get(leaf(i)) ?? FALSE) };
+}
+
+/**
+ * The first-match diagram whose outcome where rule i decides is `targets[i]` (a leaf, or a
+ * diagram without FALSE terminals: FALSE means "no rule matched, try the next one").
+ */
+export function firstMatchTo(diagrams: Diagrams, whens: readonly number[], targets: readonly number[]): number {
+  const build = (lo: number, hi: number): number => {
+    if (hi - lo === 0) return FALSE;
+    if (hi - lo === 1) return diagrams.ite(whens[lo] as number, targets[lo] as number, FALSE);
+    const mid = (lo + hi) >> 1;
+    return diagrams.orElse(build(lo, mid), build(mid, hi));
+  };
+  return build(0, whens.length);
+}
+
 /** Compiles every route of a checked, error-free policy. May throw `DiagramTooLarge`. */
 export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
   const fieldTypes = new Map([...policy.fields].map(([name, f]) => [name, fieldType(f.type)]));
@@ -145,21 +178,9 @@ export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
 
   const routes = new Map<string | null, CompiledRoute>();
   for (const { info, rules } of lowered) {
-    // First match, built by halves: first(rules) = first(left half) orElse first(right half).
-    // Each rule's region (where it decides) is then read off the finished diagram.
     const whens = rules.map((rule) => (rule.condition ? diagrams.fromExpr(rule.condition) : TRUE));
-    const build = (lo: number, hi: number): number => {
-      if (hi - lo === 0) return FALSE;
-      if (hi - lo === 1) return diagrams.ite(whens[lo] as number, leaf(lo), FALSE);
-      const mid = (lo + hi) >> 1;
-      return diagrams.orElse(build(lo, mid), build(mid, hi));
-    };
-    const root = build(0, rules.length);
-    const regions = diagrams.leafRegions(
-      root,
-      rules.map((_, i) => leaf(i)),
-    );
-    const compiled: CompiledRule[] = rules.map((rule, i) => ({ ...rule, when: whens[i] as number, region: regions.get(leaf(i)) ?? FALSE }));
+    const { root, regions } = firstMatch(diagrams, whens);
+    const compiled: CompiledRule[] = rules.map((rule, i) => ({ ...rule, when: whens[i] as number, region: regions[i] as number }));
     routes.set(info.name ?? null, { name: info.name ?? null, info, rules: compiled, root });
   }
 

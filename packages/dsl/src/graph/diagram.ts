@@ -523,9 +523,14 @@ export class Diagrams {
 
   /** The boolean diagram of "`root` ends in a terminal `accept` holds for". */
   reaches(root: number, accept: (terminal: number) => boolean): number {
+    return this.mapTerminals(root, (t) => (accept(t) ? TRUE : FALSE));
+  }
+
+  /** `root` with each terminal replaced by `map(terminal)` (another terminal). */
+  mapTerminals(root: number, map: (terminal: number) => number): number {
     const memo = new Map<number, number>();
     const go = (ref: number): number => {
-      if (ref < 0) return accept(ref) ? TRUE : FALSE;
+      if (ref < 0) return map(ref);
       const hit = memo.get(ref);
       if (hit !== undefined) return hit;
       const r = this.mkSparse(

@@ -119,8 +119,13 @@ export function intervalRepresentatives(bounds: readonly Bound[], type: PathType
 
 /** Describes region `i` of an interval variable: `8000 ≤ prompt.tokens < 32000`. */
 export function describeInterval(name: string, bounds: readonly Bound[], i: number, integer = false): string {
-  const lo = bounds[i - 1];
-  const hi = bounds[i];
+  return describeRange(name, bounds, i, i, integer);
+}
+
+/** Describes regions `first` to `last` (consecutive) of an interval variable as one range. */
+export function describeRange(name: string, bounds: readonly Bound[], first: number, last: number, integer = false): string {
+  const lo = bounds[first - 1];
+  const hi = bounds[last];
   if (lo && hi && lo.at === hi.at) return `${name} == ${lo.at}`;
   if (integer && lo && hi && hi.at === lo.at + 1) return `${name} == ${lo.at}`;
   return `${lo ? `${lo.at} ${lo.inclusive ? '<' : '≤'} ` : ''}${name}${hi ? ` ${hi.inclusive ? '≤' : '<'} ${hi.at}` : ''}`;
