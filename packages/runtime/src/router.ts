@@ -10,7 +10,7 @@ import { type CompiledRoute, type Decision, hasSplit, type Refusal, RouterDecisi
 import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, NEVER, type Scorer, type ToolAdapter } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
 import { compileGraph, walk } from './graph.js';
-import type { Classifier, Model, Plan, PolicyIR, Value } from './ir.js';
+import type { Classifier, Model, Plan, PolicyIR, Tool, Value } from './ir.js';
 import { optionProblems } from './options.js';
 import { firstTarget, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
@@ -107,6 +107,9 @@ export class Router {
   private readonly classifiers: Map<string, Classifier>;
   private readonly declared: ReadonlySet<string>;
   private readonly slots: ReadonlyMap<string, number>;
+  private readonly tools: ReadonlyMap<string, Tool>;
+  /** The first text field: run() counts its tokens for telemetry and budgets. */
+  private readonly promptField: string | undefined;
   private readonly requestContext: RequestContext;
   /** A RuleRef per route and rule, built once. */
   private readonly ruleRefs = new Map<string | null, RuleRef[]>();
@@ -127,11 +130,13 @@ export class Router {
     private readonly limits: RequestLimits,
   ) {
     this.loadedIr = ir;
-    this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph, new Map(ir.inputs.map((f, i) => [f.name, i]))) }]));
+    this.slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
+    this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots) }]));
     this.models = new Map(ir.models.map((m) => [m.name, m]));
+    this.tools = new Map(ir.tools.map((t) => [t.name, t]));
+    this.promptField = ir.inputs.find((f) => f.type.kind === 'text')?.name;
     this.classifiers = new Map(ir.classifiers.map((c) => [c.name, c]));
     this.declared = new Set(ir.inputs.map((f) => f.name));
-    this.slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
     this.requestContext = {
       fields: ir.inputs,
       declared: this.declared,
@@ -271,7 +276,7 @@ export class Router {
         latencyMs: 0,
       };
     }
-    const promptField = this.ir.inputs.find((f) => f.type.kind === 'text')?.name;
+    const promptField = this.promptField;
     const prompt = promptField !== undefined ? String(decision.request[promptField] ?? '') : '';
     // decide() may already have counted them (the graph tested prompt.tokens): reuse its cache.
     const counted = promptField !== undefined ? (decision as RouterDecision).normalizedRequest.read([promptField, 'tokens']) : 0;
@@ -288,7 +293,7 @@ export class Router {
     const execution: Execution = await execute(decision.plan, {
       ...(tracer && span ? { tracing: { tracer, context: trace.setSpan(otelContext.active(), span) } } : {}),
       models: this.models,
-      tools: new Map(this.ir.tools.map((t) => [t.name, t])),
+      tools: this.tools,
       adapters: this.runOptions.adapters,
       toolAdapters: this.runOptions.tools ?? {},
       scorers: this.scorers,
