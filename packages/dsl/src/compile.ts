@@ -55,7 +55,15 @@ export interface CompileResult extends FrontEndResult {
  * const { ir, diagnostics } = compilePolicy('examples/governance/policy.route');
  */
 export function compilePolicy(entry: string, host: CompilerHost = nodeHost(), options: { maxNodes?: number } = {}): CompileResult {
-  const front = checkPolicy(entry, host);
+  return compileChecked(checkPolicy(entry, host), options);
+}
+
+/**
+ * The second half of `compilePolicy`: the decision graph, analyses and IR of a policy the
+ * front end has already checked (the language server checks first, and compiles only when
+ * something needs the graph).
+ */
+export function compileChecked(front: FrontEndResult, options: { maxNodes?: number } = {}): CompileResult {
   if (hasErrors(front.diagnostics)) return { ...front, compilation: undefined, ir: undefined };
   let compilation: Compilation;
   try {
@@ -64,7 +72,14 @@ export function compilePolicy(entry: string, host: CompilerHost = nodeHost(), op
     if (!(error instanceof DiagramTooLarge)) throw error;
     return { ...front, diagnostics: sortDiagnostics([...front.diagnostics, tooLarge(front, error)]), compilation: undefined, ir: undefined };
   }
-  const findings = analyze(compilation);
+  let findings: Diagnostic[];
+  try {
+    findings = analyze(compilation);
+  } catch (error) {
+    // The analyses build diagrams too (assertions per model, cost regions): same limits.
+    if (!(error instanceof DiagramTooLarge)) throw error;
+    return { ...front, diagnostics: sortDiagnostics([...front.diagnostics, tooLarge(front, error)]), compilation: undefined, ir: undefined };
+  }
   const diagnostics = sortDiagnostics([...front.diagnostics, ...findings]);
   return { ...front, diagnostics, compilation, ir: hasErrors(diagnostics) ? undefined : emitIR(compilation) };
 }

@@ -1,17 +1,25 @@
 // The public API of @routelang/dsl.
 
-export { analyze, type Counterexample, decidingRules, maxPromptTokens, worstCost } from './analyze/index.js';
+export { analyze, type Counterexample, decidingRules, dollars, maxPromptTokens, plannedCalls, worstCost } from './analyze/index.js';
+export type { DecidingRule, PlannedCall } from './analyze/paths.js';
+export type { CostBound } from './analyze/resources.js';
 export type * from './ast.js';
+export { BUDGET_KEYS, DEPLOYMENTS, MODEL_PROPERTIES, TOOL_KINDS, TOOL_PROPERTIES } from './check/declarations.js';
+export { MODEL_EXPR_PROPERTIES, TEXT_PARTS } from './check/expressions.js';
 export { type CheckResult, check, describeType } from './check/index.js';
+export { ERROR_CLASSES, PLAN_OPTIONS } from './check/plans.js';
 export type * from './check/policy.js';
 export type { Type } from './check/types.js';
-export { type CompileResult, checkPolicy, compilePolicy, type FrontEndResult } from './compile.js';
+export { SCALAR_TYPES } from './check/types.js';
+export { type CompileResult, checkPolicy, compileChecked, compilePolicy, type FrontEndResult } from './compile.js';
 export * from './diagnostics.js';
 export { emitIR } from './emit.js';
-export { type FormatResult, format } from './format.js';
+export { exprText, type FormatResult, format, planText, valueText } from './format.js';
 export { type Compilation, type CompiledAssertion, type CompiledRoute, type CompiledRule, compileRoutes } from './graph/compile.js';
+export { DECLARATION_KEYWORDS, Kw, type PlainToken, tokenize } from './lexer.js';
 export { type CompilerHost, decodeSource, type HostFile, type LoadedModule, type LoadedProgram, loadProgram, nodeHost } from './load.js';
 export { lowerExpr, lowerPlan } from './lower.js';
 export { type ParseResult, parse } from './parser.js';
+export { indexSymbols, type Occurrence, SymbolIndex, type SymbolKey, type SymbolKind } from './references.js';
 export { type Position, SourceFile, type Span } from './source.js';
 export { runPolicyTests, type TestOutcome, type TestReport } from './testing.js';

@@ -236,3 +236,18 @@ export function spanOf(token: IToken): { start: number; end: number } {
   const start = token.startOffset;
   return { start, end: start + token.image.length };
 }
+
+/** A token as tools outside the compiler see it: `kind` is the token type (`Identifier`, `Kw_when`, `Arrow`, `NumberLiteral`…). */
+export interface PlainToken {
+  readonly kind: string;
+  readonly image: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The tokens of `text` without comments; never throws (unreadable characters are skipped). */
+export function tokenize(text: string): PlainToken[] {
+  return routelangLexer
+    .tokenize(text)
+    .tokens.map((t) => ({ kind: t.tokenType.name, image: t.image, start: t.startOffset, end: t.startOffset + t.image.length }));
+}

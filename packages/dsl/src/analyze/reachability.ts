@@ -2,7 +2,7 @@
 // shadow entirely, naming those rules (RL3002), and routes without `otherwise` that leave
 // some requests undecided, with such a request (RL3003).
 
-import { FALSE } from '../graph/diagram.js';
+import { FALSE, isRuleLeaf, leafRule } from '../graph/diagram.js';
 import { type AnalysisContext, lineOf } from './context.js';
 import { reachRegions } from './paths.js';
 
@@ -26,7 +26,10 @@ export function checkReachability(ctx: AnalysisContext): void {
         continue;
       }
       // The rules that take this rule's requests are those that decide some of them.
-      const earlier = route.rules.slice(0, rule.index).filter((e) => ctx.example(c.diagrams.and(e.region, when)));
+      // Candidates are the rule leaves of the route's diagram restricted to `when` (one walk),
+      // not every earlier rule (one conjunction each: quadratic on long routes).
+      const candidates = new Set([...c.diagrams.terminalsWithin(route.root, when)].filter(isRuleLeaf).map(leafRule));
+      const earlier = route.rules.slice(0, rule.index).filter((e) => candidates.has(e.index) && ctx.example(c.diagrams.and(e.region, when)));
       const lines = earlier.map((e) => lineOf(c, file, e.node.span));
       const what = rule.condition ? 'this rule' : '`otherwise`';
       const by =

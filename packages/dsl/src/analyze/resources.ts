@@ -10,7 +10,7 @@ import { decidingRules, maxPromptTokens, plannedCalls, regionHolding } from './p
 import { planText } from './plan-text.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
-export const dollars = (x: number): string => `$${x >= 1 ? x.toFixed(2) : x >= 0.01 ? x.toFixed(3) : x.toPrecision(2)}`;
+export const dollars = (x: number): string => (x === 0 ? '$0' : `$${x >= 1 ? x.toFixed(2) : x >= 0.01 ? x.toFixed(3) : x.toPrecision(2)}`);
 
 export function checkContextWindows(ctx: AnalysisContext): void {
   const { c } = ctx;

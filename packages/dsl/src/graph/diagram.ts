@@ -307,6 +307,35 @@ export class Diagrams {
     return result;
   }
 
+  /**
+   * The terminals of `f` reachable by inputs in the boolean diagram `region`, found by one
+   * walk over pairs of nodes without building a diagram (no node is added to the table).
+   */
+  terminalsWithin(f: number, region: number): Set<number> {
+    const out = new Set<number>();
+    const seen = new Set<string>();
+    const go = (a: number, b: number): void => {
+      if (b === FALSE) return;
+      // A boolean node other than FALSE has a path to TRUE, so `a` is reached.
+      if (a < 0) {
+        out.add(a);
+        return;
+      }
+      const key = `${a}:${b}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const v = Math.min(this.varOf(a), this.varOf(b));
+      const union = new Set<number>();
+      for (const x of [a, b]) if (x >= 0 && this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
+      // The defaults stand for the regions no exception names, if there are any.
+      if (union.size < this.regions(v))
+        go(this.varOf(a) === v ? (this.nodeDefault[a] as number) : a, b >= 0 && this.varOf(b) === v ? (this.nodeDefault[b] as number) : b);
+      for (const r of union) go(this.cofactor(a, v, r), b >= 0 ? this.cofactor(b, v, r) : b);
+    };
+    go(f, region);
+    return out;
+  }
+
   /** The edges of a node grouped by target, each with every region that leads there. */
   edgeGroups(ref: number): { target: number; regions: number[] }[] {
     const groups = new Map<number, number[]>();
@@ -323,41 +352,56 @@ export class Diagrams {
    * region where that rule decides. Only nodes that can reach a leaf are visited for it.
    */
   leafRegions(root: number, leaves: readonly number[]): Map<number, number> {
-    // Per node: the rule leaves below it, and for each leaf the exceptions that lead to it.
-    const below = new Map<number, Set<number>>();
-    const byLeaf = new Map<number, Map<number, number[]>>();
-    const reachable = (ref: number): ReadonlySet<number> => {
-      if (ref < 0) return new Set(isRuleLeaf(ref) ? [ref] : []);
+    // Per node: the set of `leaves` below it, as a bitset (one bit per leaf). Sets of leaf
+    // numbers cost nodes × rules entries and ran out of memory on a 2,000-rule policy;
+    // bitsets cost nodes × rules / 8 bytes.
+    const words = Math.max(1, Math.ceil(leaves.length / 32));
+    const bit = new Map<number, number>(leaves.map((l, i) => [l, i]));
+    const none = new Uint32Array(words);
+    const leafSets = new Map<number, Uint32Array>();
+    const below = new Map<number, Uint32Array>();
+    const has = (set: Uint32Array, i: number): boolean => ((set[i >>> 5] as number) & (1 << (i & 31))) !== 0;
+    const reachable = (ref: number): Uint32Array => {
+      if (ref < 0) {
+        const i = bit.get(ref);
+        if (i === undefined || !isRuleLeaf(ref)) return none;
+        let set = leafSets.get(ref);
+        if (!set) {
+          set = new Uint32Array(words);
+          set[i >>> 5] = 1 << (i & 31);
+          leafSets.set(ref, set);
+        }
+        return set;
+      }
       const hit = below.get(ref);
       if (hit) return hit;
-      const set = new Set<number>(reachable(this.nodeDefault[ref] as number));
-      const index = new Map<number, number[]>();
-      (this.nodeTargets[ref] as number[]).forEach((t, i) => {
-        for (const l of reachable(t)) {
-          set.add(l);
-          const list = index.get(l);
-          if (list) list.push(i);
-          else index.set(l, [i]);
-        }
-      });
+      const set = Uint32Array.from(reachable(this.nodeDefault[ref] as number));
+      for (const t of this.nodeTargets[ref] as number[]) {
+        const sub = reachable(t);
+        for (let w = 0; w < words; w++) set[w] = (set[w] as number) | (sub[w] as number);
+      }
       below.set(ref, set);
-      byLeaf.set(ref, index);
       return set;
     };
     const out = new Map<number, number>();
+    let work = 0;
     for (const target of leaves) {
       const memo = new Map<number, number>();
+      const targetBit = bit.get(target) ?? -1;
       const go = (ref: number): number => {
         if (ref < 0) return ref === target ? TRUE : FALSE;
-        if (!reachable(ref).has(target)) return FALSE;
+        if (!has(reachable(ref), targetBit)) return FALSE;
         const hit = memo.get(ref);
         if (hit !== undefined) return hit;
+        // Reading regions off costs (nodes that reach a rule) summed over rules: bound it like the
+        // edges, so a policy too large to analyse says so in a second instead of a minute.
+        if (++work > this.maxEdges) throw new DiagramTooLarge(this.nodeVar.length, this.edges);
         const regions = this.nodeRegions[ref] as number[];
         const targets = this.nodeTargets[ref] as number[];
         const def = go(this.nodeDefault[ref] as number);
         // With a FALSE default only the exceptions leading to the leaf matter; otherwise
         // every exception must be stated (those that do not lead there become FALSE).
-        const relevant = def === FALSE ? (byLeaf.get(ref)?.get(target) ?? []) : regions.map((_, i) => i);
+        const relevant = def === FALSE ? regions.flatMap((_, i) => (has(reachable(targets[i] as number), targetBit) ? [i] : [])) : regions.map((_, i) => i);
         const keptRegions: number[] = [];
         const keptTargets: number[] = [];
         for (const i of relevant) {
