@@ -1,0 +1,2 @@
+/** A realistic multi-tenant policy of about `lines` lines (deterministic). */
+export function generateLargePolicy(lines: number): string;

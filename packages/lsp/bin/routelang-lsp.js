@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The Routelang language server over stdio: `routelang-lsp --stdio`.
+import '../dist/main.js';

@@ -1,0 +1,81 @@
+// Bundles the server with esbuild: `dist/server.cjs` and its `dist/analysis-worker.cjs` for
+// Node.js (what the VS Code extension ships) and `dist/browser.js` for a web worker. The browser bundle
+// replaces `node:path` with path-browserify and `node:fs` with a module that has no files
+// (the browser server reads only open documents), and fails if any other Node.js module
+// is still imported.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkg = join(here, '..');
+const require = createRequire(import.meta.url);
+
+const runtimeRequire = createRequire(join(pkg, '..', 'runtime', 'package.json'));
+
+/**
+ * The runtime loads ajv lazily through `createRequire` (only policies with `schema`
+ * validators need it), which a bundler cannot follow: give it a `createRequire` that
+ * returns the bundled ajv.
+ */
+const bundledAjv = {
+  name: 'bundled-ajv',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'module', namespace: 'ajv-require' }));
+    b.onLoad({ filter: /.*/, namespace: 'ajv-require' }, () => ({
+      contents: `import * as ajv from ${JSON.stringify(runtimeRequire.resolve('ajv'))};\nexport const createRequire = () => (id) => { if (id === 'ajv') return ajv; throw new Error(id + ' is not bundled'); };`,
+      loader: 'js',
+      resolveDir: pkg,
+    }));
+  },
+};
+
+/** Where `node:*` imports go in the browser. */
+const browserShims = {
+  name: 'browser-shims',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?path$/ }, () => ({ path: require.resolve('path-browserify') }));
+    b.onResolve({ filter: /^(node:)?fs$/ }, () => ({ path: 'fs', namespace: 'no-fs' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-fs' }, () => ({
+      contents:
+        'const none = () => { const e = new Error("no file system in the browser"); e.code = "ENOENT"; throw e; };\nexport const readFileSync = none, statSync = none, readdirSync = none;',
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `${args.path} is not available in the browser (imported by ${args.importer})` }] }));
+  },
+};
+
+export async function bundle({ minify = true } = {}) {
+  await build({
+    entryPoints: { server: join(pkg, 'dist', 'main.js'), 'analysis-worker': join(pkg, 'dist', 'analysis-worker.js') },
+    outdir: join(pkg, 'dist'),
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify,
+    sourcemap: true,
+    logLevel: 'warning',
+    // import.meta.url is used only to find the package's own files, which a bundle does not need.
+    define: { 'import.meta.url': '__importMetaUrl', 'process.env.ROUTELANG_ANALYSIS_WORKER': '"analysis-worker.cjs"' },
+    banner: { js: 'const __importMetaUrl = require("url").pathToFileURL(__filename).href;' },
+    plugins: [bundledAjv],
+  });
+  await build({
+    entryPoints: [join(pkg, 'dist', 'browser.js')],
+    outfile: join(pkg, 'dist', 'browser.bundle.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify,
+    sourcemap: true,
+    logLevel: 'warning',
+    define: { 'import.meta.url': '"file:///"' },
+    plugins: [bundledAjv, browserShims],
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await bundle();

@@ -1,0 +1,4 @@
+// The server process: `node dist/main.js --stdio`. Bundled into the VS Code extension.
+import { startNodeServer } from './node.js';
+
+startNodeServer();
