@@ -231,7 +231,13 @@ describe('routelang compile, explain, test, graph', () => {
     expect(mermaid.stdout).toContain('-- "topic == faq" -->');
     const dot = routelang(['graph', join(ROOT, 'examples', 'tool-first', 'policy.route'), '--format', 'dot']);
     expect(dot.stdout).toMatch(/^digraph routelang \{/);
-    expect(routelang(['graph', GOVERNANCE, '--format', 'svg']).status).toBe(2);
+    const svg = routelang(['graph', GOVERNANCE, '--format', 'svg']);
+    expect(svg.status).toBe(0);
+    expect(svg.stdout).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg.stdout).toContain('entry route');
+    expect(svg.stdout).toContain('line 18: deny &quot;high-risk requests need a human …');
+    expect(svg.stdout).not.toMatch(/<script|href="http/);
+    expect(routelang(['graph', GOVERNANCE, '--format', 'png']).status).toBe(2);
   });
 });
 

@@ -16,6 +16,7 @@ export * from './diagnostics.js';
 export { emitIR } from './emit.js';
 export { exprText, type FormatResult, format, planText, valueText } from './format.js';
 export { type Compilation, type CompiledAssertion, type CompiledRoute, type CompiledRule, compileRoutes } from './graph/compile.js';
+export { drawRoutes, MAX_DRAWN_NODES, type RouteDrawing, toDot, toMermaid, toSvg } from './graph/drawing.js';
 export { DECLARATION_KEYWORDS, Kw, type PlainToken, tokenize } from './lexer.js';
 export { type CompilerHost, decodeSource, type HostFile, type LoadedModule, type LoadedProgram, loadProgram, nodeHost } from './load.js';
 export { lowerExpr, lowerPlan } from './lower.js';

@@ -1,7 +1,7 @@
 // Runs a policy's `test` blocks against its compiled IR with the real runtime, and
 // measures rule coverage. Used by `routelang test` (and the editor's code lens).
 
-import { type Decision, type Plan, type PolicyIR, Router, type Value } from '@routelang/runtime';
+import { type Decision, type Plan, type PolicyIR, Router, type TokenizerName, type Value } from '@routelang/runtime';
 import { planText } from './analyze/plan-text.js';
 import type * as A from './ast.js';
 import type { Compilation } from './graph/compile.js';
@@ -24,8 +24,8 @@ export interface TestReport {
 }
 
 /** Runs every test of the policy. */
-export async function runPolicyTests(compilation: Compilation, ir: PolicyIR): Promise<TestReport> {
-  const router = await Router.load(ir);
+export async function runPolicyTests(compilation: Compilation, ir: PolicyIR, options: { tokenizer?: TokenizerName } = {}): Promise<TestReport> {
+  const router = await Router.load(ir, options.tokenizer ? { tokenizer: options.tokenizer } : {});
   const outcomes: TestOutcome[] = [];
   const covered = new Map<string | null, Set<number>>();
   for (const test of compilation.policy.tests.values()) {

@@ -30,7 +30,7 @@ commands:
       --format text|json
       --traffic FILE.jsonl   how many recorded requests, and how much cost, move
   graph FILE             the decision graphs
-      --format mermaid|dot (default mermaid)
+      --format mermaid|dot|svg (default mermaid)
 
 FILE may be a directory: every .route file under it is used.
 exit status: 0 ok, 1 problems found, 2 usage error`;
@@ -86,7 +86,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
       case 'graph': {
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });
         if (positionals.length !== 1) return usage(io, 'graph needs exactly one FILE');
-        if (values.format !== 'mermaid' && values.format !== 'dot') return usage(io, `unknown format \`${values.format}\`; use mermaid or dot`);
+        if (values.format !== 'mermaid' && values.format !== 'dot' && values.format !== 'svg')
+          return usage(io, `unknown format \`${values.format}\`; use mermaid, dot or svg`);
         return runGraph(positionals[0] as string, values.format, io);
       }
       case '--version':
