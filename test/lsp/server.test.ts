@@ -397,6 +397,36 @@ describe('code actions, inlay hints and code lens', () => {
   });
 });
 
+describe('requests for the editor commands, and settings', () => {
+  test('routelang/compile returns the IR; routelang/graph the decision graph as SVG', async () => {
+    const compiled = await client.request<{ ok: boolean; errors: number; ir: { format: string } | null }>('routelang/compile', {
+      uri: uri(file('policy.route')),
+    });
+    expect(compiled.ok).toBe(true);
+    expect(compiled.ir?.format).toBe('routelang/ir@1');
+    const graph = await client.request<{ ok: boolean; svg: string; routes: { title: string; nodes: number }[] }>('routelang/graph', {
+      uri: uri(file('policy.route')),
+    });
+    expect(graph.ok).toBe(true);
+    expect(graph.svg).toMatch(/^<svg /);
+    expect(graph.routes.map((r) => r.title)).toEqual(['entry route']);
+    const broken = await client.request<{ ok: boolean; errors: number; svg: string | null }>('routelang/graph', { uri: uri(file('problems.route')) });
+    expect(broken).toEqual({ ok: false, errors: 1, svg: null, routes: [] });
+  });
+
+  test('diagnostics.level hides less severe findings', async () => {
+    const u = uri(file('policy.route'));
+    const hidden = client.until(u, (d) => d.length === 0);
+    await client.connection.sendNotification('workspace/didChangeConfiguration', { settings: { routelang: { diagnostics: { level: 'error' } } } });
+    expect(await hidden).toEqual([]);
+    const shown = client.until(u, (d) => d.some((x) => x.code === 'RL3005'));
+    await client.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { routelang: { diagnostics: { level: 'info' }, tokenizer: 'cl100k_base' } },
+    });
+    expect((await shown).map((d) => d.code)).toEqual(['RL3005']);
+  });
+});
+
 describe('bad input never stops the server', () => {
   test('a half-typed file gets diagnostics, and every feature still answers', async () => {
     const half = 'policy half\nimport "catalog.route"\ninput { prompt: text, risk: Risk }\nroute {\n  when risk == \n  otherwise -> mi';

@@ -4,6 +4,7 @@
 // it. A report is plain data, keyed by file and offset, so it crosses threads as is.
 
 import { type CompilerHost, compilePolicy, type Diagnostic, runPolicyTests } from '@routelang/dsl';
+import type { TokenizerName } from '@routelang/runtime';
 import { type RuleSummary, summariseRules } from './rule-summary.js';
 
 /** What the analyses found for one entry file, at one state of the documents. */
@@ -22,7 +23,7 @@ export interface AnalysisReport {
 }
 
 /** Computes a report. Never throws on bad input (the compiler does not). */
-export async function analyzeEntry(entry: string, generation: number, host: CompilerHost): Promise<AnalysisReport> {
+export async function analyzeEntry(entry: string, generation: number, host: CompilerHost, tokenizer: TokenizerName = 'o200k_base'): Promise<AnalysisReport> {
   const result = compilePolicy(entry, host);
   const rules: { file: string; start: number; summary: RuleSummary }[] = [];
   if (result.compilation) {
@@ -36,7 +37,7 @@ export async function analyzeEntry(entry: string, generation: number, host: Comp
   }
   let tests: AnalysisReport['tests'];
   if (result.compilation && result.ir) {
-    const report = await runPolicyTests(result.compilation, result.ir);
+    const report = await runPolicyTests(result.compilation, result.ir, { tokenizer });
     tests = report.outcomes.map((o) => ({ file: o.file, start: o.node.span.start, name: o.name, passed: o.passed, failures: o.failures }));
   }
   return { entry, generation, diagnostics: result.diagnostics, rules, tests };
@@ -52,7 +53,7 @@ export class AnalysisCancelled extends Error {
 /** Where reports are computed. */
 export interface Analyzer {
   /** Analyses `entry` with `overlay` (open documents: path → text) over the file system. */
-  analyze(entry: string, generation: number, overlay: ReadonlyMap<string, string>): Promise<AnalysisReport>;
+  analyze(entry: string, generation: number, overlay: ReadonlyMap<string, string>, tokenizer: TokenizerName): Promise<AnalysisReport>;
   /** Drops work in progress whose result is no longer wanted (a newer edit arrived). */
   cancel(): void;
   dispose(): void;
@@ -62,8 +63,8 @@ export interface Analyzer {
 export class InlineAnalyzer implements Analyzer {
   constructor(private readonly hostFor: (overlay: ReadonlyMap<string, string>) => CompilerHost) {}
 
-  analyze(entry: string, generation: number, overlay: ReadonlyMap<string, string>): Promise<AnalysisReport> {
-    return analyzeEntry(entry, generation, this.hostFor(overlay));
+  analyze(entry: string, generation: number, overlay: ReadonlyMap<string, string>, tokenizer: TokenizerName): Promise<AnalysisReport> {
+    return analyzeEntry(entry, generation, this.hostFor(overlay), tokenizer);
   }
 
   cancel(): void {}

@@ -5,7 +5,16 @@ export { AnalysisCancelled, type AnalysisReport, type Analyzer, analyzeEntry, In
 export { toLspDiagnostic, toOffset, toPosition, toRange } from './convert.js';
 export { RUN_TESTS_COMMAND } from './features/lenses.js';
 export { nodeFileSystem, startNodeServer } from './node.js';
-export { ANALYSED_NOTIFICATION, type ServerOptions, startServer } from './server.js';
+export {
+  ANALYSED_NOTIFICATION,
+  COMPILE_REQUEST,
+  GRAPH_REQUEST,
+  type GraphResponse,
+  readSettings,
+  type ServerOptions,
+  type ServerSettings,
+  startServer,
+} from './server.js';
 export { pathToUri, uriToPath } from './uri.js';
 export { WorkerAnalyzer } from './worker-analyzer.js';
 export { Analysis, Workspace, type WorkspaceFileSystem } from './workspace.js';

@@ -2,7 +2,8 @@
 // It owns no language knowledge. Every handler is guarded: a bug in a feature becomes an
 // error response and a log line, never a crashed server.
 
-import { compilePolicy, format, type Diagnostic as RlDiagnostic, runPolicyTests, type SourceFile } from '@routelang/dsl';
+import { compilePolicy, drawRoutes, format, type Diagnostic as RlDiagnostic, runPolicyTests, type SourceFile, toSvg } from '@routelang/dsl';
+import type { TokenizerName } from '@routelang/runtime';
 import {
   type Connection,
   type Diagnostic,
@@ -24,8 +25,41 @@ import { documentSymbols, foldingRanges, semanticTokens, TOKEN_MODIFIERS, TOKEN_
 import { pathToUri, uriToPath } from './uri.js';
 import { Workspace, type WorkspaceFileSystem } from './workspace.js';
 
+/** `{ uri }` → `{ ok, errors, warnings, ir }`: the policy's IR artifact (null when it has errors). */
+export const COMPILE_REQUEST = 'routelang/compile';
+/** `{ uri }` → `{ ok, errors, svg, routes }`: the decision graphs as one SVG picture. */
+export const GRAPH_REQUEST = 'routelang/graph';
+
+/** The answer to `routelang/graph`. */
+export interface GraphResponse {
+  readonly ok: boolean;
+  readonly errors: number;
+  readonly svg: string | null;
+  readonly routes: readonly { readonly title: string; readonly nodes: number }[];
+}
+
 /** Sent after the analyses of an open document's version have been published: `{ uri, version }`. */
 export const ANALYSED_NOTIFICATION = 'routelang/analysed';
+
+/** The editor settings the server reads (`routelang.*`). */
+export interface ServerSettings {
+  /** The tokenizer that counts `prompt.tokens` when tests run. */
+  readonly tokenizer: TokenizerName;
+  /** The least severe diagnostics shown. */
+  readonly diagnosticsLevel: 'error' | 'warning' | 'info';
+}
+
+const DEFAULT_SETTINGS: ServerSettings = { tokenizer: 'o200k_base', diagnosticsLevel: 'info' };
+
+/** Reads settings sent by a client (`{ routelang: { tokenizer, diagnostics: { level } } }` or the inner object), ignoring bad values. */
+export function readSettings(value: unknown, base: ServerSettings = DEFAULT_SETTINGS): ServerSettings {
+  const root = typeof value === 'object' && value !== null ? ((value as { routelang?: unknown }).routelang ?? value) : {};
+  const r = (typeof root === 'object' && root !== null ? root : {}) as { tokenizer?: unknown; diagnostics?: { level?: unknown } };
+  const tokenizer = r.tokenizer === 'o200k_base' || r.tokenizer === 'cl100k_base' ? r.tokenizer : base.tokenizer;
+  const level = r.diagnostics?.level;
+  const diagnosticsLevel = level === 'error' || level === 'warning' || level === 'info' ? level : base.diagnosticsLevel;
+  return { tokenizer, diagnosticsLevel };
+}
 
 /** Options of a server instance. */
 export interface ServerOptions {
@@ -39,6 +73,8 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
   const maxDebounce = options.maxDebounceMs ?? 250;
   /** URIs we published diagnostics to, so files that became clean get an empty list. */
   const published = new Set<string>();
+  let settings = DEFAULT_SETTINGS;
+  const RANK = { error: 0, warning: 1, info: 2 } as const;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let analysisTimer: ReturnType<typeof setTimeout> | undefined;
   let lastCheckMs = 0;
@@ -46,18 +82,31 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
   let canWatch = false;
 
   const describe = (error: unknown): string => (error instanceof Error ? (error.stack ?? error.message) : String(error));
-  /** A request handler that answers `fallback` (or an error response) instead of throwing. */
+  /** The error response for a handler that threw (logged, unless it is already a response). */
+  const failure = (name: string, error: unknown): ResponseError<void> => {
+    if (error instanceof ResponseError) return error as ResponseError<void>;
+    connection.console.error(`routelang: ${name} failed: ${describe(error)}`);
+    return new ResponseError(ErrorCodes.InternalError, `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  /** A request handler that answers an error response instead of throwing. */
+  const strict =
+    <P extends unknown[], R>(name: string, handler: (...args: P) => R) =>
+    (...args: P): R | ResponseError<void> => {
+      try {
+        return handler(...args);
+      } catch (error) {
+        return failure(name, error);
+      }
+    };
+  /** A request handler that answers `fallback` instead of throwing (an error response when there is none, or for a bad request). */
   const guard =
     <P extends unknown[], R>(name: string, fallback: R, handler: (...args: P) => R) =>
     (...args: P): R | ResponseError<void> => {
       try {
         return handler(...args);
       } catch (error) {
-        if (error instanceof ResponseError) return error as ResponseError<void>;
-        connection.console.error(`routelang: ${name} failed: ${describe(error)}`);
-        return fallback === undefined
-          ? new ResponseError(ErrorCodes.InternalError, `${name} failed: ${error instanceof Error ? error.message : String(error)}`)
-          : fallback;
+        const response = failure(name, error);
+        return fallback === undefined || error instanceof ResponseError ? response : fallback;
       }
     };
   /** A notification handler that logs instead of throwing. */
@@ -85,6 +134,7 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
         const sourceOf = (f: string): SourceFile | undefined => analysis.source(f);
         for (const file of analysis.front.program.modules.keys()) if (!byFile.has(file)) byFile.set(file, { list: [], seen: new Set() });
         for (const d of workspace.diagnostics(p)) {
+          if (RANK[d.severity] > RANK[settings.diagnosticsLevel]) continue;
           const entry = byFile.get(d.file) ?? { list: [], seen: new Set<string>() };
           byFile.set(d.file, entry);
           const id = idOf(d);
@@ -132,7 +182,7 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
     const overlay = workspace.overlay();
     for (const p of workspace.openPaths()) {
       if (workspace.analysis(p).hasErrors) continue;
-      analyzer.analyze(p, generation, overlay).then(
+      analyzer.analyze(p, generation, overlay, settings.tokenizer).then(
         (report) => {
           if (!workspace.setReport(report)) return;
           publishAll();
@@ -171,6 +221,7 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
     }
     workspace.setFolders(folders);
     canWatch = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    settings = readSettings(params.initializationOptions);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
@@ -214,6 +265,13 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
       schedule();
     }),
   );
+  connection.onDidChangeConfiguration(
+    notify('configuration', (p) => {
+      settings = readSettings(p.settings, settings);
+      workspace.filesChanged();
+      schedule();
+    }),
+  );
   connection.onDidChangeWatchedFiles(
     notify('watched files', () => {
       workspace.filesChanged();
@@ -251,10 +309,10 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
     if (p.command !== RUN_TESTS_COMMAND) return new ResponseError(ErrorCodes.InvalidParams, `unknown command ${p.command}`);
     try {
       const [uri, name] = (p.arguments ?? []) as [unknown, unknown];
-      if (typeof uri !== 'string') return new ResponseError(ErrorCodes.InvalidParams, 'routelang.runTests takes a document URI and optionally a test name');
+      if (typeof uri !== 'string') return new ResponseError(ErrorCodes.InvalidParams, `${RUN_TESTS_COMMAND} takes a document URI and optionally a test name`);
       const { compilation, ir, diagnostics } = compilePolicy(path(uri), workspace.host());
       if (!compilation || !ir) return { ok: false, errors: diagnostics.filter((d) => d.severity === 'error').length, outcomes: [] };
-      const report = await runPolicyTests(compilation, ir);
+      const report = await runPolicyTests(compilation, ir, { tokenizer: settings.tokenizer });
       const outcomes = report.outcomes
         .filter((o) => typeof name !== 'string' || o.name === name)
         .map((o) => ({ name: o.name, passed: o.passed, failures: o.failures }));
@@ -264,6 +322,24 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
     }
   });
 
+  // For the editor's commands: the IR artifact, and the decision graph as a picture.
+  connection.onRequest(
+    COMPILE_REQUEST,
+    strict('compile', (p: { uri: string }) => {
+      const result = compilePolicy(path(p.uri), workspace.host());
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+      return { ok: result.ir !== undefined, errors, warnings: result.diagnostics.length - errors, ir: result.ir ?? null };
+    }),
+  );
+  connection.onRequest(
+    GRAPH_REQUEST,
+    strict('graph', (p: { uri: string }): GraphResponse => {
+      const result = compilePolicy(path(p.uri), workspace.host());
+      if (!result.compilation) return { ok: false, errors: result.diagnostics.filter((d) => d.severity === 'error').length, svg: null, routes: [] };
+      const drawings = drawRoutes(result);
+      return { ok: true, errors: 0, svg: toSvg(drawings), routes: drawings.map((d) => ({ title: d.title, nodes: d.nodes.length })) };
+    }),
+  );
   connection.onShutdown(() => analyzer.dispose());
   connection.listen();
   return workspace;

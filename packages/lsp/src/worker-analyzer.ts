@@ -3,6 +3,7 @@
 // worker (the graph build cannot be interrupted otherwise); the next job starts a new one.
 
 import { Worker } from 'node:worker_threads';
+import type { TokenizerName } from '@routelang/runtime';
 import { AnalysisCancelled, type AnalysisReport, type Analyzer } from './analysis.js';
 
 interface Pending {
@@ -17,12 +18,12 @@ export class WorkerAnalyzer implements Analyzer {
 
   constructor(private readonly script: URL) {}
 
-  analyze(entry: string, generation: number, overlay: ReadonlyMap<string, string>): Promise<AnalysisReport> {
+  analyze(entry: string, generation: number, overlay: ReadonlyMap<string, string>, tokenizer: TokenizerName): Promise<AnalysisReport> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, entry, generation, overlay: [...overlay] });
+      worker.postMessage({ id, entry, generation, overlay: [...overlay], tokenizer });
     });
   }
 

@@ -62,7 +62,7 @@ const DECLARATION_SNIPPETS: Record<string, string> = {
   route: 'route {\n  when ${1:condition} -> ${2:model}\n  otherwise -> ${3:model}\n}',
   assert: 'assert "${1:what must hold}": ${2:condition}',
   budget: 'budget {\n  per_request <= \\$${1:0.50}\n}',
-  test: 'test "${1:name}" {\n  given { ${2:prompt}: "${3:text}" }\n  expect ${4:model}\n}',
+  test: 'test "${1:name}" {\n  given { ${2:prompt}: "${3:text}" }\n  expect ${4:mini}\n}',
 };
 
 const UNITS: readonly [string, string][] = [

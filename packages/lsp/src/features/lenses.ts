@@ -7,8 +7,12 @@ import { toOffset, toPosition, toRange } from '../convert.js';
 import { pathToUri } from '../uri.js';
 import type { Workspace } from '../workspace.js';
 
-/** The command a test lens runs; the server executes it (`workspace/executeCommand`). */
-export const RUN_TESTS_COMMAND = 'routelang.runTests';
+/**
+ * The command a test lens runs; the server executes it (`workspace/executeCommand`) with a
+ * document URI and optionally a test name. (The VS Code extension maps lenses to its own
+ * `routelang.runTests`, which calls this and shows the results.)
+ */
+export const RUN_TESTS_COMMAND = 'routelang.server.runTests';
 
 export function inlayHints(workspace: Workspace, file: string, range: Range): InlayHint[] {
   const analysis = workspace.analysis(file);
