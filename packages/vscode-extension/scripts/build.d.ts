@@ -1,0 +1,2 @@
+/** Builds the client and the bundled server into dist/. */
+export function buildExtension(): Promise<void>;
