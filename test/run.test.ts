@@ -79,6 +79,32 @@ describe('run()', () => {
     expect(result.attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
   });
 
+  it('measures latency and waits for retries on the host clock, with the host random source', async () => {
+    // A virtual clock: sleeping advances it at once (what `routelang simulate` uses).
+    let t = 1_000;
+    const waits: number[] = [];
+    const clock = { now: () => t, sleep: async (ms: number) => void waits.push(ms) ?? (t += ms) };
+    let calls = 0;
+    const timeouts: number[] = [];
+    const r = await router(
+      {
+        a: (call) => {
+          timeouts.push(call.timeoutMs);
+          t += 250; // the call "takes" 250 ms of virtual time
+          return ++calls < 3 ? Promise.reject(new ProviderError('server_error', 'flaky')) : answer('third time');
+        },
+        b: () => answer('x'),
+      },
+      { clock, random: () => 0.5, defaultTimeoutMs: 30_000 },
+    );
+    const result = await r.run({ prompt: 'hello', kind: 'retry' });
+    expect(result.ok && result.text).toBe('third time');
+    expect(result.attempts.map((a) => a.latencyMs)).toEqual([250, 250, 250]);
+    expect(waits).toEqual([50, 100]); // full jitter at 0.5 of 100 ms and 200 ms
+    expect(result.latencyMs).toBe(750 + 150);
+    expect(timeouts).toEqual([30_000, 30_000, 30_000]);
+  });
+
   it('times a slow call out and falls back', async () => {
     const slow: ModelAdapter = ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
     const r = await router({ a: slow, b: () => answer('fast') });

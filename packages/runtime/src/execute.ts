@@ -18,6 +18,8 @@ export interface ModelCall {
   readonly prompt: string;
   /** The output cap in force (`max_tokens`, else the model's `max_output`). */
   readonly maxTokens: number | undefined;
+  /** The call's timeout in milliseconds (the plan's `timeout`, else the router's default); `signal` aborts when it passes. */
+  readonly timeoutMs: number;
   readonly signal: AbortSignal;
 }
 
@@ -31,7 +33,12 @@ export interface ModelAnswer {
 export type ModelAdapter = (call: ModelCall) => Promise<ModelAnswer>;
 
 /** A tool step (`try T else P`): an answer, or null when the tool has none. */
-export type ToolAdapter = (input: { readonly prompt: string; readonly tool: Tool; readonly signal: AbortSignal }) => Promise<{ readonly text: string } | null>;
+export type ToolAdapter = (input: {
+  readonly prompt: string;
+  readonly tool: Tool;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}) => Promise<{ readonly text: string } | null>;
 
 /** Scores an answer in [0, 1]. */
 export type Scorer = (answer: string, prompt: string) => number | Promise<number>;
@@ -78,8 +85,10 @@ export interface ExecutionContext {
   /** Dollars this request may spend; Infinity without a budget. */
   readonly budget: number;
   readonly signal: AbortSignal;
-  /** Waits between retries (injectable for tests). */
+  /** Waits between retries (injectable for tests and simulation). */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A monotonic clock in milliseconds, for latencies (injectable for simulation). */
+  readonly now: () => number;
   readonly random: () => number;
   /** Live statistics for `fastest` and `best`. */
   readonly stats: ModelStats;
@@ -302,15 +311,16 @@ class Run {
     const tool = this.ctx.tools.get(name);
     const adapter = this.ctx.toolAdapters[name];
     if (tool && adapter) {
-      const started = performance.now();
+      const started = this.ctx.now();
       let signal: AbortSignal = this.controller.signal;
       try {
-        const call = await this.guarded((s) => adapter({ prompt: this.ctx.prompt, tool, signal: s }), tool.timeoutMs ?? this.ctx.defaultTimeoutMs);
+        const timeoutMs = tool.timeoutMs ?? this.ctx.defaultTimeoutMs;
+        const call = await this.guarded((s) => adapter({ prompt: this.ctx.prompt, tool, timeoutMs, signal: s }), timeoutMs);
         signal = call.signal;
         const found = call.value;
         if (found !== null && (typeof found !== 'object' || typeof found.text !== 'string'))
           throw new ProviderError('server_error', `tool \`${name}\` returned a malformed answer`);
-        const latencyMs = performance.now() - started;
+        const latencyMs = this.ctx.now() - started;
         this.spent += tool.cost ?? 0;
         if (found) {
           const score = until ? await this.score(until.validator, { text: found.text, model: undefined, score: undefined }) : undefined;
@@ -350,7 +360,7 @@ class Run {
           inputTokens: 0,
           outputTokens: 0,
           cost: 0,
-          latencyMs: performance.now() - started,
+          latencyMs: this.ctx.now() - started,
           attempt: 1,
         });
       }
@@ -437,21 +447,19 @@ class Run {
       // An open circuit refuses the call, so a fallback takes the traffic at once.
       if (!breaker.allow()) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
       let signal: AbortSignal = this.controller.signal;
-      const started = performance.now();
+      const started = this.ctx.now();
       const span = this.ctx.tracing?.tracer.startSpan(
         `routelang.call ${name}`,
         { attributes: { 'routelang.model': name, 'gen_ai.system': model.provider, 'gen_ai.request.model': model.id, 'routelang.attempt': attempt } },
         this.ctx.tracing.context,
       );
       try {
-        const call = await this.guarded(
-          (s) => adapter({ model, prompt: this.ctx.prompt, maxTokens, signal: s }),
-          options.timeoutMs ?? this.ctx.defaultTimeoutMs,
-        );
+        const timeoutMs = options.timeoutMs ?? this.ctx.defaultTimeoutMs;
+        const call = await this.guarded((s) => adapter({ model, prompt: this.ctx.prompt, maxTokens, timeoutMs, signal: s }), timeoutMs);
         signal = call.signal;
         const answer = checkAnswer(call.value, name);
         endSpan(span, { 'gen_ai.usage.input_tokens': answer.usage.inputTokens, 'gen_ai.usage.output_tokens': answer.usage.outputTokens });
-        const latencyMs = performance.now() - started;
+        const latencyMs = this.ctx.now() - started;
         const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
         this.spent += cost;
         if (tenant) await tenant.state.add(tenant.key, cost, tenant.ttlMs);
@@ -484,7 +492,7 @@ class Run {
           inputTokens: 0,
           outputTokens: 0,
           cost: 0,
-          latencyMs: performance.now() - started,
+          latencyMs: this.ctx.now() - started,
           attempt,
         });
         if (!RETRYABLE.has(errorClass)) break;

@@ -31,6 +31,8 @@ export const RouterOptionsSchema = z
       .strict()
       .optional(),
     now: fn.optional(),
+    clock: z.object({ now: fn, sleep: fn }).passthrough().optional(),
+    random: fn.optional(),
     state: z.object({ get: fn, add: fn }).passthrough().optional(),
     telemetry: z
       .object({ onEvent: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })

@@ -39,6 +39,13 @@ export interface RouterOptions {
   readonly breaker?: Partial<BreakerOptions>;
   /** The clock (milliseconds), for breakers and budget windows; `Date.now` by default. */
   readonly now?: () => number;
+  /**
+   * The clock latencies are measured with and retries wait on: `performance.now` and real
+   * timers by default. A simulation passes a virtual clock whose `sleep` advances time at once.
+   */
+  readonly clock?: Clock;
+  /** The random source for retry jitter (`Math.random` by default; seed it to replay a run). */
+  readonly random?: () => number;
   /** Where tenant spend is counted; in-process by default. Share one across instances. */
   readonly state?: StateStore;
   /**
@@ -52,6 +59,12 @@ export interface RouterOptions {
   readonly classifiers?: Readonly<Record<string, ExternClassifier>>;
   /** Limits on request sizes. */
   readonly limits?: Partial<RequestLimits>;
+}
+
+/** A monotonic clock: `now()` in milliseconds, and a wait that ends early when `signal` aborts. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 /** What `run()` returns. */
@@ -260,10 +273,12 @@ export class Router {
     // The engine is captured here: a swap during this run does not change its policy.
     const engine = this.active;
     if (engine !== this) return engine.run(input, options);
-    const started = performance.now();
+    const clock = this.runOptions.clock;
+    const now = clock ? () => clock.now() : () => performance.now();
+    const started = now();
     const decision = this.decide(input);
     if (!decision.ok) {
-      const invalid: RunResult = { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: performance.now() - started };
+      const invalid: RunResult = { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: now() - started };
       this.observe(invalid);
       return invalid;
     }
@@ -303,8 +318,9 @@ export class Router {
       promptTokens,
       budget: this.ir.budget?.perRequest ?? Number.POSITIVE_INFINITY,
       signal: options.signal ?? NEVER,
-      sleep,
-      random: Math.random,
+      sleep: clock ? (ms, signal) => clock.sleep(ms, signal) : sleep,
+      now,
+      random: this.runOptions.random ?? Math.random,
       stats: this.stats,
       maxAttempts: this.runOptions.maxAttempts ?? 8,
       defaultTimeoutMs: this.runOptions.defaultTimeoutMs ?? 60_000,
@@ -319,7 +335,7 @@ export class Router {
       fallbacks: execution.fallbacks,
       escalations: execution.escalations,
       cost,
-      latencyMs: performance.now() - started,
+      latencyMs: now() - started,
     };
     const result: RunResult = execution.ok
       ? { ok: true, text: execution.text, model: execution.model, score: execution.score, ...base }
