@@ -83,7 +83,13 @@ describe('run()', () => {
     // A virtual clock: sleeping advances it at once (what `routelang simulate` uses).
     let t = 1_000;
     const waits: number[] = [];
-    const clock = { now: () => t, sleep: async (ms: number) => void waits.push(ms) ?? (t += ms) };
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        t += ms;
+      },
+    };
     let calls = 0;
     const timeouts: number[] = [];
     const r = await router(

@@ -5,6 +5,9 @@ export interface CommandIO {
   err(text: string): void;
   readonly color: boolean;
   readonly version: string;
+  /** Writes to standard error as is (no newline added): progress bars. */
+  readonly write?: (text: string) => void;
+  readonly errIsTTY?: boolean;
 }
 
 export function processIO(version: string): CommandIO {
@@ -13,5 +16,7 @@ export function processIO(version: string): CommandIO {
     err: (text) => process.stderr.write(`${text}\n`),
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     version,
+    write: (text) => process.stderr.write(text),
+    errIsTTY: process.stderr.isTTY === true,
   };
 }

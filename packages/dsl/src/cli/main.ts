@@ -9,6 +9,7 @@ import { runExplain } from './explain.js';
 import { runFmt } from './fmt.js';
 import { runGraph } from './graph.js';
 import { type CommandIO, processIO } from './io.js';
+import { runSimulate } from './simulate.js';
 import { runTest } from './test.js';
 
 export const VERSION = '0.1.0';
@@ -29,6 +30,15 @@ commands:
   diff OLD NEW           the input regions whose decision changes (exit 1 if any)
       --format text|json
       --traffic FILE.jsonl   how many recorded requests, and how much cost, move
+  simulate POLICY TRAFFIC.jsonl
+                         replay requests with simulated models: route mix, cost
+                         against always the most capable model, escalations,
+                         fallbacks, latency, denials, invalid requests
+      --seed N           the random seed (default: the profile's, else 1)
+      --profile FILE     model, tool and answer-length behaviour (JSON)
+      --format text|json
+      --html PATH        also write a report with charts
+      --tokenizer o200k_base|cl100k_base
   graph FILE             the decision graphs
       --format mermaid|dot|svg (default mermaid)
 
@@ -82,6 +92,39 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         if (positionals.length !== 2) return usage(io, 'diff needs OLD and NEW');
         if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
         return await runDiff(positionals[0] as string, positionals[1] as string, values.format, values.traffic, io);
+      }
+      case 'simulate': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: {
+            format: { type: 'string', default: 'text' },
+            seed: { type: 'string' },
+            profile: { type: 'string' },
+            html: { type: 'string' },
+            tokenizer: { type: 'string', default: 'o200k_base' },
+          },
+        });
+        if (positionals.length !== 2) return usage(io, 'simulate needs POLICY and TRAFFIC.jsonl');
+        if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
+        if (values.tokenizer !== 'o200k_base' && values.tokenizer !== 'cl100k_base')
+          return usage(io, `unknown tokenizer \`${values.tokenizer}\`; use o200k_base or cl100k_base`);
+        const seed = values.seed === undefined ? undefined : Number(values.seed);
+        if (seed !== undefined && !Number.isSafeInteger(seed)) return usage(io, `--seed must be an integer, not \`${values.seed}\``);
+        return await runSimulate(
+          {
+            policy: positionals[0] as string,
+            traffic: positionals[1] as string,
+            format: values.format,
+            seed,
+            profile: values.profile,
+            html: values.html,
+            tokenizer: values.tokenizer,
+            errIsTTY: io.errIsTTY ?? false,
+            writeErr: io.write ?? ((t) => io.err(t.replace(/\n$/, ''))),
+          },
+          io,
+        );
       }
       case 'graph': {
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });
