@@ -204,8 +204,8 @@ function damage(random, line) {
   return line;
 }
 
-/** Writes one example's traffic; returns the file. */
-export function generateTraffic(name, count = 5_000) {
+/** Writes one example's traffic (to `file`, by default examples/<name>/traffic.jsonl); returns the file. */
+export function generateTraffic(name, count = 5_000, file = join(root, 'examples', name, 'traffic.jsonl')) {
   const make = GENERATORS[name];
   if (!make) throw new Error(`no traffic generator for ${name}`);
   // A seed per example, fixed: the same file on every machine.
@@ -214,7 +214,6 @@ export function generateTraffic(name, count = 5_000) {
   const next = make(random);
   const lines = [];
   for (let i = 0; i < count; i++) lines.push(damage(random, JSON.stringify(next())));
-  const file = join(root, 'examples', name, 'traffic.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }

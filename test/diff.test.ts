@@ -1,9 +1,13 @@
 // The semantic diff: exact regions whose decision changes, not textual differences.
 
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../packages/dsl/src/cli/main.js';
 import { checkPolicy } from '../packages/dsl/src/compile.js';
 import { diffPolicies } from '../packages/dsl/src/diff.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
+import { ROOT } from './support/fixtures.js';
 
 const BASE = `policy p
 model mini { provider = "p" id = "mini" price = { input: $1 per 1M, output: $1 per 1M } context = 128k }
@@ -59,4 +63,17 @@ describe('diffPolicies', () => {
     expect(withGap.every((c) => c.after === 'no rule matches')).toBe(true);
     expect(withGap.length).toBeGreaterThan(0);
   });
+});
+
+describe('routelang diff on versions of the examples (test/diff/<example>/old.route → new.route)', () => {
+  const root = join(ROOT, 'test', 'diff');
+  for (const name of readdirSync(root).sort()) {
+    it(`${name}: the regions in expected.txt, exit 1`, async () => {
+      const out: string[] = [];
+      const io = { out: (t: string) => out.push(t), err: () => {}, color: false, version: 'test' };
+      const status = await main(['diff', join(root, name, 'old.route'), join(root, name, 'new.route')], io);
+      expect(status).toBe(1);
+      await expect(`${out.join('\n')}\n`).toMatchFileSnapshot(join(root, name, 'expected.txt'));
+    });
+  }
 });
