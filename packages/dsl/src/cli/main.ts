@@ -8,6 +8,7 @@ import { runDiff } from './diff.js';
 import { runExplain } from './explain.js';
 import { runFmt } from './fmt.js';
 import { runGraph } from './graph.js';
+import { runImport } from './import.js';
 import { type CommandIO, processIO } from './io.js';
 import { runSimulate } from './simulate.js';
 import { runTest } from './test.js';
@@ -39,6 +40,12 @@ commands:
       --format text|json
       --html PATH        also write a report with charts
       --tokenizer o200k_base|cl100k_base
+  import litellm|portkey CONFIG
+                         translate a LiteLLM (YAML) or Portkey (JSON) configuration
+                         into a policy and report what the analyses find in it
+                         (exit 0 clean, 1 findings, 2 not a valid configuration)
+      -o, --output PATH  write the policy to PATH (default: standard output)
+      --format text|json
   graph FILE             the decision graphs
       --format mermaid|dot|svg (default mermaid)
 
@@ -125,6 +132,18 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
           },
           io,
         );
+      }
+      case 'import': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { output: { type: 'string', short: 'o' }, format: { type: 'string', default: 'text' } },
+        });
+        const [kind, file] = positionals;
+        if (kind !== 'litellm' && kind !== 'portkey') return usage(io, 'import needs a kind: litellm or portkey');
+        if (positionals.length !== 2 || file === undefined) return usage(io, `import ${kind} needs exactly one CONFIG file`);
+        if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
+        return await runImport(kind, file, values.output, values.format, io);
       }
       case 'graph': {
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });

@@ -1,0 +1,498 @@
+// `routelang import litellm`: a LiteLLM proxy/router configuration (YAML) → a Routelang
+// policy. Each deployment of `model_list` becomes a model; each `model_name` (a model group)
+// becomes a rule on the request's `model_name`; `routing_strategy` becomes a split or an
+// adaptive choice; fallbacks, context-window and content-policy fallbacks become fallback
+// plans (context-window ones as a rule on `prompt.tokens`, which is what they are);
+// retries and timeouts become plan options; tag routing becomes conditions on `tags`.
+// The YAML is read with `yaml` (anchors, aliases with a bomb limit, duplicate keys as errors,
+// positions for every note). Secrets are never read: `os.environ/…` stays a reference.
+
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { duration, type ImportNote, type ImportResult, isRecord, Names, num, perMillion, str } from './common.js';
+
+/** Configurations over this size are refused (a diagnostic, not an out-of-memory). */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+const ROOT_KEYS = new Set([
+  'model_list',
+  'router_settings',
+  'litellm_settings',
+  'general_settings',
+  'environment_variables',
+  'include',
+  'guardrails',
+  'callback_settings',
+  'mcp_servers',
+  'files_settings',
+  'assistant_settings',
+]);
+const ENTRY_KEYS = new Set(['model_name', 'litellm_params', 'model_info', 'tpm', 'rpm']);
+const PARAM_IMPORTED = new Set([
+  'model',
+  'weight',
+  'rpm',
+  'tpm',
+  'timeout',
+  'max_retries',
+  'num_retries',
+  'tags',
+  'input_cost_per_token',
+  'output_cost_per_token',
+  'region_name',
+]);
+const PARAM_CONNECTION =
+  /^(api_base|api_key|api_version|organization|base_url|stream_timeout|max_parallel_requests|custom_llm_provider|aws_.*|vertex_.*|azure_.*|drop_params|additional_drop_params|use_in_pass_through|merge_reasoning_content_in_choices|headers|extra_headers|order|cache_control_injection_points|litellm_credential_name|configurable_clientside_auth_params|mock_response|seed|temperature|max_tokens|top_p)$/;
+const INFO_KEYS =
+  /^(max_input_tokens|max_output_tokens|max_tokens|input_cost_per_token|output_cost_per_token|id|mode|base_model|db_model|team_id|litellm_provider|supports_.*|.*_cost_per_.*)$/;
+const ROUTER_IMPORTED = new Set([
+  'routing_strategy',
+  'fallbacks',
+  'context_window_fallbacks',
+  'content_policy_fallbacks',
+  'default_fallbacks',
+  'num_retries',
+  'timeout',
+  'max_fallbacks',
+  'enable_tag_filtering',
+]);
+/** Every router setting LiteLLM documents: the imported ones, and operational ones (state, cooldowns, aliases). */
+const ROUTER_KEYS = new Set([
+  ...ROUTER_IMPORTED,
+  'tag_filtering_match_any',
+  'model_group_alias',
+  'redis_host',
+  'redis_port',
+  'redis_password',
+  'redis_url',
+  'allowed_fails',
+  'allowed_fails_policy',
+  'cooldown_time',
+  'retry_policy',
+  'routing_strategy_args',
+  'enable_pre_call_checks',
+  'retry_after',
+  'disable_cooldowns',
+  'provider_budget_config',
+  'optional_pre_call_checks',
+]);
+const LITELLM_IMPORTED = new Set([
+  'num_retries',
+  'request_timeout',
+  'fallbacks',
+  'context_window_fallbacks',
+  'content_policy_fallbacks',
+  'default_fallbacks',
+  'max_end_user_budget',
+  'budget_duration',
+  'max_budget',
+]);
+const STRATEGIES = new Set(['simple-shuffle', 'latency-based-routing', 'cost-based-routing', 'usage-based-routing', 'usage-based-routing-v2', 'least-busy']);
+
+interface Deployment {
+  readonly name: string; // Routelang identifier
+  readonly group: string; // original model_name
+  readonly index: number; // in model_list
+  readonly window: number;
+  readonly windowAssumed: boolean;
+  readonly weight: number | undefined;
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
+  readonly tags: readonly string[];
+  readonly retries: number | undefined;
+  readonly timeout: number | undefined;
+}
+
+/** What the findings step needs from the import to speak in the configuration's terms. */
+export interface LiteLLMImport extends ImportResult {
+  /** Per model group: the config path of its fallbacks and the cycles its chain runs into. */
+  readonly groups: ReadonlyMap<
+    string,
+    { readonly rule: string; readonly cycles: readonly (readonly string[])[]; readonly at: { line: number; column: number; path: string } }
+  >;
+  /** Deployment identifier → its model group and window. */
+  readonly deployments: ReadonlyMap<string, { readonly group: string; readonly window: number; readonly windowAssumed: boolean }>;
+  /** Rule condition text (as the policy writes it) → model group. */
+  readonly ruleGroups: ReadonlyMap<string, string>;
+}
+
+/** Imports a LiteLLM configuration. Never throws on bad input. */
+export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport {
+  const notes: ImportNote[] = [];
+  const empty = (): LiteLLMImport => ({ policy: undefined, notes, names: new Map(), groups: new Map(), deployments: new Map(), ruleGroups: new Map() });
+  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
+    notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the configuration is over ${MAX_CONFIG_BYTES / 1024 / 1024} MB` });
+    return empty();
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false, strict: true, merge: true });
+  for (const e of doc.errors) {
+    const at = lines.linePos(e.pos[0]);
+    notes.push({ severity: 'error', path: '', line: at.line, column: at.col, message: e.message.split('\n')[0] ?? e.message });
+  }
+  if (notes.length > 0) return empty();
+  let config: unknown;
+  try {
+    config = doc.toJS({ maxAliasCount: 1_000 });
+  } catch (error) {
+    notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the YAML cannot be read: ${(error as Error).message}` });
+    return empty();
+  }
+  const pos = (path: readonly (string | number)[]): { line: number; column: number; path: string } => {
+    // The key that holds the path, else its value, else the nearest ancestor that exists.
+    let offset: number | undefined;
+    for (let n = path.length; n > 0 && offset === undefined; n--) {
+      const p = path.slice(0, n);
+      offset = findKey(doc, p) ?? (doc.getIn(p, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
+    }
+    const at = offset !== undefined ? lines.linePos(offset) : { line: 0, col: 0 };
+    return { line: at.line, column: at.col, path: pathText(path) };
+  };
+  const note = (severity: ImportNote['severity'], path: readonly (string | number)[], message: string) => notes.push({ severity, ...pos(path), message });
+
+  if (!isRecord(config)) {
+    note('error', [], 'a LiteLLM configuration is a YAML mapping with a `model_list`');
+    return empty();
+  }
+  const modelList = config.model_list;
+  if (!Array.isArray(modelList) || modelList.length === 0) {
+    note('error', Array.isArray(modelList) ? ['model_list'] : [], '`model_list` must be a non-empty list of deployments');
+    return empty();
+  }
+  for (const key of Object.keys(config)) if (!ROOT_KEYS.has(key)) note('note', [key], `unknown key \`${key}\`: not imported`);
+  const router = isRecord(config.router_settings) ? config.router_settings : {};
+  const settings = isRecord(config.litellm_settings) ? config.litellm_settings : {};
+  for (const key of Object.keys(router)) {
+    if (!ROUTER_KEYS.has(key)) note('note', ['router_settings', key], `unknown key \`router_settings.${key}\`: not imported`);
+    else if (!ROUTER_IMPORTED.has(key)) note('note', ['router_settings', key], `\`${key}\` is operational (state, cooldowns, aliases): not part of the policy`);
+  }
+  for (const key of Object.keys(settings)) {
+    if (!LITELLM_IMPORTED.has(key)) note('note', ['litellm_settings', key], `\`litellm_settings.${key}\` is not a routing setting: not imported`);
+  }
+
+  // ---------------------------------------------------------------- deployments
+  const names = new Names();
+  const groups = new Map<string, Deployment[]>();
+  const declarations: string[] = [];
+  const deploymentFacts = new Map<string, { group: string; window: number; windowAssumed: boolean }>();
+  const counts = new Map<string, number>();
+  modelList.forEach((entry) => {
+    if (isRecord(entry) && typeof entry.model_name === 'string') counts.set(entry.model_name, (counts.get(entry.model_name) ?? 0) + 1);
+  });
+  const seen = new Map<string, number>();
+  modelList.forEach((entry, i) => {
+    const at = ['model_list', i];
+    if (!isRecord(entry) || typeof entry.model_name !== 'string' || entry.model_name === '') {
+      note('error', at, 'each deployment needs a `model_name`');
+      return;
+    }
+    for (const key of Object.keys(entry)) if (!ENTRY_KEYS.has(key)) note('note', [...at, key], `unknown key \`${key}\` in a deployment: not imported`);
+    const params = isRecord(entry.litellm_params) ? entry.litellm_params : undefined;
+    if (!params || typeof params.model !== 'string' || params.model === '') {
+      note('error', [...at, 'litellm_params'], `deployment \`${entry.model_name}\` needs \`litellm_params.model\``);
+      return;
+    }
+    for (const key of Object.keys(params)) {
+      if (!PARAM_IMPORTED.has(key) && !PARAM_CONNECTION.test(key))
+        note('note', [...at, 'litellm_params', key], `unknown key \`litellm_params.${key}\`: not imported`);
+    }
+    const info = isRecord(entry.model_info) ? entry.model_info : {};
+    for (const key of Object.keys(info)) if (!INFO_KEYS.test(key)) note('note', [...at, 'model_info', key], `unknown key \`model_info.${key}\`: not imported`);
+    const group = entry.model_name;
+    const n = (seen.get(group) ?? 0) + 1;
+    seen.set(group, n);
+    const name = names.id((counts.get(group) ?? 1) > 1 ? `${group}#${n}` : group);
+    const slash = params.model.indexOf('/');
+    const provider = slash > 0 ? params.model.slice(0, slash) : 'openai';
+    const id = slash > 0 ? params.model.slice(slash + 1) : params.model;
+    const label = `\`${group}\`${(counts.get(group) ?? 1) > 1 ? ` (deployment ${n}, ${params.model})` : ''}`;
+    const inPrice = num(info.input_cost_per_token) ?? num(params.input_cost_per_token);
+    const outPrice = num(info.output_cost_per_token) ?? num(params.output_cost_per_token);
+    const window = num(info.max_input_tokens) ?? num(info.max_tokens);
+    const maxOut = num(info.max_output_tokens);
+    if (inPrice === undefined || outPrice === undefined)
+      note(
+        'note',
+        [...at, 'model_info'],
+        `${label}: no ${inPrice === undefined ? '`input_cost_per_token`' : ''}${inPrice === undefined && outPrice === undefined ? ' or ' : ''}${outPrice === undefined ? '`output_cost_per_token`' : ''} in \`model_info\`: the import prices it at $0, so cost checks cannot see it`,
+      );
+    if (window === undefined)
+      note(
+        'note',
+        [...at, 'model_info'],
+        `${label}: no \`max_input_tokens\` in \`model_info\`: the import assumes a 128,000-token window; context-window findings about it are guesses`,
+      );
+    if (typeof params.api_key === 'string' && !params.api_key.startsWith('os.environ/'))
+      note(
+        'finding',
+        [...at, 'litellm_params', 'api_key'],
+        `${label}: \`api_key\` is written in the configuration; use \`os.environ/NAME\` (the import never copies it)`,
+      );
+    const tags = Array.isArray(params.tags) ? params.tags.filter((t): t is string => typeof t === 'string') : [];
+    const timeout = num(params.timeout);
+    const retries = num(params.max_retries) ?? num(params.num_retries);
+    const d: Deployment = {
+      name,
+      group,
+      index: i,
+      window: Math.round(window ?? 128_000),
+      windowAssumed: window === undefined,
+      weight: num(params.weight),
+      rpm: num(params.rpm) ?? num(entry.rpm),
+      tpm: num(params.tpm) ?? num(entry.tpm),
+      tags,
+      retries,
+      timeout,
+    };
+    deploymentFacts.set(name, { group, window: d.window, windowAssumed: d.windowAssumed });
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group)?.push(d);
+    declarations.push(
+      [
+        `// ${group}${(counts.get(group) ?? 1) > 1 ? `, deployment ${n}` : ''} (model_list[${i}], line ${pos(at).line})`,
+        `model ${name} {`,
+        `  provider   = ${str(provider)}`,
+        `  id         = ${str(id)}`,
+        `  price      = { input: ${perMillion(inPrice ?? 0)}, output: ${perMillion(outPrice ?? 0)} }`,
+        `  context    = ${d.window}`,
+        ...(maxOut !== undefined ? [`  max_output = ${Math.round(maxOut)}`] : []),
+        ...(typeof params.region_name === 'string' ? [`  regions    = [${names.id(params.region_name, 'region')}]`] : []),
+        '}',
+      ].join('\n'),
+    );
+  });
+  if (notes.some((n) => n.severity === 'error') || groups.size === 0) return empty();
+
+  // ---------------------------------------------------------------- settings
+  const retries = num(router.num_retries) ?? num(settings.num_retries);
+  const timeout = num(router.timeout) ?? num(settings.request_timeout);
+  const maxFallbacks = Math.min(10, Math.max(1, Math.round(num(router.max_fallbacks) ?? 5)));
+  const strategy = typeof router.routing_strategy === 'string' ? router.routing_strategy : 'simple-shuffle';
+  if (!STRATEGIES.has(strategy))
+    note('finding', ['router_settings', 'routing_strategy'], `unknown routing_strategy \`${strategy}\`: imported as simple-shuffle`);
+  const tagFiltering = router.enable_tag_filtering === true;
+  const groupNames = [...groups.keys()];
+  const member = (group: string) => names.id(group, 'member');
+
+  const readFallbacks = (where: 'router_settings' | 'litellm_settings', key: string): Map<string, { targets: string[]; path: (string | number)[] }> => {
+    const out = new Map<string, { targets: string[]; path: (string | number)[] }>();
+    const raw = (where === 'router_settings' ? router : settings)[key];
+    if (raw === undefined) return out;
+    if (!Array.isArray(raw)) {
+      note('finding', [where, key], `\`${key}\` must be a list of {model_name: [fallbacks]} mappings: not imported`);
+      return out;
+    }
+    raw.forEach((item, i) => {
+      if (!isRecord(item)) {
+        note('finding', [where, key, i], `\`${key}[${i}]\` is not a {model_name: [fallbacks]} mapping: not imported`);
+        return;
+      }
+      for (const [from, to] of Object.entries(item)) {
+        const targets = (Array.isArray(to) ? to : [to]).filter((t): t is string => typeof t === 'string');
+        const path = [where, key, i, from];
+        if (!groups.has(from) && from !== '*') note('finding', path, `${key}: \`${from}\` is not a model_name of model_list: its fallbacks never apply`);
+        const known = targets.filter((t) => {
+          if (groups.has(t)) return true;
+          note('finding', path, `${key}: the fallback \`${t}\` of \`${from}\` is not a model_name of model_list: LiteLLM fails the request there`);
+          return false;
+        });
+        out.set(from, { targets: known, path });
+      }
+    });
+    return out;
+  };
+  const general = new Map([...readFallbacks('litellm_settings', 'fallbacks'), ...readFallbacks('router_settings', 'fallbacks')]);
+  const context = new Map([...readFallbacks('litellm_settings', 'context_window_fallbacks'), ...readFallbacks('router_settings', 'context_window_fallbacks')]);
+  const content = new Map([...readFallbacks('litellm_settings', 'content_policy_fallbacks'), ...readFallbacks('router_settings', 'content_policy_fallbacks')]);
+  const defaults = (
+    Array.isArray(router.default_fallbacks) ? router.default_fallbacks : Array.isArray(settings.default_fallbacks) ? settings.default_fallbacks : []
+  ).filter((t): t is string => typeof t === 'string' && groups.has(t));
+  const fallbacksOf = (group: string): string[] => general.get(group)?.targets ?? general.get('*')?.targets ?? defaults.filter((d) => d !== group);
+
+  // ---------------------------------------------------------------- plans
+  const ref = (d: Deployment): string => {
+    const r = d.retries ?? retries;
+    const t = d.timeout ?? timeout;
+    const options = [...(t !== undefined && t > 0 ? [`timeout: ${duration(t)}`] : []), ...(r !== undefined && r > 0 ? [`retries: ${Math.round(r)}`] : [])];
+    return options.length > 0 ? `${d.name} with { ${options.join(', ')} }` : d.name;
+  };
+  let shuffleNoted = false;
+  const pool = (members: readonly Deployment[]): string => {
+    if (members.length === 1) return ref(members[0] as Deployment);
+    const refs = members.map(ref);
+    if (strategy === 'latency-based-routing' || strategy === 'least-busy') {
+      if (strategy === 'least-busy')
+        note(
+          'note',
+          ['router_settings', 'routing_strategy'],
+          `least-busy picks the deployment with the fewest requests in flight; imported as \`fastest\` (lowest observed latency), the closest choice Routelang has`,
+        );
+      return `fastest [${refs.join(', ')}]`;
+    }
+    if (strategy === 'cost-based-routing') return `cheapest [${refs.join(', ')}]`;
+    const usage = strategy.startsWith('usage-based');
+    const weights = members.map((d) => (usage ? (d.tpm ?? d.rpm ?? 1) : (d.weight ?? d.rpm ?? d.tpm ?? 1)));
+    if (!shuffleNoted) {
+      shuffleNoted = true;
+      note(
+        'note',
+        strategy === 'simple-shuffle' && router.routing_strategy === undefined ? ['model_list'] : ['router_settings', 'routing_strategy'],
+        usage
+          ? `${strategy} balances live TPM/RPM use; imported as a static split by each deployment's tpm/rpm, sticky per \`request_id\``
+          : 'simple-shuffle picks a deployment at random per request (by weight, else rpm/tpm); imported as a split sticky per `request_id`: send a unique id per request for the same spread',
+      );
+    }
+    return `split by request_id { ${percentages(weights)
+      .map((p, i) => `${refs[i]}: ${p}%`)
+      .join(', ')} }`;
+  };
+  const groupPlan = (group: string): string => pool(groups.get(group) ?? []);
+  // `with` binds tighter than `fallback`; only a fallback chain inside another needs brackets.
+  const paren = (plan: string): string => (/ fallback | on \[/.test(plan) ? `(${plan})` : plan);
+
+  const cyclesOf = new Map<string, string[][]>();
+  const chain = (group: string, path: string[], depth: number, root: string, budget: { left: number }, base = groupPlan(group)): string => {
+    const parts = [base];
+    if (depth < maxFallbacks) {
+      for (const fb of fallbacksOf(group)) {
+        if (budget.left-- <= 0) break;
+        if (path.includes(fb)) {
+          cyclesOf.get(root)?.push([...path, fb]);
+          parts.push(groupPlan(fb));
+          continue;
+        }
+        parts.push(chain(fb, [...path, fb], depth + 1, root, budget));
+      }
+    }
+    return parts.map((p, i) => (i === 0 ? p : paren(p))).join(' fallback ');
+  };
+
+  // ---------------------------------------------------------------- the route
+  const rules: string[] = [];
+  const ruleGroups = new Map<string, string>();
+  const groupInfo = new Map<string, { rule: string; cycles: string[][]; at: { line: number; column: number; path: string } }>();
+  const tagsUsed = tagFiltering && [...groups.values()].some((ds) => ds.some((d) => d.tags.length > 0));
+  if (!tagFiltering && [...groups.values()].some((ds) => ds.some((d) => d.tags.length > 0)))
+    note(
+      'note',
+      ['model_list'],
+      'deployments have `tags` but `router_settings.enable_tag_filtering` is not true: LiteLLM ignores them, and so does the import',
+    );
+  groupNames.forEach((group, gi) => {
+    cyclesOf.set(group, []);
+    const members = groups.get(group) ?? [];
+    const cond = `model_name == ${member(group)}`;
+    const last = gi === groupNames.length - 1;
+    const cw = context.get(group)?.targets ?? [];
+    if (cw.length > 0) {
+      const window = Math.min(...members.map((d) => d.window));
+      const plan = cw.map((g) => paren(groupPlan(g))).join(' fallback ');
+      rules.push(`  when ${cond} and prompt.tokens > ${window} -> ${plan} because ${str(`context_window_fallbacks of ${group}`)}`);
+      ruleGroups.set(`${cond} and prompt.tokens > ${window}`, group);
+    }
+    let main = chain(group, [group], 0, group, { left: 64 });
+    const cp = content.get(group)?.targets ?? [];
+    if (cp.length > 0) {
+      const [base, ...rest] = [groupPlan(group), ...fallbacksOf(group).map((fb) => paren(groupPlan(fb)))];
+      main = `(${paren(base as string)} fallback ${cp.map((g) => paren(groupPlan(g))).join(' fallback ')} on [refusal])${rest.length > 0 ? ` fallback ${rest.join(' fallback ')}` : ''}`;
+    }
+    if (tagsUsed) {
+      const tags = [...new Set(members.flatMap((d) => d.tags))].filter((t) => t !== 'default');
+      for (const tag of tags) {
+        const tagged = members.filter((d) => d.tags.includes(tag));
+        rules.push(`  when ${cond} and ${str(tag)} in tags -> ${chain(group, [group], 0, group, { left: 64 }, pool(tagged))}`);
+        ruleGroups.set(`${cond} and ${str(tag)} in tags`, group);
+      }
+    }
+    rules.push(last ? `  otherwise -> ${main}` : `  when ${cond} -> ${main}`);
+    ruleGroups.set(last ? 'otherwise' : cond, group);
+    const fbPath = general.get(group)?.path ?? ['model_list', members[0]?.index ?? 0];
+    groupInfo.set(group, { rule: last ? 'otherwise' : cond, cycles: cyclesOf.get(group) ?? [], at: pos(fbPath) });
+  });
+
+  // ---------------------------------------------------------------- budget
+  const budget: string[] = [];
+  const userBudget = num(settings.max_end_user_budget);
+  const period = typeof settings.budget_duration === 'string' ? settings.budget_duration.trim() : undefined;
+  let tenantField = false;
+  if (userBudget !== undefined) {
+    const per = period === undefined || /^(1d|24h|1 day)$/.test(period) ? 'day' : /^(1h|60m)$/.test(period) ? 'hour' : undefined;
+    if (per) {
+      budget.push(`  per_tenant <= $${userBudget} per ${per}`);
+      tenantField = true;
+      note(
+        'note',
+        ['litellm_settings', 'max_end_user_budget'],
+        `max_end_user_budget: imported as a per-tenant budget per ${per}; the host passes the request's \`user\` as \`tenant\``,
+      );
+    } else
+      note(
+        'finding',
+        ['litellm_settings', 'budget_duration'],
+        `budget_duration \`${period}\` has no Routelang equivalent (budgets reset per day or per hour): the end-user budget is not imported`,
+      );
+  }
+  if (settings.max_budget !== undefined)
+    note('note', ['litellm_settings', 'max_budget'], 'max_budget caps the whole proxy, not a request or a tenant: not part of the policy');
+
+  const inputs = [
+    '  prompt:     text',
+    `  model_name: enum { ${groupNames.map(member).join(', ')} }`,
+    ...(tagsUsed ? ['  tags:       list<string> = []'] : []),
+    ...(/split by request_id/.test(rules.join('\n')) ? ['  request_id: string = ""'] : []),
+    ...(tenantField ? ['  tenant:     string = ""'] : []),
+  ];
+  const policy = [
+    `// Imported from ${file} by \`routelang import litellm\`.`,
+    "// The request's `model` is `model_name`" + (tagsUsed ? '; its metadata tags are `tags`' : '') + '.',
+    'policy litellm_import',
+    '',
+    declarations.join('\n\n'),
+    '',
+    'input {',
+    ...inputs,
+    '}',
+    '',
+    'route {',
+    ...rules,
+    '}',
+    ...(budget.length > 0 ? ['', 'budget {', ...budget, '}'] : []),
+    '',
+  ].join('\n');
+  return { policy, notes, names: names.originals(), groups: groupInfo, deployments: deploymentFacts, ruleGroups };
+}
+
+/** Integer percentages proportional to `weights`, summing to 100, none below 1. */
+export function percentages(weights: readonly number[]): number[] {
+  const total = weights.reduce((s, w) => s + w, 0) || 1;
+  const raw = weights.map((w) => (w / total) * 100);
+  const out = raw.map((r) => Math.max(1, Math.floor(r)));
+  let left = 100 - out.reduce((s, p) => s + p, 0);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) {
+    const i = order[k]?.[1] ?? 0;
+    out[i] = (out[i] ?? 0) + 1;
+  }
+  while (left < 0) {
+    const i = out.indexOf(Math.max(...out));
+    out[i] = (out[i] ?? 1) - 1;
+    left++;
+  }
+  return out;
+}
+
+function pathText(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** The offset of the key that holds `path` (a key's position reads better than its value's). */
+function findKey(doc: Document, path: readonly (string | number)[]): number | undefined {
+  if (path.length === 0) return undefined;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
+    return (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
+  }
+  if (isSeq(parent) && typeof last === 'number') return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
+  return undefined;
+}

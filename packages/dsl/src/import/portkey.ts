@@ -1,0 +1,431 @@
+// `routelang import portkey`: a Portkey gateway config (JSON) → a Routelang policy.
+// Targets (provider + model) become models; `strategy.mode` single, fallback (with
+// `on_status_codes` as error classes), loadbalance (weights → split) and conditional
+// (`conditions` → rules, `default` → otherwise) become plans, nested as deep as the config
+// nests them (a nested conditional becomes a named route); `retry` and `request_timeout`
+// become plan options.
+//
+// Requests: each key a condition reads (`metadata.plan`, `params.max_tokens`) is an input
+// field (`metadata_plan`, `params_max_tokens`), and `present` lists the keys the request
+// has. In Portkey a condition on a missing key is false, whatever the operator (`$ne` and
+// `$nin` too), so every comparison the import writes is guarded by `"KEY" in present`.
+// `toRoutelangRequest` builds such a request from Portkey's metadata and params.
+
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { duration, type ImportNote, type ImportResult, isRecord, Names, str } from './common.js';
+import { MAX_CONFIG_BYTES, percentages } from './litellm.js';
+
+const CONFIG_KEYS = new Set([
+  'strategy',
+  'targets',
+  'retry',
+  'request_timeout',
+  'cache',
+  'override_params',
+  'provider',
+  'api_key',
+  'virtual_key',
+  'name',
+  'weight',
+  'custom_host',
+  'forward_headers',
+  'before_request_hooks',
+  'after_request_hooks',
+  'input_guardrails',
+  'output_guardrails',
+]);
+const OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte']);
+
+/** A Portkey import: the policy, and the fields that carry the request's metadata and params. */
+export interface PortkeyImport extends ImportResult {
+  /** Portkey key (`metadata.plan`) → input field and its type. */
+  readonly fields: ReadonlyMap<string, { readonly field: string; readonly type: 'string' | 'number' | 'bool' }>;
+  /** Routelang model → Portkey target name. */
+  readonly targets: ReadonlyMap<string, string>;
+}
+
+/**
+ * The Routelang request for a Portkey request: its prompt, each key the policy reads (when
+ * present), and `present`, the keys it has.
+ */
+export function toRoutelangRequest(
+  result: PortkeyImport,
+  request: { prompt: string; metadata?: Record<string, unknown>; params?: Record<string, unknown> },
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { prompt: request.prompt };
+  const present: string[] = [];
+  for (const [key, { field, type }] of result.fields) {
+    const [space, ...rest] = key.split('.');
+    const source = space === 'metadata' ? request.metadata : request.params;
+    const name = rest.join('.');
+    if (!source || !Object.hasOwn(source, name)) continue;
+    const value = source[name];
+    if (type === 'number' ? typeof value !== 'number' : type === 'bool' ? typeof value !== 'boolean' : typeof value !== 'string') continue;
+    out[field] = value;
+    present.push(key);
+  }
+  if (result.fields.size > 0) out.present = present;
+  return out;
+}
+
+interface Ctx {
+  readonly notes: ImportNote[];
+  readonly names: Names;
+  readonly models: string[];
+  readonly routes: string[];
+  readonly fields: Map<string, { field: string; type: 'string' | 'number' | 'bool' }>;
+  readonly targets: Map<string, string>;
+  readonly pos: (path: readonly (string | number)[]) => { line: number; column: number; path: string };
+  routeCount: number;
+  splits: boolean;
+}
+
+/** Imports a Portkey config. Never throws on bad input. */
+export function importPortkey(text: string, file = 'config.json'): PortkeyImport {
+  const notes: ImportNote[] = [];
+  const empty = (): PortkeyImport => ({ policy: undefined, notes, names: new Map(), fields: new Map(), targets: new Map() });
+  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
+    notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the configuration is over ${MAX_CONFIG_BYTES / 1024 / 1024} MB` });
+    return empty();
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    // Node's message names the offset only sometimes; the YAML parser (JSON is YAML) always does.
+    const m = /position (\d+)/.exec((error as Error).message);
+    const lines = new LineCounter();
+    const yamlError = parseDocument(text, { lineCounter: lines }).errors[0];
+    const at = m ? lines.linePos(Number(m[1])) : yamlError ? lines.linePos(yamlError.pos[0]) : { line: 1, col: 1 };
+    notes.push({ severity: 'error', path: '', line: at.line, column: at.col, message: `not JSON: ${(error as Error).message.split('\n')[0]}` });
+    return empty();
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
+  for (const e of doc.errors) {
+    const at = lines.linePos(e.pos[0]);
+    notes.push({ severity: 'error', path: '', line: at.line, column: at.col, message: e.message.split('\n')[0] ?? e.message });
+  }
+  if (notes.length > 0) return empty();
+  const pos = (path: readonly (string | number)[]): { line: number; column: number; path: string } => {
+    let offset: number | undefined;
+    if (path.length > 0) {
+      const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+      const last = path[path.length - 1];
+      if (isMap(parent))
+        offset = (parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last)?.key as { range?: number[] } | undefined)?.range?.[0];
+      else if (isSeq(parent) && typeof last === 'number') offset = (parent.items[last] as { range?: number[] } | undefined)?.range?.[0];
+    }
+    const at = offset !== undefined ? lines.linePos(offset) : { line: 1, col: 1 };
+    return { line: at.line, column: at.col, path: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') };
+  };
+  if (!isRecord(config)) {
+    notes.push({ severity: 'error', ...pos([]), message: 'a Portkey config is a JSON object (with `strategy` and `targets`, or a single provider)' });
+    return empty();
+  }
+  const ctx: Ctx = { notes, names: new Names(), models: [], routes: [], fields: new Map(), targets: new Map(), pos, routeCount: 0, splits: false };
+  const entry = plan(ctx, config, [], {});
+  if (notes.some((n) => n.severity === 'error') || entry === undefined) return empty();
+  notes.push({
+    severity: 'note',
+    ...pos([]),
+    message:
+      'Portkey configs carry no prices or context windows: targets are imported at $0 with a 128,000-token window, so cost and window checks do not apply until you set them',
+  });
+  const fieldLines = [...ctx.fields.values()].map(
+    ({ field, type }) => `  ${field}: ${type}${type === 'string' ? ' = ""' : type === 'number' ? ' = 0' : ' = false'}`,
+  );
+  const policy = [
+    `// Imported from ${file} by \`routelang import portkey\`.`,
+    ...(ctx.fields.size > 0 ? ['// Request: each metadata/params key the conditions read is a field; `present` lists the keys the request has.'] : []),
+    'policy portkey_import',
+    '',
+    ctx.models.join('\n\n'),
+    '',
+    'input {',
+    '  prompt: text',
+    ...(ctx.fields.size > 0 ? ['  present: list<string> = []'] : []),
+    ...fieldLines,
+    ...(ctx.splits ? ['  request_id: string = ""'] : []),
+    '}',
+    '',
+    ...ctx.routes.flatMap((r) => [r, '']),
+    entry.startsWith('route {') ? entry : `route {\n  otherwise -> ${entry}\n}`,
+    '',
+  ].join('\n');
+  return { policy, notes, names: ctx.names.originals(), fields: ctx.fields, targets: ctx.targets };
+}
+
+interface Inherited {
+  retries?: number;
+  timeoutMs?: number;
+  onStatus?: readonly number[];
+}
+
+/** The plan of a config node (a target or the whole config); a conditional at the top is the entry route itself. */
+function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], inherited: Inherited): string | undefined {
+  const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
+  for (const key of Object.keys(node)) if (!CONFIG_KEYS.has(key)) note('note', [...path, key], `unknown key \`${key}\`: not imported`);
+  const options: Inherited = { ...inherited };
+  if (isRecord(node.retry)) {
+    const attempts = node.retry.attempts;
+    if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 0) options.retries = attempts;
+    else note('finding', [...path, 'retry', 'attempts'], '`retry.attempts` must be a whole number');
+    if (Array.isArray(node.retry.on_status_codes))
+      note('note', [...path, 'retry', 'on_status_codes'], 'retries run on timeouts, 429 and 5xx in Routelang; `retry.on_status_codes` is not imported');
+  }
+  if (node.request_timeout !== undefined) {
+    if (typeof node.request_timeout === 'number' && node.request_timeout > 0) options.timeoutMs = node.request_timeout;
+    else note('finding', [...path, 'request_timeout'], '`request_timeout` must be a positive number of milliseconds');
+  }
+  const strategy = isRecord(node.strategy) ? node.strategy : undefined;
+  const targets = Array.isArray(node.targets) ? node.targets : undefined;
+  if (!strategy && !targets) return leaf(ctx, node, path, options);
+  const mode = strategy?.mode ?? 'single';
+  if (!targets || targets.length === 0) {
+    note('error', [...path, 'targets'], `strategy \`${String(mode)}\` needs a non-empty \`targets\` list`);
+    return undefined;
+  }
+  const sub = (i: number): string | undefined => {
+    const t = targets[i];
+    if (!isRecord(t)) {
+      note('error', [...path, 'targets', i], 'each target is an object');
+      return undefined;
+    }
+    return plan(ctx, t, [...path, 'targets', i], options);
+  };
+  const bracket = (p: string): string => (/ fallback | on \[/.test(p) ? `(${p})` : p);
+  switch (mode) {
+    case 'single':
+      if (targets.length > 1) note('note', [...path, 'targets'], 'strategy `single` uses the first target only');
+      return sub(0);
+    case 'fallback': {
+      const plans = targets.map((_, i) => sub(i));
+      if (plans.some((p) => p === undefined)) return undefined;
+      const codes = Array.isArray(strategy?.on_status_codes) ? strategy.on_status_codes.filter((c): c is number => typeof c === 'number') : undefined;
+      const on = codes ? errorClasses(codes, (m) => note('note', [...path, 'strategy', 'on_status_codes'], m)) : undefined;
+      if (on && on.length === 0) {
+        note(
+          'finding',
+          [...path, 'strategy', 'on_status_codes'],
+          'no listed status code is a provider failure Routelang falls back on: the fallback targets are never used',
+        );
+        return plans[0];
+      }
+      const suffix = on ? ` on [${on.join(', ')}]` : '';
+      let chain = plans[0] as string;
+      for (const next of plans.slice(1)) chain = `${bracket(chain)} fallback ${bracket(next as string)}${suffix}`;
+      return chain;
+    }
+    case 'loadbalance': {
+      const plans = targets.map((_, i) => sub(i));
+      if (plans.some((p) => p === undefined)) return undefined;
+      const weights = targets.map((t) => (isRecord(t) && typeof t.weight === 'number' && t.weight > 0 ? t.weight : 1));
+      ctx.splits = true;
+      note('note', [...path, 'strategy'], 'loadbalance picks a target at random per request, by weight; imported as a split sticky per `request_id`');
+      return `split by request_id { ${percentages(weights)
+        .map((w, i) => `${bracket(plans[i] as string)}: ${w}%`)
+        .join(', ')} }`;
+    }
+    case 'conditional':
+      return conditional(ctx, strategy ?? {}, targets, path, options, sub);
+    default:
+      note('error', [...path, 'strategy', 'mode'], `unknown strategy mode \`${String(mode)}\`; Portkey has single, fallback, loadbalance and conditional`);
+      return undefined;
+  }
+}
+
+function conditional(
+  ctx: Ctx,
+  strategy: Record<string, unknown>,
+  targets: readonly unknown[],
+  path: (string | number)[],
+  _options: Inherited,
+  sub: (i: number) => string | undefined,
+): string | undefined {
+  const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
+  const byName = new Map<string, number>();
+  targets.forEach((t, i) => {
+    if (isRecord(t) && typeof t.name === 'string') byName.set(t.name, i);
+  });
+  const planOf = (name: unknown, p: (string | number)[]): string => {
+    if (typeof name !== 'string' || !byName.has(name)) {
+      note(
+        'finding',
+        p,
+        `conditional target \`${String(name)}\` is not defined${byName.size > 0 ? ` (targets: ${[...byName.keys()].join(', ')})` : ''}: Portkey fails such requests`,
+      );
+      return `deny ${str(`target ${String(name)} is not defined`)}`;
+    }
+    return sub(byName.get(name) as number) ?? `deny ${str(`target ${name} is not imported`)}`;
+  };
+  const rules: string[] = [];
+  const conditions = Array.isArray(strategy.conditions) ? strategy.conditions : [];
+  if (!Array.isArray(strategy.conditions)) note('error', [...path, 'strategy'], 'a conditional strategy needs a `conditions` list');
+  conditions.forEach((c, i) => {
+    const p = [...path, 'strategy', 'conditions', i];
+    if (!isRecord(c) || !isRecord(c.query)) {
+      note('error', p, 'each condition is an object with a `query` and a `then`');
+      return;
+    }
+    const cond = query(ctx, c.query, [...p, 'query']);
+    if (cond === undefined) return;
+    rules.push(`  when ${cond} -> ${planOf(c.then, [...p, 'then'])}`);
+  });
+  const fallback =
+    strategy.default === undefined ? `deny "no condition matched and the config has no default"` : planOf(strategy.default, [...path, 'strategy', 'default']);
+  if (strategy.default === undefined) note('finding', [...path, 'strategy'], 'the conditional strategy has no `default`: requests no condition matches fail');
+  const body = `{\n${rules.join('\n')}${rules.length > 0 ? '\n' : ''}  otherwise -> ${fallback}\n}`;
+  if (path.length === 0) return `route ${body}`;
+  const name = `conditional_${++ctx.routeCount}`;
+  ctx.routes.push(`// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})\nroute ${name} ${body}`);
+  return name;
+}
+
+/** A Portkey query as a Routelang condition (each comparison guarded by presence). */
+function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]): string | undefined {
+  const note = (p: readonly (string | number)[], message: string) => ctx.notes.push({ severity: 'error', ...ctx.pos(p), message });
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(q)) {
+    const p = [...path, key];
+    if (key === '$and' || key === '$or') {
+      if (!Array.isArray(value) || value.length === 0) {
+        note(p, `\`${key}\` takes a non-empty list of queries`);
+        return undefined;
+      }
+      const subs = value.map((v, i) => {
+        if (isRecord(v)) return query(ctx, v, [...p, i]);
+        note([...p, i], 'each query is an object');
+        return undefined;
+      });
+      if (subs.some((s) => s === undefined)) return undefined;
+      parts.push(subs.length === 1 ? (subs[0] as string) : `(${subs.join(key === '$and' ? ' and ' : ' or ')})`);
+      continue;
+    }
+    if (!/^(metadata|params)\.[^.]/.test(key)) {
+      note(p, `a condition reads \`metadata.*\` or \`params.*\`, not \`${key}\``);
+      return undefined;
+    }
+    const ops: [string, unknown][] = isRecord(value) ? Object.entries(value) : [['$eq', value]];
+    for (const [op, operand] of ops) {
+      if (!OPS.has(op)) {
+        note([...p, op], `unknown operator \`${op}\``);
+        return undefined;
+      }
+      const atom = compare(ctx, key, op, operand, [...p, op]);
+      if (atom === undefined) return undefined;
+      parts.push(atom);
+    }
+  }
+  if (parts.length === 0) return 'true';
+  return parts.length === 1 ? (parts[0] as string) : parts.join(' and ');
+}
+
+function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (string | number)[]): string | undefined {
+  const values = op === '$in' || op === '$nin' ? operand : [operand];
+  if (!Array.isArray(values) || values.length === 0 || !values.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) {
+    ctx.notes.push({
+      severity: 'error',
+      ...ctx.pos(path),
+      message: `\`${op}\` on \`${key}\` needs ${op === '$in' || op === '$nin' ? 'a non-empty list of' : ''} strings, numbers or booleans`,
+    });
+    return undefined;
+  }
+  const type = typeof values[0] === 'number' ? 'number' : typeof values[0] === 'boolean' ? 'bool' : 'string';
+  if (!values.every((v) => typeof v === typeof values[0])) {
+    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: `\`${op}\` on \`${key}\` mixes value types` });
+    return undefined;
+  }
+  if (['$gt', '$gte', '$lt', '$lte'].includes(op) && type !== 'number') {
+    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: `\`${op}\` compares numbers; \`${key}\` is compared with ${JSON.stringify(operand)}` });
+    return undefined;
+  }
+  const known = ctx.fields.get(key);
+  if (known && known.type !== type) {
+    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: `\`${key}\` is compared with ${type} values here and ${known.type} values elsewhere` });
+    return undefined;
+  }
+  const field = known?.field ?? ctx.names.id(key.replace('.', '_'), 'field');
+  if (!known) ctx.fields.set(key, { field, type });
+  const lit = (v: unknown) => (typeof v === 'string' ? str(v) : String(v));
+  const guard = `${str(key)} in present`;
+  const test = (() => {
+    switch (op) {
+      case '$eq':
+        return `${field} == ${lit(values[0])}`;
+      case '$ne':
+        return `${field} != ${lit(values[0])}`;
+      case '$gt':
+        return `${field} > ${lit(values[0])}`;
+      case '$gte':
+        return `${field} >= ${lit(values[0])}`;
+      case '$lt':
+        return `${field} < ${lit(values[0])}`;
+      case '$lte':
+        return `${field} <= ${lit(values[0])}`;
+      case '$in':
+        return type === 'string' ? `${field} in [${values.map(lit).join(', ')}]` : `(${values.map((v) => `${field} == ${lit(v)}`).join(' or ')})`;
+      default:
+        return type === 'string' ? `${field} not in [${values.map(lit).join(', ')}]` : values.map((v) => `${field} != ${lit(v)}`).join(' and ');
+    }
+  })();
+  return `(${guard} and ${test})`;
+}
+
+/** A leaf target: a provider and a model. */
+function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], options: Inherited): string | undefined {
+  const override = isRecord(node.override_params) ? node.override_params : {};
+  const provider = typeof node.provider === 'string' ? node.provider : typeof node.virtual_key === 'string' ? 'portkey-virtual-key' : undefined;
+  if (!provider) {
+    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: 'a target needs a `provider` or a `virtual_key`, or a `strategy` with `targets`' });
+    return undefined;
+  }
+  const model = typeof override.model === 'string' ? override.model : undefined;
+  const label = typeof node.name === 'string' ? node.name : `${provider}${model ? `/${model}` : ''}`;
+  const key = `${label}\u0000${provider}\u0000${model ?? ''}`;
+  const existing = [...ctx.targets.entries()].find(([, v]) => v === key);
+  let name: string;
+  if (existing) name = existing[0];
+  else {
+    name = ctx.names.id(label);
+    ctx.targets.set(name, key);
+    if (!model)
+      ctx.notes.push({
+        severity: 'note',
+        ...ctx.pos(path),
+        message: `target \`${label}\` sets no \`override_params.model\`: the request's model is used; imported with the id "${label}"`,
+      });
+    ctx.models.push(
+      [
+        `// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})`,
+        `model ${name} {`,
+        `  provider = ${str(provider)}`,
+        `  id       = ${str(model ?? label)}`,
+        '  price    = { input: $0 per 1M, output: $0 per 1M }',
+        '  context  = 128000',
+        '}',
+      ].join('\n'),
+    );
+  }
+  const opts = [
+    ...(options.timeoutMs !== undefined ? [`timeout: ${duration(options.timeoutMs / 1000)}`] : []),
+    ...(options.retries !== undefined && options.retries > 0 ? [`retries: ${options.retries}`] : []),
+  ];
+  return opts.length > 0 ? `${name} with { ${opts.join(', ')} }` : name;
+}
+
+/** Portkey status codes → Routelang error classes (what can be said; the rest is noted). */
+function errorClasses(codes: readonly number[], note: (message: string) => void): string[] {
+  const out = new Set<string>();
+  const lost: number[] = [];
+  for (const c of codes) {
+    if (c === 429) out.add('rate_limit');
+    else if (c === 408 || c === 504) {
+      out.add('timeout');
+      if (c === 504) out.add('server_error');
+    } else if (c >= 500 && c <= 599) out.add('server_error');
+    else lost.push(c);
+  }
+  if (lost.length > 0) note(`status codes ${lost.join(', ')} have no Routelang error class (client errors are not retried or fallen back from): not imported`);
+  return [...out];
+}
