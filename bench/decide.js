@@ -12,6 +12,7 @@ import { parse as celParse } from '@marcbachmann/cel-js';
 import jsonLogic from 'json-logic-js';
 import { Engine } from 'json-rules-engine';
 import { compilePolicy, nodeHost } from '../packages/dsl/dist/index.js';
+import { seededRandom } from '../packages/dsl/dist/simulate/simulate.js';
 import { compileGraph, NormalizedRequest, Router, walk } from '../packages/runtime/dist/index.js';
 
 // ------------------------------------------------------------------ scenarios
@@ -192,19 +193,8 @@ function rulesEngine(rules) {
 
 // ------------------------------------------------------------------ requests
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function requests(count, tenants, seed) {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = (xs) => xs[Math.floor(r() * xs.length)];
   return Array.from({ length: count }, () => ({
     tenant: r() < 0.1 ? pick(['acme', 'globex']) : `t${Math.floor(r() * tenants)}`,

@@ -24,8 +24,10 @@ let problems = 0;
 console.log('Routelang demo: the bundled examples, compiled, proved and tested\n');
 console.log('| policy | rules | graph nodes | assertions proved | worst case per request | tests | formatted |');
 console.log('| --- | ---: | ---: | ---: | ---: | --- | --- |');
+const compiled = new Map();
 for (const file of files) {
   const result = compilePolicy(file);
+  compiled.set(file, result);
   const name = relative(root, file);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ir || !result.compilation || result.diagnostics.length > 0) {
@@ -61,7 +63,7 @@ mkdirSync(outDir, { recursive: true });
 let cost = 0;
 let baseline = 0;
 for (const file of files) {
-  const result = compilePolicy(file);
+  const result = compiled.get(file);
   if (!result.ir) continue;
   const name = relative(join(root, 'examples'), dirname(file));
   const traffic = join(dirname(file), 'traffic.jsonl');

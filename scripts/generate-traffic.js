@@ -9,20 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../packages/dsl/dist/simulate/simulate.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** mulberry32: the same generator the simulator uses. */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'the customer account order invoice payment refund shipping delivery product service issue error report meeting ' +
@@ -210,7 +199,7 @@ export function generateTraffic(name, count = 5_000, file = join(root, 'examples
   if (!make) throw new Error(`no traffic generator for ${name}`);
   // A seed per example, fixed: the same file on every machine.
   const seed = [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const next = make(random);
   const lines = [];
   for (let i = 0; i < count; i++) lines.push(damage(random, JSON.stringify(next())));

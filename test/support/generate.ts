@@ -3,18 +3,16 @@
 // and by the decision-graph differential test. Layout is randomised: tokens are joined by
 // random white space and comments, so the parser and formatter see untidy input.
 
-/** A small, fast, seedable PRNG (mulberry32). */
+import { seededRandom } from '../../packages/dsl/src/simulate/simulate.js';
+
+/** A small, fast, seedable PRNG (mulberry32, the simulator's). */
 export class Rng {
-  private state: number;
+  private readonly random: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.random = seededRandom(seed);
   }
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.random();
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));

@@ -1,5 +1,8 @@
 // What the importers share: their result, the notes they attach to positions of the original
-// configuration, names made into Routelang identifiers (and mapped back), and literals.
+// configuration (read with `yaml`, which keeps node positions; JSON is YAML), names made
+// into Routelang identifiers (and mapped back), and literals.
+
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 
 /** Something the importer says about the configuration, at a place in it. */
 export interface ImportNote {
@@ -84,4 +87,55 @@ export function num(value: unknown): number | undefined {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A position in the configuration, with the path it was asked for. */
+export interface Place {
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+}
+
+/**
+ * Parses a configuration keeping positions: duplicate keys are errors, as are the parser's
+ * own. Returns the document and a locator of paths, or the errors as notes.
+ */
+export function readDocument(
+  text: string,
+  options: { readonly merge?: boolean; readonly strict?: boolean } = {},
+): { doc: Document; lines: LineCounter; errors: ImportNote[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false, ...options });
+  const errors = doc.errors.map((e): ImportNote => {
+    const at = lines.linePos(e.pos[0]);
+    return { severity: 'error', path: '', line: at.line, column: at.col, message: e.message.split('\n')[0] ?? e.message };
+  });
+  return { doc, lines, errors };
+}
+
+/**
+ * A locator: the position of the key that holds `path` (a key reads better than its value),
+ * else of its value, else of the nearest ancestor that exists; `root` when none does.
+ */
+export function locator(doc: Document, lines: LineCounter, root: { line: number; col: number }): (path: readonly (string | number)[]) => Place {
+  return (path) => {
+    let offset: number | undefined;
+    for (let n = path.length; n > 0 && offset === undefined; n--) {
+      const p = path.slice(0, n);
+      offset = keyOffset(doc, p) ?? (doc.getIn(p, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
+    }
+    const at = offset !== undefined ? lines.linePos(offset) : root;
+    return { line: at.line, column: at.col, path: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') };
+  };
+}
+
+function keyOffset(doc: Document, path: readonly (string | number)[]): number | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
+    return (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
+  }
+  if (isSeq(parent) && typeof last === 'number') return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
+  return undefined;
 }

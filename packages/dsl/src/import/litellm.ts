@@ -7,8 +7,7 @@
 // The YAML is read with `yaml` (anchors, aliases with a bomb limit, duplicate keys as errors,
 // positions for every note). Secrets are never read: `os.environ/…` stays a reference.
 
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { duration, type ImportNote, type ImportResult, isRecord, Names, num, perMillion, str } from './common.js';
+import { duration, type ImportNote, type ImportResult, isRecord, locator, Names, num, perMillion, readDocument, str } from './common.js';
 
 /** Configurations over this size are refused (a diagnostic, not an out-of-memory). */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -123,12 +122,8 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the configuration is over ${MAX_CONFIG_BYTES / 1024 / 1024} MB` });
     return empty();
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines, prettyErrors: false, strict: true, merge: true });
-  for (const e of doc.errors) {
-    const at = lines.linePos(e.pos[0]);
-    notes.push({ severity: 'error', path: '', line: at.line, column: at.col, message: e.message.split('\n')[0] ?? e.message });
-  }
+  const { doc, lines, errors } = readDocument(text, { strict: true, merge: true });
+  notes.push(...errors);
   if (notes.length > 0) return empty();
   let config: unknown;
   try {
@@ -137,16 +132,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the YAML cannot be read: ${(error as Error).message}` });
     return empty();
   }
-  const pos = (path: readonly (string | number)[]): { line: number; column: number; path: string } => {
-    // The key that holds the path, else its value, else the nearest ancestor that exists.
-    let offset: number | undefined;
-    for (let n = path.length; n > 0 && offset === undefined; n--) {
-      const p = path.slice(0, n);
-      offset = findKey(doc, p) ?? (doc.getIn(p, true) as { range?: [number, number, number] } | undefined)?.range?.[0];
-    }
-    const at = offset !== undefined ? lines.linePos(offset) : { line: 0, col: 0 };
-    return { line: at.line, column: at.col, path: pathText(path) };
-  };
+  const pos = locator(doc, lines, { line: 0, col: 0 });
   const note = (severity: ImportNote['severity'], path: readonly (string | number)[], message: string) => notes.push({ severity, ...pos(path), message });
 
   if (!isRecord(config)) {
@@ -478,21 +464,4 @@ export function percentages(weights: readonly number[]): number[] {
     left++;
   }
   return out;
-}
-
-function pathText(path: readonly (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-
-/** The offset of the key that holds `path` (a key's position reads better than its value's). */
-function findKey(doc: Document, path: readonly (string | number)[]): number | undefined {
-  if (path.length === 0) return undefined;
-  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-  const last = path[path.length - 1];
-  if (isMap(parent)) {
-    const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
-    return (pair?.key as { range?: [number, number, number] } | undefined)?.range?.[0];
-  }
-  if (isSeq(parent) && typeof last === 'number') return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
-  return undefined;
 }

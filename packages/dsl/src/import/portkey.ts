@@ -11,8 +11,7 @@
 // `$nin` too), so every comparison the import writes is guarded by `"KEY" in present`.
 // `toRoutelangRequest` builds such a request from Portkey's metadata and params.
 
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { duration, type ImportNote, type ImportResult, isRecord, Names, str } from './common.js';
+import { duration, type ImportNote, type ImportResult, isRecord, locator, Names, readDocument, str } from './common.js';
 import { MAX_CONFIG_BYTES, percentages } from './litellm.js';
 
 const CONFIG_KEYS = new Set([
@@ -94,31 +93,16 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
   } catch (error) {
     // Node's message names the offset only sometimes; the YAML parser (JSON is YAML) always does.
     const m = /position (\d+)/.exec((error as Error).message);
-    const lines = new LineCounter();
-    const yamlError = parseDocument(text, { lineCounter: lines }).errors[0];
-    const at = m ? lines.linePos(Number(m[1])) : yamlError ? lines.linePos(yamlError.pos[0]) : { line: 1, col: 1 };
+    const { lines, errors } = readDocument(text);
+    const yamlError = errors[0];
+    const at = m ? lines.linePos(Number(m[1])) : yamlError ? { line: yamlError.line, col: yamlError.column } : { line: 1, col: 1 };
     notes.push({ severity: 'error', path: '', line: at.line, column: at.col, message: `not JSON: ${(error as Error).message.split('\n')[0]}` });
     return empty();
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, lineCounter: lines });
-  for (const e of doc.errors) {
-    const at = lines.linePos(e.pos[0]);
-    notes.push({ severity: 'error', path: '', line: at.line, column: at.col, message: e.message.split('\n')[0] ?? e.message });
-  }
+  const { doc, lines, errors } = readDocument(text);
+  notes.push(...errors);
   if (notes.length > 0) return empty();
-  const pos = (path: readonly (string | number)[]): { line: number; column: number; path: string } => {
-    let offset: number | undefined;
-    if (path.length > 0) {
-      const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-      const last = path[path.length - 1];
-      if (isMap(parent))
-        offset = (parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last)?.key as { range?: number[] } | undefined)?.range?.[0];
-      else if (isSeq(parent) && typeof last === 'number') offset = (parent.items[last] as { range?: number[] } | undefined)?.range?.[0];
-    }
-    const at = offset !== undefined ? lines.linePos(offset) : { line: 1, col: 1 };
-    return { line: at.line, column: at.col, path: path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') };
-  };
+  const pos = locator(doc, lines, { line: 1, col: 1 });
   if (!isRecord(config)) {
     notes.push({ severity: 'error', ...pos([]), message: 'a Portkey config is a JSON object (with `strategy` and `targets`, or a single provider)' });
     return empty();
@@ -159,7 +143,6 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
 interface Inherited {
   retries?: number;
   timeoutMs?: number;
-  onStatus?: readonly number[];
 }
 
 /** The plan of a config node (a target or the whole config); a conditional at the top is the entry route itself. */
@@ -228,7 +211,7 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
         .join(', ')} }`;
     }
     case 'conditional':
-      return conditional(ctx, strategy ?? {}, targets, path, options, sub);
+      return conditional(ctx, strategy ?? {}, targets, path, sub);
     default:
       note('error', [...path, 'strategy', 'mode'], `unknown strategy mode \`${String(mode)}\`; Portkey has single, fallback, loadbalance and conditional`);
       return undefined;
@@ -240,7 +223,6 @@ function conditional(
   strategy: Record<string, unknown>,
   targets: readonly unknown[],
   path: (string | number)[],
-  _options: Inherited,
   sub: (i: number) => string | undefined,
 ): string | undefined {
   const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
