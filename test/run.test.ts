@@ -339,6 +339,50 @@ describe('sticky splits', () => {
   });
 });
 
+describe('named routes inside plans', () => {
+  const POLICY_ROUTES = `policy routes_in_plans
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k deployment = on_prem }
+model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k deployment = on_prem }
+input { prompt: text  tenant: string  kind: enum { split, fall } = split }
+route {
+  when kind == fall -> mini fallback premium
+  otherwise -> split by tenant { cheap: 50%, premium: 50% }
+}
+route cheap { otherwise -> mini }
+route premium { otherwise -> big }
+`;
+
+  it('run the arm of a split that names a route, sticky per tenant, as decide() reports it', async () => {
+    const r = await router({ a: () => answer('from mini'), b: () => answer('from big') }, {}, compile(POLICY_ROUTES));
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const request = { prompt: 'hello', tenant: `t${i}` };
+      const decision = r.decide(request);
+      expect(decision.ok).toBe(true);
+      if (!decision.ok) continue;
+      // The rule of the arm's route is on the path, after the deciding rule.
+      expect(decision.path.map((p) => p.route)).toEqual([null, decision.first === 'mini' ? 'cheap' : 'premium']);
+      const result = await r.run(request);
+      expect(result.ok && result.model).toBe(decision.first);
+      // Sticky: the same tenant lands in the same arm again.
+      const again = await r.run(request);
+      expect(again.ok && again.model).toBe(decision.first);
+      seen.add(decision.first as string);
+    }
+    expect([...seen].sort()).toEqual(['big', 'mini']);
+  });
+
+  it('fall back into a named route', async () => {
+    const r = await router({ a: () => Promise.reject(new ProviderError('server_error', '500')), b: () => answer('from big') }, {}, compile(POLICY_ROUTES));
+    const result = await r.run({ prompt: 'hello', tenant: 'x', kind: 'fall' });
+    expect(result.ok && result.model).toBe('big');
+    expect(result.attempts.map((a) => [a.target, a.outcome])).toEqual([
+      ['mini', 'error'],
+      ['big', 'ok'],
+    ]);
+  });
+});
+
 describe('attempt cap', () => {
   it('stops a request after the most attempts allowed', async () => {
     const r = await router(

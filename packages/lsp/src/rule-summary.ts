@@ -3,7 +3,7 @@
 // models it can reach (through fallbacks, cascades, splits, choices and named routes).
 // Hover and inlay hints show these.
 
-import { type Compilation, type CostBound, decidingRules, maxPromptTokens, plannedCalls, worstCost } from '@routelang/dsl';
+import { type Compilation, type CostBound, decidingRules, plannedCalls, worstCost } from '@routelang/dsl';
 
 /** One rule's reach. */
 export interface RuleSummary {
@@ -21,8 +21,8 @@ export interface RuleSummary {
 export function summariseRules(c: Compilation): Map<object, RuleSummary> {
   const acc = new Map<object, { cost: CostBound; models: string[]; denies: boolean }>();
   for (const d of decidingRules(c)) {
-    const cost = worstCost(d.plan, maxPromptTokens(c, d.region), c);
-    const models = plannedCalls(d.plan).map((call) => call.model);
+    const cost = worstCost(d.plan, d.region, c, d.inherited);
+    const models = plannedCalls(d.plan, d.inherited).map((call) => call.model);
     // The cost belongs to every rule on the chain: the entry rule that continued into a
     // named route and the route's rule that chose the plan.
     for (const step of d.chain) {

@@ -56,21 +56,6 @@ export interface CompiledRoute {
   readonly graph: CompiledGraph;
 }
 
-export function hasSplit(plan: Plan): boolean {
-  switch (plan.kind) {
-    case 'split':
-      return true;
-    case 'with':
-      return hasSplit(plan.plan);
-    case 'fallback':
-      return hasSplit(plan.primary) || hasSplit(plan.secondary);
-    case 'try':
-      return hasSplit(plan.otherwise);
-    default:
-      return false;
-  }
-}
-
 /** A decision. The normalised request and the explanation are computed only when asked for. */
 export class RouterDecision implements Decision {
   readonly ok = true;

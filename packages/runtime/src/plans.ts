@@ -22,6 +22,31 @@ export function subPlans(plan: Plan): readonly Plan[] {
   }
 }
 
+/** The plan with each directly nested plan replaced by `f(sub, salt suffix)`; the suffixes are the executor's. */
+export function mapSubPlans(plan: Plan, f: (sub: Plan, suffix: string) => Plan): Plan {
+  switch (plan.kind) {
+    case 'with':
+      return { ...plan, plan: f(plan.plan, '') };
+    case 'fallback':
+      return { ...plan, primary: f(plan.primary, '/p'), secondary: f(plan.secondary, '/s') };
+    case 'cascade':
+      return { ...plan, steps: plan.steps.map((s, i) => f(s, `/c${i}`)) };
+    case 'try':
+      return { ...plan, otherwise: f(plan.otherwise, '/e') };
+    case 'split':
+      return { ...plan, arms: plan.arms.map((a, i) => ({ ...a, plan: f(a.plan, `/${i}`) })) };
+    case 'choice':
+      return { ...plan, candidates: plan.candidates.map((c, i) => f(c, `/k${i}`)) };
+    default:
+      return plan;
+  }
+}
+
+/** Whether a plan has a split or a named route anywhere inside it (decide() must resolve it per request). */
+export function needsResolving(plan: Plan): boolean {
+  return plan.kind === 'split' || plan.kind === 'route' || subPlans(plan).some(needsResolving);
+}
+
 /** The models a plan may call, first to last, without repeats (named routes not followed). */
 export function planModels(plan: Plan, out: string[] = []): string[] {
   if (plan.kind === 'model') {

@@ -6,13 +6,13 @@
 import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
-import { type CompiledRoute, type Decision, hasSplit, type Refusal, RouterDecision, type RuleRef } from './decision.js';
+import { type CompiledRoute, type Decision, type Refusal, RouterDecision, type RuleRef } from './decision.js';
 import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, NEVER, type Scorer, type ToolAdapter } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
 import { compileGraph, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Tool, Value } from './ir.js';
 import { optionProblems } from './options.js';
-import { firstTarget, planModels } from './plans.js';
+import { firstTarget, mapSubPlans, needsResolving, planModels } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
@@ -175,7 +175,7 @@ export class Router {
     }
     for (const route of ir.routes) {
       for (const rule of route.rules) {
-        if (!hasSplit(rule.plan))
+        if (!needsResolving(rule.plan))
           this.planFacts.set(rule.plan, { models: planModels(rule.plan).filter((m) => this.models.has(m)), first: firstTarget(rule.plan) });
       }
     }
@@ -305,7 +305,7 @@ export class Router {
         ...(decision.rule.label ? { 'routelang.rule.label': decision.rule.label } : {}),
       },
     });
-    const execution: Execution = await execute(decision.plan, {
+    const execution: Execution = await execute(decision.resolved, {
       ...(tracer && span ? { tracing: { tracer, context: trace.setSpan(otelContext.active(), span) } } : {}),
       models: this.models,
       tools: this.tools,
@@ -457,12 +457,58 @@ export class Router {
     return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: 'the policy has no entry route' }] };
   }
 
-  private decision(request: NormalizedRequest, path: RuleRef[], plan: Plan): Decision {
+  private decision(request: NormalizedRequest, path: RuleRef[], plan: Plan): Decision | Refusal {
     const rule = path[path.length - 1] as RuleRef;
     const facts = this.planFacts.get(plan);
     if (facts) return new RouterDecision(rule, path, plan, plan, facts.models, facts.first, request, this.routes);
-    const resolved = resolveSplits(plan, (field) => request.read([field]), `${rule.route ?? ''}#${rule.index}`);
+    const followed: RuleRef[] = [];
+    const resolved = this.resolve(plan, request, `${rule.route ?? ''}#${rule.index}`, followed, 0);
+    if ('errors' in resolved) return { ok: false, errors: resolved.errors };
     const models = planModels(resolved).filter((m) => this.models.has(m));
-    return new RouterDecision(rule, path, plan, resolved, models, firstTarget(resolved), request, this.routes);
+    return new RouterDecision(rule, [...path, ...followed], plan, resolved, models, firstTarget(resolved), request, this.routes);
+  }
+
+  /**
+   * The plan for this request: splits resolved to their arm and named routes inside the plan
+   * (a split arm, a fallback, a cascade step, a candidate) replaced by the plan of the rule
+   * that decides there, whose rules are appended to `followed`. Depth is bounded by the number
+   * of routes (the checker refuses cycles; a tampered artifact gets a refusal, not a loop).
+   */
+  private resolve(plan: Plan, request: NormalizedRequest, salt: string, followed: RuleRef[], depth: number): Plan | Refusal {
+    if (plan.kind === 'split')
+      return this.resolve(
+        resolveSplits(plan, (field) => request.read([field]), salt),
+        request,
+        salt,
+        followed,
+        depth,
+      );
+    if (plan.kind === 'route') {
+      const current = this.routes.get(plan.route);
+      if (!current || depth > this.routes.size) {
+        return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: `route \`${plan.route}\` cannot be followed` }] };
+      }
+      const index = walk(current.graph, request);
+      const rule = current.route.rules[index];
+      if (index < 0 || !rule) {
+        return {
+          ok: false,
+          errors: [{ field: '', code: 'no_rule_matched', message: `no rule of route \`${plan.route}\` matches this request, and it has no \`otherwise\`` }],
+        };
+      }
+      followed.push(this.ruleRefs.get(plan.route)?.[index] as RuleRef);
+      return this.resolve(rule.plan, request, `${plan.route}#${index}`, followed, depth + 1);
+    }
+    let refusal: Refusal | undefined;
+    const out = mapSubPlans(plan, (sub, suffix) => {
+      if (refusal) return sub;
+      const r = this.resolve(sub, request, `${salt}${suffix}`, followed, depth);
+      if ('errors' in r) {
+        refusal = r;
+        return sub;
+      }
+      return r;
+    });
+    return refusal ?? out;
   }
 }

@@ -3,6 +3,7 @@
 // lands in the same arm of a split and different splits are independent.
 
 import type { Plan, Value } from './ir.js';
+import { mapSubPlans } from './plans.js';
 
 /** FNV-1a over the UTF-16 code units of `text`. */
 export function fnv1a(text: string): number {
@@ -27,25 +28,20 @@ export function splitArm(weights: readonly number[], value: Value | undefined, s
   return weights.length - 1;
 }
 
-/** The plan with every split replaced by the arm `read` selects. */
+/**
+ * The plan with every split replaced by the arm `read` selects, at any depth. The salts are
+ * the executor's (`/p`, `/s`, `/e`, `/c0`, `/k0`, `/0`), so an arm chosen here is the arm
+ * the executor would choose.
+ */
 export function resolveSplits(plan: Plan, read: (field: string) => Value | undefined, salt: string): Plan {
-  switch (plan.kind) {
-    case 'split': {
-      const i = splitArm(
-        plan.arms.map((a) => a.weight),
-        read(plan.field),
-        salt,
-      );
-      const arm = plan.arms[i];
-      return arm ? resolveSplits(arm.plan, read, `${salt}/${i}`) : plan;
-    }
-    case 'with':
-      return { ...plan, plan: resolveSplits(plan.plan, read, salt) };
-    case 'fallback':
-      return { ...plan, primary: resolveSplits(plan.primary, read, `${salt}/p`), secondary: resolveSplits(plan.secondary, read, `${salt}/s`) };
-    case 'try':
-      return { ...plan, otherwise: resolveSplits(plan.otherwise, read, `${salt}/e`) };
-    default:
-      return plan;
+  if (plan.kind === 'split') {
+    const i = splitArm(
+      plan.arms.map((a) => a.weight),
+      read(plan.field),
+      salt,
+    );
+    const arm = plan.arms[i];
+    return arm ? resolveSplits(arm.plan, read, `${salt}/${i}`) : plan;
   }
+  return mapSubPlans(plan, (sub, suffix) => resolveSplits(sub, read, `${salt}${suffix}`));
 }

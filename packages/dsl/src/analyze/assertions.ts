@@ -13,11 +13,12 @@ export function checkAssertions(ctx: AnalysisContext): void {
     const name = assertion.label !== undefined ? `"${assertion.label}"` : 'this assertion';
     const reported = new Set<string>();
     for (const d of deciding) {
-      const models = [...new Set(plannedCalls(d.plan).map((call) => call.model))];
+      const models = [...new Set(plannedCalls(d.plan, d.inherited).map((call) => call.model))];
       for (const model of models) {
         const holds = assertion.perModel.get(model);
         if (holds === undefined) continue;
-        const key = `${d.entry.index}:${model}`;
+        const last = d.chain[d.chain.length - 1];
+        const key = `${last?.route ?? ''}#${last?.rule.index}:${model}`;
         if (reported.has(key)) continue;
         const broken = c.diagrams.and(d.region, c.diagrams.not(holds));
         const example = ctx.example(broken);

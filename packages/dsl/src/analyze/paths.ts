@@ -10,64 +10,77 @@ import { FALSE, TRUE } from '../graph/diagram.js';
 export interface DecidingRule {
   /** The entry route's rule (where diagnostics point). */
   readonly entry: CompiledRule;
-  /** The rules followed, ending with the one whose plan runs. */
+  /** The rules followed, ending with the one whose plan this is. */
   readonly chain: readonly { route: string | null; rule: CompiledRule }[];
   /** The inputs on which this chain decides. */
   readonly region: number;
+  /**
+   * The plan of the last rule of the chain. It may itself refer to named routes (in a split
+   * arm, a fallback, a cascade step, a candidate): each such route's rules are records of
+   * their own, with this chain extended.
+   */
   readonly plan: Plan;
+  /** The `with` options in force where the chain entered this plan's route (`(r) with {…}`). */
+  readonly inherited: CallOptions;
 }
 
-/** Every (chain of rules → plan) with a non-empty region, following named routes. */
-export function decidingRules(c: Compilation): DecidingRule[] {
+const decidingCache = new WeakMap<Compilation, DecidingRule[]>();
+
+/**
+ * Every chain of rules → plan with a non-empty region, following named routes wherever a
+ * plan refers to one, at any depth and in any combination (language.md §7: "every path").
+ * The same for every analysis, so it is computed once per compilation.
+ */
+export function decidingRules(c: Compilation): readonly DecidingRule[] {
+  const cached = decidingCache.get(c);
+  if (cached) return cached;
   const out: DecidingRule[] = [];
   const entry = c.routes.get(null);
-  if (!entry) return out;
-  const follow = (entryRule: CompiledRule, chain: { route: string | null; rule: CompiledRule }[], region: number, plan: Plan, depth: number): void => {
-    if (plan.kind !== 'route') {
-      out.push({ entry: entryRule, chain, region, plan });
-      return;
-    }
-    const route = c.routes.get(plan.route);
-    if (!route || depth > c.routes.size) return;
-    for (const rule of route.rules) {
-      const sub = c.diagrams.and(region, rule.region);
-      if (sub !== FALSE) follow(entryRule, [...chain, { route: route.name, rule }], sub, rule.plan, depth + 1);
+  const visit = (d: DecidingRule): void => {
+    out.push(d);
+    // The checker refuses cycles among routes; a chain longer than the routes would be one.
+    if (d.chain.length > c.routes.size) return;
+    for (const call of routeCalls(d.plan, d.inherited)) {
+      const route = c.routes.get(call.route);
+      for (const rule of route?.rules ?? []) {
+        const region = c.diagrams.and(d.region, rule.region);
+        if (region === FALSE) continue;
+        visit({ entry: d.entry, chain: [...d.chain, { route: call.route, rule }], region, plan: rule.plan, inherited: call.options });
+      }
     }
   };
-  for (const rule of entry.rules) {
-    if (rule.region !== FALSE) follow(rule, [{ route: null, rule }], rule.region, rule.plan, 0);
+  for (const rule of entry?.rules ?? []) {
+    if (rule.region !== FALSE) visit({ entry: rule, chain: [{ route: null, rule }], region: rule.region, plan: rule.plan, inherited: {} });
   }
+  decidingCache.set(c, out);
   return out;
 }
 
 /**
  * The inputs that reach each route: everything for the entry route; for a named route,
- * the union of the regions of the rules that continue in it (through other routes too).
+ * the union of the regions of the rules whose plan refers to it (at any depth).
  */
 export function reachRegions(c: Compilation): Map<string | null, number> {
   const reach = new Map<string | null, number>([[null, TRUE]]);
-  for (const d of decidingRulesIncludingRoutes(c)) {
-    if (d.plan.kind !== 'route') continue;
-    reach.set(d.plan.route, c.diagrams.or(reach.get(d.plan.route) ?? FALSE, d.region));
+  for (const d of decidingRules(c)) {
+    for (const call of routeCalls(d.plan, d.inherited)) reach.set(call.route, c.diagrams.or(reach.get(call.route) ?? FALSE, d.region));
   }
   return reach;
 }
 
-/** Like `decidingRules`, but also yields the rules whose plan continues in a route. */
-function decidingRulesIncludingRoutes(c: Compilation): DecidingRule[] {
-  const out: DecidingRule[] = [];
-  const entry = c.routes.get(null);
-  if (!entry) return out;
-  const visit = (entryRule: CompiledRule, chain: { route: string | null; rule: CompiledRule }[], region: number, plan: Plan, depth: number): void => {
-    out.push({ entry: entryRule, chain, region, plan });
-    if (plan.kind !== 'route' || depth > c.routes.size) return;
-    const route = c.routes.get(plan.route);
-    for (const rule of route?.rules ?? []) {
-      const sub = c.diagrams.and(region, rule.region);
-      if (sub !== FALSE) visit(entryRule, [...chain, { route: plan.route, rule }], sub, rule.plan, depth + 1);
-    }
-  };
-  for (const rule of entry.rules) if (rule.region !== FALSE) visit(rule, [{ route: null, rule }], rule.region, rule.plan, 0);
+/** A named route a plan refers to, with the options in force there. */
+export interface RouteCall {
+  readonly route: string;
+  readonly options: CallOptions;
+}
+
+/** The named routes a plan refers to, at any depth (their rules are not followed here). */
+export function routeCalls(plan: Plan, inherited: CallOptions = {}, out: RouteCall[] = []): RouteCall[] {
+  if (plan.kind === 'route') out.push({ route: plan.route, options: inherited });
+  else {
+    const options = plan.kind === 'with' ? { ...inherited, ...plan.options } : inherited;
+    for (const sub of subPlans(plan)) routeCalls(sub, options, out);
+  }
   return out;
 }
 
@@ -77,7 +90,7 @@ export interface PlannedCall {
   readonly options: CallOptions;
 }
 
-/** The model calls of a plan (named routes are followed by `decidingRules`, not here). */
+/** The model calls of a plan (named routes are followed by `decidingRules`, not here); pass `DecidingRule.inherited`. */
 export function plannedCalls(plan: Plan, inherited: CallOptions = {}, out: PlannedCall[] = []): PlannedCall[] {
   if (plan.kind === 'model') out.push({ model: plan.model, options: { ...inherited, ...plan.options } });
   else {
@@ -85,6 +98,18 @@ export function plannedCalls(plan: Plan, inherited: CallOptions = {}, out: Plann
     for (const sub of subPlans(plan)) plannedCalls(sub, options, out);
   }
   return out;
+}
+
+/** The models a deciding rule's plan may call, through the routes it refers to too. */
+export function reachableModels(c: Compilation, d: DecidingRule): string[] {
+  const out = new Set<string>();
+  const prefix = d.chain.length;
+  for (const other of decidingRules(c)) {
+    if (other.entry !== d.entry || other.chain.length < prefix) continue;
+    if (!d.chain.every((step, i) => other.chain[i]?.rule === step.rule)) continue;
+    for (const call of plannedCalls(other.plan, other.inherited)) out.add(call.model);
+  }
+  return [...out];
 }
 
 /**

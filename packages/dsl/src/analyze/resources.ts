@@ -5,8 +5,9 @@
 
 import type { CallOptions, Plan } from '@routelang/runtime';
 import type { Compilation } from '../graph/compile.js';
+import { FALSE } from '../graph/diagram.js';
 import type { AnalysisContext } from './context.js';
-import { decidingRules, maxPromptTokens, plannedCalls, regionHolding } from './paths.js';
+import { decidingRules, maxPromptTokens, plannedCalls, reachableModels, regionHolding } from './paths.js';
 import { planText } from './plan-text.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -17,7 +18,7 @@ export function checkContextWindows(ctx: AnalysisContext): void {
   if (!c.promptField) return;
   const tokensVar = c.diagrams.index.get(`${c.promptField}.tokens`);
   for (const d of decidingRules(c)) {
-    const calls = plannedCalls(d.plan);
+    const calls = plannedCalls(d.plan, d.inherited);
     if (calls.length === 0) continue;
     const windows = calls.map((call) => c.models.get(call.model)?.context ?? 0);
     const bound = maxPromptTokens(c, d.region);
@@ -62,37 +63,51 @@ export interface CostBound {
   readonly parts: readonly string[];
 }
 
-/** Worst-case cost: every call a plan may make, each at its largest input and output. */
-export function worstCost(plan: Plan, promptBound: number, c: Compilation, inherited: CallOptions = {}): CostBound {
+/**
+ * Worst-case cost of a plan on the inputs of `region`: every call it may make, each at its
+ * largest input (bounded by the region and the model's window) and output. A named route
+ * costs the most of its rules that decide somewhere in `region`, each on its own sub-region.
+ */
+export function worstCost(plan: Plan, region: number, c: Compilation, inherited: CallOptions = {}, depth = 0): CostBound {
   switch (plan.kind) {
     case 'model': {
       const m = c.models.get(plan.model);
       if (!m) return { total: 0, parts: [] };
       const options = { ...inherited, ...plan.options };
-      const input = Math.min(promptBound, m.context);
+      const input = Math.min(maxPromptTokens(c, region), m.context);
       const output = options.maxTokens ?? m.maxOutput ?? m.context;
       const attempts = 1 + (options.retries ?? 0);
       const total = attempts * (input * m.inputPrice + output * m.outputPrice);
       return { total, parts: [`${m.name} ${dollars(total)} (${n(input)} tokens in, ${n(output)} out${attempts > 1 ? `, ${attempts} attempts` : ''})`] };
     }
     case 'with':
-      return worstCost(plan.plan, promptBound, c, { ...inherited, ...plan.options });
+      return worstCost(plan.plan, region, c, { ...inherited, ...plan.options }, depth);
     case 'fallback':
-      return sum([worstCost(plan.primary, promptBound, c, inherited), worstCost(plan.secondary, promptBound, c, inherited)]);
+      return sum([worstCost(plan.primary, region, c, inherited, depth), worstCost(plan.secondary, region, c, inherited, depth)]);
     case 'cascade':
-      return sum(plan.steps.map((s) => worstCost(s, promptBound, c, inherited)));
+      return sum(plan.steps.map((s) => worstCost(s, region, c, inherited, depth)));
     case 'try': {
       const tool = c.policy.tools.get(plan.tool);
-      const rest = worstCost(plan.otherwise, promptBound, c, inherited);
+      const rest = worstCost(plan.otherwise, region, c, inherited, depth);
       const toolCost = tool?.cost ?? 0;
       return toolCost > 0 ? { total: toolCost + rest.total, parts: [`${plan.tool} ${dollars(toolCost)}`, ...rest.parts] } : rest;
     }
     case 'split':
-      return max(plan.arms.map((a) => worstCost(a.plan, promptBound, c, inherited)));
+      return max(plan.arms.map((a) => worstCost(a.plan, region, c, inherited, depth)));
     case 'choice':
-      return max(plan.candidates.map((cand) => worstCost(cand, promptBound, c, inherited)));
+      return max(plan.candidates.map((cand) => worstCost(cand, region, c, inherited, depth)));
+    case 'route': {
+      // Cycles are refused by the checker; the depth bound keeps a tampered input finite.
+      if (depth > c.routes.size) return { total: Number.POSITIVE_INFINITY, parts: [`route \`${plan.route}\` (cycle)`] };
+      const rules = c.routes.get(plan.route)?.rules ?? [];
+      return max(
+        rules.flatMap((rule) => {
+          const sub = c.diagrams.and(region, rule.region);
+          return sub === FALSE ? [] : [worstCost(rule.plan, sub, c, inherited, depth + 1)];
+        }),
+      );
+    }
     case 'deny':
-    case 'route':
       return { total: 0, parts: [] };
   }
 }
@@ -111,17 +126,17 @@ export function checkBudget(ctx: AnalysisContext): void {
   if (limit === undefined) return;
   const tokensVar = c.promptField ? c.diagrams.index.get(`${c.promptField}.tokens`) : undefined;
   const reported = new Set<number>();
+  // One bound per entry rule: its plan's cost follows every route it refers to.
   for (const d of decidingRules(c)) {
-    if (reported.has(d.entry.index)) continue;
-    const bound = maxPromptTokens(c, d.region);
-    const cost = worstCost(d.plan, bound, c);
+    if (d.chain.length > 1 || reported.has(d.entry.index)) continue;
+    const cost = worstCost(d.plan, d.region, c);
     if (cost.total <= limit + 1e-12) continue;
     reported.add(d.entry.index);
     // Show a prompt as large as the path admits, up to the largest window of the plan:
     // larger prompts cost no more (each call is bounded by its window).
     let region = d.region;
     if (tokensVar !== undefined) {
-      const largestWindow = Math.max(...plannedCalls(d.plan).map((call) => c.models.get(call.model)?.context ?? 0));
+      const largestWindow = Math.max(0, ...reachableModels(c, d).map((m) => c.models.get(m)?.context ?? 0));
       const cap = regionHolding(c, largestWindow);
       const possible = [...c.diagrams.possibleRegions(d.region, tokensVar)].filter((r) => cap === undefined || r <= cap);
       if (possible.length > 0) region = c.diagrams.and(d.region, c.diagrams.regionIs(tokensVar, Math.max(...possible)));
