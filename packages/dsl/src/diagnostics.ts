@@ -349,6 +349,13 @@ export const CATALOGUE = {
     explanation:
       'The fields named in the message are cut into so many regions that their combinations explode. Split the policy into named routes by one of those fields, or test fewer distinct constants.',
   },
+  RL3009: {
+    name: 'undecided',
+    severity: 'error',
+    summary: 'an analysis could neither prove nor refute a property',
+    explanation:
+      'Every analysis answers proved, refuted with a request, or undecided; undecided is never reported as proved (an assertion holding, a rule unreachable, every request covered). It is an error where a proof was required (assertions, coverage) and a warning for reachability. It marks a limit of the checker: report the policy.',
+  },
 } as const satisfies Record<string, DiagnosticKind>;
 
 export type DiagnosticCode = keyof typeof CATALOGUE;

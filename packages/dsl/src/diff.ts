@@ -50,12 +50,17 @@ export function diffPolicies(before: Policy, after: Policy, limit = 200): Policy
   const oldRoot = decisionDiagram(before, diagrams, planLeaf);
   const newRoot = decisionDiagram(after, diagrams, planLeaf);
   const pairs: [number, number][] = [];
-  const paired = diagrams.combine(oldRoot, newRoot, (a, b) => {
-    if (a === b) return TRUE; // unchanged
-    let i = pairs.findIndex(([x, y]) => x === a && y === b);
-    if (i < 0) i = pairs.push([a, b]) - 1;
-    return leaf(i);
-  });
+  // Only requests that exist: a region asking for "w16" without "w1" moves no traffic.
+  const paired = diagrams.ite(
+    diagrams.consistency(),
+    diagrams.combine(oldRoot, newRoot, (a, b) => {
+      if (a === b) return TRUE; // unchanged
+      let i = pairs.findIndex(([x, y]) => x === a && y === b);
+      if (i < 0) i = pairs.push([a, b]) - 1;
+      return leaf(i);
+    }),
+    TRUE,
+  );
   const describe = (t: number): string => (isRuleLeaf(t) ? (plans[leafRule(t)] ?? '?') : NO_MATCH);
   const defaults = new Map<string, Value>();
   for (const p of [before, after]) for (const [name, f] of p.fields) if (f.default !== undefined) defaults.set(name, f.default as Value);

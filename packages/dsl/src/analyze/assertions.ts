@@ -20,12 +20,16 @@ export function checkAssertions(ctx: AnalysisContext): void {
         const last = d.chain[d.chain.length - 1];
         const key = `${last?.route ?? ''}#${last?.rule.index}:${model}`;
         if (reported.has(key)) continue;
-        const broken = c.diagrams.and(d.region, c.diagrams.not(holds));
-        const example = ctx.example(broken);
-        if (!example) continue;
+        const verdict = ctx.decide(c.diagrams.and(d.region, c.diagrams.not(holds)));
+        if (verdict.kind === 'empty') continue;
         reported.add(key);
         const rule = d.chain[d.chain.length - 1]?.rule ?? d.entry;
         const file = c.routes.get(d.chain[d.chain.length - 1]?.route ?? null)?.info.file ?? assertion.file;
+        if (verdict.kind === 'undecided') {
+          ctx.undecided(file, rule.node.plan, `whether assertion ${name} holds for \`${model}\` here`, verdict.reason, 'error');
+          continue;
+        }
+        const example = verdict.example;
         const via =
           d.chain.length > 1
             ? ` (through ${d.chain.map((x) => `line ${lineOf(c, c.routes.get(x.route)?.info.file ?? file, x.rule.node.span)}`).join(' → ')})`

@@ -5,7 +5,13 @@ import { type Diagnostic, type DiagnosticCode, type DiagnosticExtras, diagnostic
 import type { Compilation } from '../graph/compile.js';
 import { TRUE } from '../graph/diagram.js';
 import type { Span } from '../source.js';
-import { type Counterexample, findCounterexample, formatCounterexample } from './witness.js';
+import { type Counterexample, counterexample, formatCounterexample } from './witness.js';
+
+/** The answer to "does some request lie in this region?" */
+export type Verdict =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'example'; readonly example: Counterexample }
+  | { readonly kind: 'undecided'; readonly reason: string };
 
 export class AnalysisContext {
   readonly diagnostics: Diagnostic[] = [];
@@ -19,14 +25,37 @@ export class AnalysisContext {
     this.diagnostics.push(diagnostic(code, file, node.span, message, extras));
   }
 
-  /** A request on which the boolean diagram `region` holds, or undefined when none exists. */
-  example(region: number): Counterexample | undefined {
-    return findCounterexample(this.c.diagrams, region, (t) => t === TRUE, this.c.fieldTypes, this.defaults);
+  /**
+   * Whether some request lies in the boolean diagram `region`: `empty` is a proof that none
+   * does, `example` gives one, `undecided` says neither could be established (the analyses
+   * then report RL3009 and never treat it as a proof).
+   */
+  decide(region: number): Verdict {
+    const d = this.c.diagrams;
+    // Only inputs that exist: paths outside `consistent` ask for strings no request has.
+    const path = d.witness(d.and(region, this.c.consistent), (t) => t === TRUE);
+    if (!path) return { kind: 'empty' };
+    const example = counterexample(d, path, this.c.fieldTypes, this.defaults);
+    return example ? { kind: 'example', example } : { kind: 'undecided', reason: 'no request could be built for a consistent path' };
   }
 
-  /** A request on which the diagram reaches a terminal accepted by `target`. */
-  exampleReaching(root: number, target: (terminal: number) => boolean): Counterexample | undefined {
-    return findCounterexample(this.c.diagrams, root, target, this.c.fieldTypes, this.defaults);
+  /** A request on which `region` holds; undefined when there is none or it is undecided. */
+  example(region: number): Counterexample | undefined {
+    const v = this.decide(region);
+    return v.kind === 'example' ? v.example : undefined;
+  }
+
+  /**
+   * Reports that an analysis could not decide a question (RL3009). Never a proof: an error
+   * where a proof was needed (assertions, windows, coverage), a warning for reachability.
+   */
+  undecided(file: string, node: { span: Span }, what: string, reason: string, severity: 'error' | 'warning'): void {
+    this.diagnostics.push(
+      diagnostic('RL3009', file, node.span, `could not decide ${what}: ${reason}`, {
+        help: 'this is a limit of the checker, not a proof either way; please report the policy, and simplify the conditions involved meanwhile',
+        severity,
+      }),
+    );
   }
 
   /** `for example {…}` for messages. */

@@ -16,10 +16,20 @@ export function checkReachability(ctx: AnalysisContext): void {
     const reached = reach.get(route.name) ?? FALSE;
     if (reached === FALSE) continue;
     for (const rule of route.rules) {
-      const region = c.diagrams.and(rule.region, reached);
-      if (region !== FALSE && ctx.example(region)) continue;
+      const what = rule.condition ? 'this rule' : '`otherwise`';
+      const decides = ctx.decide(c.diagrams.and(rule.region, reached));
+      if (decides.kind === 'example') continue;
+      if (decides.kind === 'undecided') {
+        ctx.undecided(file, rule.node, `whether ${what} decides any request`, decides.reason, 'warning');
+        continue;
+      }
       const when = c.diagrams.and(rule.when, reached);
-      if (when === FALSE || !ctx.example(when)) {
+      const matches = ctx.decide(when);
+      if (matches.kind === 'undecided') {
+        ctx.undecided(file, rule.node, `whether ${what} matches any request`, matches.reason, 'warning');
+        continue;
+      }
+      if (matches.kind === 'empty') {
         ctx.report('RL3001', file, rule.node.condition ?? rule.node, `this condition can never hold, so the rule never matches`, {
           help: 'no request satisfies it; fix the condition or remove the rule',
         });
@@ -31,7 +41,6 @@ export function checkReachability(ctx: AnalysisContext): void {
       const candidates = new Set([...c.diagrams.terminalsWithin(route.root, when)].filter(isRuleLeaf).map(leafRule));
       const earlier = route.rules.slice(0, rule.index).filter((e) => candidates.has(e.index) && ctx.example(c.diagrams.and(e.region, when)));
       const lines = earlier.map((e) => lineOf(c, file, e.node.span));
-      const what = rule.condition ? 'this rule' : '`otherwise`';
       const by =
         lines.length === 1
           ? `the rule at line ${lines[0]} already matches`
@@ -45,16 +54,18 @@ export function checkReachability(ctx: AnalysisContext): void {
     }
     const last = route.rules[route.rules.length - 1];
     if (last && !last.condition) continue;
-    const gap = ctx.example(
+    const gap = ctx.decide(
       c.diagrams.and(
         reached,
         c.diagrams.reaches(route.root, (t) => t === FALSE),
       ),
     );
-    if (gap) {
-      ctx.report('RL3003', file, { span: route.info.node.keyword }, `no rule of ${where} matches some requests, for example ${ctx.show(gap)}`, {
+    if (gap.kind === 'undecided')
+      ctx.undecided(file, { span: route.info.node.keyword }, `whether every request matches a rule of ${where}`, gap.reason, 'error');
+    if (gap.kind === 'example') {
+      ctx.report('RL3003', file, { span: route.info.node.keyword }, `no rule of ${where} matches some requests, for example ${ctx.show(gap.example)}`, {
         help: 'add `otherwise -> PLAN` (or `otherwise -> deny "reason"`) as the last rule',
-        counterexample: gap.request,
+        counterexample: gap.example.request,
       });
     }
   }

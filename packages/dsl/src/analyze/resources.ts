@@ -30,8 +30,13 @@ export function checkContextWindows(ctx: AnalysisContext): void {
       seen.add(model.name);
       const above = regionHolding(c, model.context + 1);
       const region = tokensVar !== undefined && above !== undefined ? c.diagrams.and(d.region, c.diagrams.regionAtLeast(tokensVar, above)) : d.region;
-      const example = ctx.example(region);
-      if (!example) continue;
+      const verdict = ctx.decide(region);
+      if (verdict.kind === 'empty') continue;
+      if (verdict.kind === 'undecided') {
+        ctx.undecided(fileOf(c, null), d.entry.node.plan, `whether \`${model.name}\` can receive more than its window`, verdict.reason, 'warning');
+        continue;
+      }
+      const example = verdict.example;
       const why = Number.isFinite(bound)
         ? `this rule admits prompts of up to ${n(bound)} tokens`
         : `\`${planText(d.plan)}\` accepts prompts of up to ${n(limit)} tokens (its largest window)`;

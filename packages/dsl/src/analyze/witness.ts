@@ -1,11 +1,10 @@
 // Counterexamples: turns a path of the decision diagram (variable → region) into a
-// concrete request a person can read and replay. A path is infeasible when the strings it
-// asks for cannot exist (a text that must contain "abc" but not "b"); analyses then look
-// for another path.
+// concrete request a person can read and replay. Paths come from diagrams conjoined with
+// the consistency diagram, so the strings they ask for exist (a text that must contain
+// "abc" but not "b" is excluded there); building one never fails for such a path.
 
 import type { FieldType, Value } from '@routelang/runtime';
 import type { Diagrams } from '../graph/diagram.js';
-import { otherString } from '../graph/partition.js';
 
 /** A request that shows a finding, with notes for what a JSON value cannot show (text sizes). */
 export interface Counterexample {
@@ -72,15 +71,10 @@ export function counterexample(
   }
   const notes: string[] = [];
   for (const [name, t] of texts) {
-    let value: string;
-    if (t.literal !== undefined) value = t.literal;
-    else {
-      value = t.required.length > 0 ? t.required.join(' ') : t.sizes.length > 0 ? '…' : 'hello';
-      if (t.avoid.includes(value)) value = otherString([...t.avoid, ...t.required]);
-    }
-    if (t.forbidden.some((f) => value.includes(f)) || t.required.some((r) => !value.includes(r))) return undefined;
+    const value = textValue(t, constantsOf(diagrams, name));
+    if (value === undefined) return undefined;
     request[name] = value;
-    for (const size of t.sizes) notes.push(size.replace(/^/, ''));
+    notes.push(...t.sizes);
   }
   for (const [name, list] of lists) request[name] = list;
   // Fields the path does not constrain: their default, or a neutral value of their type.
@@ -89,6 +83,42 @@ export function counterexample(
     request[name] = neutral(type);
   }
   return { request, notes };
+}
+
+/** Every string constant the variables of field `name` mention (literals and substrings). */
+function constantsOf(diagrams: Diagrams, name: string): string[] {
+  const out: string[] = [];
+  for (const spec of diagrams.vars) {
+    const v = spec.variable;
+    if (v.field[0] !== name) continue;
+    if (v.kind === 'contains') out.push(v.substring);
+    else if (v.kind === 'literal') out.push(...v.literals);
+  }
+  return out;
+}
+
+/** A character none of `constants` has: joining substrings with it creates no other constant. */
+export function separator(constants: readonly string[]): string {
+  for (const c of [' ', '\n', '|', '~', '\u00b7']) if (!constants.some((k) => k.includes(c))) return c;
+  for (let code = 0x2000; ; code++) {
+    const c = String.fromCharCode(code);
+    if (!constants.some((k) => k.includes(c))) return c;
+  }
+}
+
+/**
+ * A string meeting a path's constraints on one field, or undefined when they contradict each
+ * other (which the consistency diagram rules out). The required substrings joined by a
+ * separator no constant has contain exactly the constants inside one of them.
+ */
+function textValue(t: TextConstraints, constants: readonly string[]): string | undefined {
+  const sep = separator(constants);
+  const ok = (value: string): boolean => !t.forbidden.some((f) => value.includes(f)) && t.required.every((r) => value.includes(r)) && !t.avoid.includes(value);
+  if (t.literal !== undefined) return ok(t.literal) ? t.literal : undefined;
+  const readable = t.required.length > 0 ? t.required.join(' ') : t.sizes.length > 0 ? '…' : 'hello';
+  const joined = t.required.join(sep);
+  // Appending the separator makes the value differ from every literal (none has it).
+  return [readable, joined, `${joined}${sep}`].find(ok);
 }
 
 function neutral(type: FieldType): Value {
@@ -112,20 +142,4 @@ export function formatCounterexample(c: Counterexample): string {
   const entries = Object.entries(c.request).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
   const shown = `{ ${entries.join(', ')} }`;
   return c.notes.length > 0 ? `${shown} with ${c.notes.join(' and ')}` : shown;
-}
-
-/** Finds a feasible path to a terminal accepted by `target`, as a counterexample. */
-export function findCounterexample(
-  diagrams: Diagrams,
-  root: number,
-  target: (terminal: number) => boolean,
-  fields: ReadonlyMap<string, FieldType>,
-  defaults: ReadonlyMap<string, Value>,
-): Counterexample | undefined {
-  let found: Counterexample | undefined;
-  const path = diagrams.witness(root, target, (assignment) => {
-    found = counterexample(diagrams, assignment, fields, defaults);
-    return found !== undefined;
-  });
-  return path ? found : undefined;
 }

@@ -20,7 +20,10 @@ export interface CompiledRule {
   readonly plan: Plan;
   /** Boolean diagram of the condition. */
   readonly when: number;
-  /** Boolean diagram of the inputs this rule decides (its condition, and no earlier one). */
+  /**
+   * Boolean diagram of the inputs this rule decides (its condition, and no earlier one),
+   * restricted to inputs that exist (`Compilation.consistent`).
+   */
   readonly region: number;
 }
 
@@ -51,6 +54,11 @@ export interface Compilation {
   readonly assertions: readonly CompiledAssertion[];
   /** The first `text` field, whose `.tokens` the cost and context analyses bound. */
   readonly promptField: string | undefined;
+  /**
+   * The inputs that exist: assignments of `contains` variables some string can take (see
+   * `Diagrams.consistency`). Analyses ask their questions within it.
+   */
+  readonly consistent: number;
 }
 
 /** The IR type of a checked type. */
@@ -176,11 +184,12 @@ export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
   const partition = buildPartition(fieldTypes, conditions, extraBounds);
   const diagrams = new Diagrams(partition.vars, partition.keys, maxNodes);
 
+  const consistent = diagrams.consistency();
   const routes = new Map<string | null, CompiledRoute>();
   for (const { info, rules } of lowered) {
     const whens = rules.map((rule) => (rule.condition ? diagrams.fromExpr(rule.condition) : TRUE));
     const { root, regions } = firstMatch(diagrams, whens);
-    const compiled: CompiledRule[] = rules.map((rule, i) => ({ ...rule, when: whens[i] as number, region: regions[i] as number }));
+    const compiled: CompiledRule[] = rules.map((rule, i) => ({ ...rule, when: whens[i] as number, region: diagrams.and(regions[i] as number, consistent) }));
     routes.set(info.name ?? null, { name: info.name ?? null, info, rules: compiled, root });
   }
 
@@ -191,5 +200,5 @@ export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
     condition,
     perModel: new Map([...models.values()].map((m) => [m.name, diagrams.fromExpr(instantiate(condition, m))])),
   }));
-  return { policy, fieldTypes, models, diagrams, routes, assertions, promptField };
+  return { policy, fieldTypes, models, diagrams, routes, assertions, promptField, consistent };
 }

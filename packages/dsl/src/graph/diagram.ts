@@ -494,8 +494,8 @@ export class Diagrams {
     return this.mkSparse(v, equal ? FALSE : TRUE, [r], [equal ? TRUE : FALSE]);
   }
 
-  private boolVar(key: string): number {
-    const v = this.index.get(key);
+  private boolVar(key: string | number): number {
+    const v = typeof key === 'number' ? key : this.index.get(key);
     return v === undefined ? FALSE : this.mk(v, [FALSE, TRUE]);
   }
 
@@ -611,38 +611,86 @@ export class Diagrams {
   }
 
   /**
-   * A path from `root` to a terminal accepted by `target`, as variable → region, whose
-   * assignment `feasible` accepts; undefined when there is none.
+   * A path from `root` to a terminal accepted by `target`, as variable → region; undefined
+   * when there is none. Exact and linear in the path's length: every node on the way has a
+   * child that reaches the target (memoised), so the walk never backtracks. Conjoin the
+   * policy's consistency diagram into `root` first (see `consistency`): then every path is
+   * a request that exists.
    */
-  witness(
-    root: number,
-    target: (terminal: number) => boolean,
-    feasible: (assignment: ReadonlyMap<number, number>) => boolean = () => true,
-  ): Map<number, number> | undefined {
+  witness(root: number, target: (terminal: number) => boolean): Map<number, number> | undefined {
     const canReach = new Map<number, boolean>();
     const reaches = (ref: number): boolean => {
       if (ref < 0) return target(ref);
       const hit = canReach.get(ref);
       if (hit !== undefined) return hit;
-      const r = this.targetsOf(ref).some(reaches);
-      canReach.set(ref, r);
-      return r;
-    };
-    const assignment = new Map<number, number>();
-    let budget = 100_000; // backtracking steps over infeasible paths
-    const search = (ref: number): boolean => {
-      if (--budget < 0) return false;
-      if (ref < 0) return target(ref) && feasible(assignment);
-      const v = this.varOf(ref);
-      for (const { region, target: k } of this.edgesOf(ref)) {
-        if (!reaches(k)) continue;
-        assignment.set(v, region);
-        if (search(k)) return true;
+      // Iterative over the unvisited part so a deep diagram cannot overflow the stack.
+      const stack = [ref];
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1] as number;
+        const pending = this.targetsOf(top).filter((k) => k >= 0 && !canReach.has(k));
+        if (pending.length > 0) {
+          stack.push(...pending);
+          continue;
+        }
+        stack.pop();
+        if (!canReach.has(top))
+          canReach.set(
+            top,
+            this.targetsOf(top).some((k) => (k < 0 ? target(k) : canReach.get(k) === true)),
+          );
       }
-      assignment.delete(v);
-      return false;
+      return canReach.get(ref) === true;
     };
-    return search(root) ? assignment : undefined;
+    if (!reaches(root)) return undefined;
+    const assignment = new Map<number, number>();
+    let ref = root;
+    while (ref >= 0) {
+      const v = this.varOf(ref);
+      const edge = this.edgesOf(ref).find((e) => reaches(e.target));
+      if (!edge) return undefined;
+      assignment.set(v, edge.region);
+      ref = edge.target;
+    }
+    return assignment;
+  }
+
+  /**
+   * The consistency diagram: the assignments to `contains` variables that some string can
+   * take. Substring containment between the constants is known here: a string containing
+   * "w16" contains "w1", and on the region of a literal (`tenant == "acme"`) each `contains`
+   * is that literal's answer. Any assignment these allow is realised by joining the required
+   * substrings with a character no constant has (see witness.ts), so with this diagram
+   * conjoined a path of the decision diagram is a request that exists.
+   */
+  consistency(): number {
+    const byField = new Map<string, number[]>();
+    this.vars.forEach((spec, v) => {
+      if (spec.variable.kind !== 'contains') return;
+      const list = byField.get(spec.fieldKey) ?? [];
+      list.push(v);
+      byField.set(spec.fieldKey, list);
+    });
+    let out = TRUE;
+    for (const [field, containsVars] of byField) {
+      const substring = (v: number): string => (this.vars[v]?.variable as { substring: string }).substring;
+      let implied = TRUE;
+      for (const a of containsVars) {
+        for (const b of containsVars) {
+          if (a !== b && substring(a).includes(substring(b))) implied = this.and(implied, this.or(this.not(this.boolVar(a)), this.boolVar(b)));
+        }
+      }
+      const literalVar = this.index.get(field);
+      const spec = literalVar === undefined ? undefined : this.vars[literalVar];
+      if (literalVar !== undefined && spec?.variable.kind === 'literal') {
+        // On a literal's region every `contains` is decided by the literal itself.
+        const kids = spec.variable.literals.map((literal) =>
+          containsVars.reduce((acc, v) => this.and(acc, literal.includes(substring(v)) ? this.boolVar(v) : this.not(this.boolVar(v))), TRUE),
+        );
+        implied = this.mk(literalVar, [...kids, implied]);
+      }
+      out = this.and(out, implied);
+    }
+    return out;
   }
 
   /** The diagram under `root` as IR: reachable nodes renumbered, rule leaves as -(2 + i). */
