@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { expandFiles } from '../packages/dsl/dist/cli/files.js';
 import { renderText } from '../packages/dsl/dist/cli/render.js';
 import { format } from '../packages/dsl/dist/format.js';
-import { compilePolicy, decidingRules, maxPromptTokens, nodeHost, runPolicyTests, worstCost } from '../packages/dsl/dist/index.js';
+import { compilePolicy, decidingRules, nodeHost, runPolicyTests, worstCost } from '../packages/dsl/dist/index.js';
 import { resolveProfile } from '../packages/dsl/dist/simulate/profile.js';
 import { dollars, renderSimulationHtml } from '../packages/dsl/dist/simulate/report.js';
 import { simulate } from '../packages/dsl/dist/simulate/simulate.js';
@@ -38,7 +38,7 @@ for (const file of files) {
   const c = result.compilation;
   const rules = [...c.routes.values()].reduce((n, r) => n + r.rules.length, 0);
   const nodes = result.ir.routes.reduce((n, r) => n + r.graph.nodes.length, 0);
-  const worst = Math.max(0, ...decidingRules(c).map((d) => worstCost(d.plan, maxPromptTokens(c, d.region), c).total));
+  const worst = Math.max(0, ...decidingRules(c).map((d) => worstCost(c, d.plan, d.region, d.inherited).total));
   const report = await runPolicyTests(c, result.ir);
   const passed = report.outcomes.filter((o) => o.passed).length;
   if (passed !== report.outcomes.length) problems++;

@@ -3,25 +3,41 @@
 // policy, so when both agree on every request the compiled graph is right.
 
 import type * as A from '../../packages/dsl/src/ast.js';
-import type { Policy, RouteInfo } from '../../packages/dsl/src/check/policy.js';
+import type { ModelInfo, Policy, RouteInfo } from '../../packages/dsl/src/check/policy.js';
 
 export type Scalar = string | number | boolean | (string | number | boolean)[];
 
 /** The rules followed, from the entry route to the deciding rule; or no match. */
 export type Interpretation = { kind: 'decided'; path: { route: string | null; index: number }[] } | { kind: 'no-match' };
 
-/** Decides `request` (already valid: declared fields only, right types) by walking the AST. */
-export function interpret(policy: Policy, request: Record<string, Scalar>, countTokens: (text: string) => number): Interpretation {
+/** The request's field values, with declared defaults filled in. */
+export function fieldValues(policy: Policy, request: Record<string, Scalar>): Map<string, Scalar> {
   const values = new Map<string, Scalar>();
   for (const [name, field] of policy.fields) {
     const given = request[name];
     if (given !== undefined) values.set(name, given);
     else if (field.default !== undefined) values.set(name, field.default as Scalar);
   }
+  return values;
+}
+
+/** The index of the first rule of `route` that matches, or -1. */
+export function matchRule(policy: Policy, route: RouteInfo, values: Map<string, Scalar>, countTokens: (text: string) => number): number {
+  return route.node.rules.findIndex((rule) => rule.condition === undefined || truth(rule.condition, values, policy, countTokens));
+}
+
+/** Whether `expr` holds for these values, with `model` (when given) the model serving the request. */
+export function holds(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, countTokens: (text: string) => number, model?: ModelInfo): boolean {
+  return truth(expr, values, policy, countTokens, model);
+}
+
+/** Decides `request` (already valid: declared fields only, right types) by walking the AST. */
+export function interpret(policy: Policy, request: Record<string, Scalar>, countTokens: (text: string) => number): Interpretation {
+  const values = fieldValues(policy, request);
   const path: { route: string | null; index: number }[] = [];
   let route: RouteInfo | undefined = policy.entryRoute;
   for (let hops = 0; route && hops < 100; hops++) {
-    const index = route.node.rules.findIndex((rule) => rule.condition === undefined || truth(rule.condition, values, policy, countTokens));
+    const index = matchRule(policy, route, values, countTokens);
     if (index < 0) return { kind: 'no-match' };
     path.push({ route: route.name ?? null, index });
     const plan = unwrap((route.node.rules[index] as A.Rule).plan);
@@ -38,25 +54,25 @@ function unwrap(plan: A.Plan): A.Plan {
   return plan.kind === 'ParenPlan' ? unwrap(plan.inner) : plan;
 }
 
-function truth(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, count: (t: string) => number): boolean {
+function truth(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, count: (t: string) => number, model?: ModelInfo): boolean {
   switch (expr.kind) {
     case 'Paren':
-      return truth(expr.inner, values, policy, count);
+      return truth(expr.inner, values, policy, count, model);
     case 'And':
-      return expr.operands.every((o) => truth(o, values, policy, count));
+      return expr.operands.every((o) => truth(o, values, policy, count, model));
     case 'Or':
-      return expr.operands.some((o) => truth(o, values, policy, count));
+      return expr.operands.some((o) => truth(o, values, policy, count, model));
     case 'Not':
-      return !truth(expr.operand, values, policy, count);
+      return !truth(expr.operand, values, policy, count, model);
     case 'Implies':
-      return !truth(expr.left, values, policy, count) || truth(expr.right, values, policy, count);
+      return !truth(expr.left, values, policy, count, model) || truth(expr.right, values, policy, count, model);
     case 'Literal':
       return expr.value.kind === 'Bool' && expr.value.value;
     case 'Path':
-      return value(expr, values, policy, count) === true;
+      return value(expr, values, policy, count, model) === true;
     case 'Compare': {
-      const l = value(expr.left, values, policy, count);
-      const r = value(expr.right, values, policy, count);
+      const l = value(expr.left, values, policy, count, model);
+      const r = value(expr.right, values, policy, count, model);
       switch (expr.op) {
         case '==':
           return l === r;
@@ -74,14 +90,14 @@ function truth(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, count:
       return false;
     }
     case 'In': {
-      const l = value(expr.left, values, policy, count);
-      const r = value(expr.right, values, policy, count);
+      const l = value(expr.left, values, policy, count, model);
+      const r = value(expr.right, values, policy, count, model);
       const found = Array.isArray(r) && r.some((item) => item === l);
       return expr.negated ? !found : found;
     }
     case 'Contains': {
-      const l = value(expr.left, values, policy, count);
-      const r = value(expr.right, values, policy, count);
+      const l = value(expr.left, values, policy, count, model);
+      const r = value(expr.right, values, policy, count, model);
       return typeof l === 'string' && typeof r === 'string' && l.includes(r);
     }
     default:
@@ -89,10 +105,29 @@ function truth(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, count:
   }
 }
 
-function value(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, count: (t: string) => number): Scalar | undefined {
+function value(expr: A.Expr, values: Map<string, Scalar>, policy: Policy, count: (t: string) => number, model?: ModelInfo): Scalar | undefined {
   switch (expr.kind) {
     case 'Paren':
-      return value(expr.inner, values, policy, count);
+      return value(expr.inner, values, policy, count, model);
+    case 'Model': {
+      if (!model) return undefined;
+      const [property] = expr.segments;
+      if (!property) return model.name;
+      switch (property.name) {
+        case 'deployment':
+          return model.deployment;
+        case 'tags':
+          return [...model.tags];
+        case 'regions':
+          return [...model.regions];
+        case 'provider':
+          return model.provider;
+        case 'context':
+          return model.context;
+        default:
+          return undefined;
+      }
+    }
     case 'Path': {
       const [first, second] = expr.segments;
       if (!first) return undefined;

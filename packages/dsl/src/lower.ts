@@ -96,7 +96,8 @@ export function lowerPlan(plan: A.Plan, policy: Policy): Plan {
     case 'With': {
       const inner = lowerPlan(plan.plan, policy);
       const options = lowerOptions(plan.options);
-      return inner.kind === 'model' ? { ...inner, options: { ...inner.options, ...options } } : { kind: 'with', plan: inner, options };
+      // The innermost option wins, as it does at run time around composite plans.
+      return inner.kind === 'model' ? { ...inner, options: { ...options, ...inner.options } } : { kind: 'with', plan: inner, options };
     }
     case 'Fallback': {
       const lowered: Plan = { kind: 'fallback', primary: lowerPlan(plan.primary, policy), secondary: lowerPlan(plan.secondary, policy) };

@@ -21,7 +21,7 @@ export interface RuleSummary {
 export function summariseRules(c: Compilation): Map<object, RuleSummary> {
   const acc = new Map<object, { cost: CostBound; models: string[]; denies: boolean }>();
   for (const d of decidingRules(c)) {
-    const cost = worstCost(d.plan, d.region, c, d.inherited);
+    const cost = worstCost(c, d.plan, d.region, d.inherited);
     const models = plannedCalls(d.plan, d.inherited).map((call) => call.model);
     // The cost belongs to every rule on the chain: the entry rule that continued into a
     // named route and the route's rule that chose the plan.

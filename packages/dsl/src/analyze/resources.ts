@@ -73,7 +73,7 @@ export interface CostBound {
  * largest input (bounded by the region and the model's window) and output. A named route
  * costs the most of its rules that decide somewhere in `region`, each on its own sub-region.
  */
-export function worstCost(plan: Plan, region: number, c: Compilation, inherited: CallOptions = {}, depth = 0): CostBound {
+export function worstCost(c: Compilation, plan: Plan, region: number, inherited: CallOptions = {}, depth = 0): CostBound {
   switch (plan.kind) {
     case 'model': {
       const m = c.models.get(plan.model);
@@ -86,21 +86,23 @@ export function worstCost(plan: Plan, region: number, c: Compilation, inherited:
       return { total, parts: [`${m.name} ${dollars(total)} (${n(input)} tokens in, ${n(output)} out${attempts > 1 ? `, ${attempts} attempts` : ''})`] };
     }
     case 'with':
-      return worstCost(plan.plan, region, c, { ...inherited, ...plan.options }, depth);
+      return worstCost(c, plan.plan, region, { ...inherited, ...plan.options }, depth);
     case 'fallback':
-      return sum([worstCost(plan.primary, region, c, inherited, depth), worstCost(plan.secondary, region, c, inherited, depth)]);
+      return sum([worstCost(c, plan.primary, region, inherited, depth), worstCost(c, plan.secondary, region, inherited, depth)]);
     case 'cascade':
-      return sum(plan.steps.map((s) => worstCost(s, region, c, inherited, depth)));
+      return sum(plan.steps.map((s) => worstCost(c, s, region, inherited, depth)));
     case 'try': {
       const tool = c.policy.tools.get(plan.tool);
-      const rest = worstCost(plan.otherwise, region, c, inherited, depth);
+      const rest = worstCost(c, plan.otherwise, region, inherited, depth);
       const toolCost = tool?.cost ?? 0;
       return toolCost > 0 ? { total: toolCost + rest.total, parts: [`${plan.tool} ${dollars(toolCost)}`, ...rest.parts] } : rest;
     }
     case 'split':
-      return max(plan.arms.map((a) => worstCost(a.plan, region, c, inherited, depth)));
+      return max(plan.arms.map((a) => worstCost(c, a.plan, region, inherited, depth)));
     case 'choice':
-      return max(plan.candidates.map((cand) => worstCost(cand, region, c, inherited, depth)));
+      // A choice is also a failover: when the chosen candidate fails the next one runs, so
+      // every candidate may be paid for.
+      return sum(plan.candidates.map((cand) => worstCost(c, cand, region, inherited, depth)));
     case 'route': {
       // Cycles are refused by the checker; the depth bound keeps a tampered input finite.
       if (depth > c.routes.size) return { total: Number.POSITIVE_INFINITY, parts: [`route \`${plan.route}\` (cycle)`] };
@@ -108,7 +110,7 @@ export function worstCost(plan: Plan, region: number, c: Compilation, inherited:
       return max(
         rules.flatMap((rule) => {
           const sub = c.diagrams.and(region, rule.region);
-          return sub === FALSE ? [] : [worstCost(rule.plan, sub, c, inherited, depth + 1)];
+          return sub === FALSE ? [] : [worstCost(c, rule.plan, sub, inherited, depth + 1)];
         }),
       );
     }
@@ -134,7 +136,7 @@ export function checkBudget(ctx: AnalysisContext): void {
   // One bound per entry rule: its plan's cost follows every route it refers to.
   for (const d of decidingRules(c)) {
     if (d.chain.length > 1 || reported.has(d.entry.index)) continue;
-    const cost = worstCost(d.plan, d.region, c);
+    const cost = worstCost(c, d.plan, d.region);
     if (cost.total <= limit + 1e-12) continue;
     reported.add(d.entry.index);
     // Show a prompt as large as the path admits, up to the largest window of the plan:
