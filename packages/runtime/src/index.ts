@@ -15,5 +15,5 @@ export { type Clock, Router, RouterLoadError, type RouterOptions, type RunResult
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export { memoryState, type StateStore, tenantWindow } from './state.js';
 export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';
-export { loadTokenizer, type TokenizerName } from './tokenizer.js';
+export { linearCounter, loadTokenizer, MAX_RUN, type TokenizerName } from './tokenizer.js';
 export { NormalizedRequest, readModel, type TokenCounter } from './values.js';
