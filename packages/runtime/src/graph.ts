@@ -84,6 +84,73 @@ export interface CompiledGraph {
   readonly root: number;
 }
 
+/** The number of regions (children per node) of a variable. */
+export function regionCount(variable: Variable): number {
+  switch (variable.kind) {
+    case 'interval':
+      return variable.bounds.length + 1;
+    case 'enum':
+      return variable.members.length;
+    case 'literal':
+      return variable.literals.length + 1;
+    default:
+      return 2;
+  }
+}
+
+/**
+ * What is wrong with a graph's structure (empty when nothing is): a walk must end, and every
+ * index it follows must be in range — node and variable indices, rule leaves, one child per
+ * region — and no node may lead back to itself (a node that is its own child, or any
+ * longer loop, would make decide() spin). Linear in the graph. `where` prefixes each path.
+ */
+export function graphProblems(graph: Graph, rules: number, where: string): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const n = graph.nodes.length;
+  const ref = (r: number, path: string): boolean => {
+    if (r === -1 || (r <= -2 && -r - 2 < rules) || (r >= 0 && r < n)) return true;
+    out.push({ path, message: r <= -2 ? `names rule ${-r - 2}, but the route has ${rules}` : `is node ${r}, but the graph has ${n} nodes` });
+    return false;
+  };
+  ref(graph.root, `${where}/root`);
+  const indegree = new Int32Array(n);
+  graph.nodes.forEach((node, i) => {
+    const variable = graph.variables[node.variable];
+    if (!variable) out.push({ path: `${where}/nodes/${i}/variable`, message: `is ${node.variable}, but the graph has ${graph.variables.length} variables` });
+    else if (node.children.length !== regionCount(variable)) {
+      out.push({
+        path: `${where}/nodes/${i}/children`,
+        message: `has ${node.children.length} children, but its variable has ${regionCount(variable)} regions`,
+      });
+    }
+    node.children.forEach((c, k) => {
+      if (ref(c, `${where}/nodes/${i}/children/${k}`) && c >= 0) indegree[c] = (indegree[c] as number) + 1;
+    });
+  });
+  if (out.length > 0) return out;
+  // Kahn's algorithm: nodes never freed lie on a cycle.
+  const ready: number[] = [];
+  indegree.forEach((d, i) => {
+    if (d === 0) ready.push(i);
+  });
+  let freed = 0;
+  while (ready.length > 0) {
+    const i = ready.pop() as number;
+    freed++;
+    for (const c of (graph.nodes[i] as { children: number[] }).children) {
+      if (c >= 0) {
+        indegree[c] = (indegree[c] as number) - 1;
+        if (indegree[c] === 0) ready.push(c);
+      }
+    }
+  }
+  if (freed < n) {
+    const on = indegree.findIndex((d) => d > 0);
+    out.push({ path: `${where}/nodes/${on}`, message: `lies on a cycle (${n - freed} nodes lead back to themselves): a decision graph must be acyclic` });
+  }
+  return out;
+}
+
 export function compileGraph(graph: Graph, slots?: ReadonlyMap<string, number>): CompiledGraph {
   const nodeVariable = new Int32Array(graph.nodes.length);
   const childStart = new Int32Array(graph.nodes.length);

@@ -147,6 +147,92 @@ describe('Router.load', () => {
     }
   });
 
+  it('refuses a tampered graph or plan, naming each problem, instead of looping or leaking internals', async () => {
+    const tamper = (edit: (ir: PolicyIR) => void): PolicyIR => {
+      const ir = policy();
+      edit(ir);
+      return ir;
+    };
+    const graph = (ir: PolicyIR) => (ir.routes[0] as { graph: { nodes: { variable: number; children: number[] }[]; root: number } }).graph;
+    const cases: [string, PolicyIR, RegExp][] = [
+      [
+        'a node that is its own child',
+        tamper((ir) => {
+          (graph(ir).nodes[1] as { children: number[] }).children = [1, -3];
+        }),
+        /cycle/,
+      ],
+      [
+        'a longer loop',
+        tamper((ir) => {
+          (graph(ir).nodes[1] as { children: number[] }).children = [0, -3];
+        }),
+        /cycle/,
+      ],
+      [
+        'a child out of range',
+        tamper((ir) => {
+          (graph(ir).nodes[0] as { children: number[] }).children = [7, -2];
+        }),
+        /node 7, but the graph has 2 nodes/,
+      ],
+      [
+        'a rule leaf out of range',
+        tamper((ir) => {
+          (graph(ir).nodes[0] as { children: number[] }).children = [1, -9];
+        }),
+        /rule 7, but the route has 3/,
+      ],
+      [
+        'a root out of range',
+        tamper((ir) => {
+          graph(ir).root = 5;
+        }),
+        /node 5/,
+      ],
+      [
+        'a variable out of range',
+        tamper((ir) => {
+          (graph(ir).nodes[0] as { variable: number }).variable = 4;
+        }),
+        /4, but the graph has 2 variables/,
+      ],
+      [
+        'a node with the wrong number of children',
+        tamper((ir) => {
+          (graph(ir).nodes[1] as { children: number[] }).children = [-4];
+        }),
+        /1 children, but its variable has 2 regions/,
+      ],
+      [
+        'a plan naming an undeclared model',
+        tamper((ir) => {
+          (ir.routes[0]?.rules[0] as { plan: unknown }).plan = { kind: 'model', model: 'ghost' };
+        }),
+        /model `ghost`/,
+      ],
+      [
+        'a plan naming an undeclared route',
+        tamper((ir) => {
+          (ir.routes[0]?.rules[0] as { plan: unknown }).plan = { kind: 'route', route: 'nowhere' };
+        }),
+        /route `nowhere`/,
+      ],
+    ];
+    for (const [what, ir, message] of cases) {
+      const error = await Router.load(ir, { tokenizer: words }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, what).toBeInstanceOf(RouterLoadError);
+      const problems = (error as RouterLoadError).errors.map((e) => `${e.path} ${e.message}`).join('\n');
+      expect(problems, what).toMatch(message);
+      expect(problems, what).toMatch(/^\/routes\/0\//);
+    }
+    // The untampered policy loads.
+    expect((await Router.load(policy(), { tokenizer: words })).decide({ prompt: 'a' }).ok).toBe(true);
+  });
+
   it('refuses text that is not JSON', async () => {
     await expect(Router.load('{ not json', { tokenizer: words })).rejects.toThrow(/not JSON/);
   });

@@ -9,10 +9,10 @@ import type { ExternClassifier } from './classify.js';
 import { type CompiledRoute, type Decision, type Refusal, RouterDecision, type RuleRef } from './decision.js';
 import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, NEVER, type Scorer, type ToolAdapter } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
-import { compileGraph, walk } from './graph.js';
+import { compileGraph, graphProblems, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Tool, Value } from './ir.js';
 import { optionProblems } from './options.js';
-import { firstTarget, mapSubPlans, needsResolving, planModels } from './plans.js';
+import { firstTarget, mapSubPlans, needsResolving, planModels, subPlans } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
@@ -411,7 +411,15 @@ export class Router {
         errors.slice(0, 50),
       );
     }
-    return value as PolicyIR;
+    const ir = value as PolicyIR;
+    const problems = structureProblems(ir);
+    if (problems.length > 0) {
+      throw new RouterLoadError(
+        `the artifact's structure is inconsistent (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+        problems.slice(0, 50),
+      );
+    }
+    return ir;
   }
 
   /** Decides a request. Pure and synchronous; never throws (a failing host callback becomes an error). */
@@ -511,4 +519,40 @@ export class Router {
     });
     return refusal ?? out;
   }
+}
+
+/**
+ * What the schema cannot say about an artifact: graphs that are acyclic with every index in
+ * range, and plans that name only declared models, tools, validators and routes. A tampered
+ * artifact is refused at load with each problem's path, never looped on or half-run.
+ */
+function structureProblems(ir: PolicyIR): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const models = new Set(ir.models.map((m) => m.name));
+  const tools = new Set(ir.tools.map((t) => t.name));
+  const validators = new Set(ir.validators.map((v) => v.name));
+  const routes = new Set(ir.routes.map((r) => r.name));
+  const names = new Set<string | null>();
+  ir.routes.forEach((route, r) => {
+    if (names.has(route.name)) out.push({ path: `/routes/${r}/name`, message: `route ${route.name ?? '(entry)'} is declared twice` });
+    names.add(route.name);
+    out.push(...graphProblems(route.graph, route.rules.length, `/routes/${r}/graph`));
+    route.rules.forEach((rule, i) => {
+      const check = (plan: Plan, path: string): void => {
+        const missing = (what: string, name: string): void => {
+          out.push({ path, message: `names ${what} \`${name}\`, which the artifact does not declare` });
+        };
+        if (plan.kind === 'model' && !models.has(plan.model)) missing('model', plan.model);
+        if (plan.kind === 'route' && !routes.has(plan.route)) missing('route', plan.route);
+        if (plan.kind === 'try' && !tools.has(plan.tool)) missing('tool', plan.tool);
+        const validator = plan.kind === 'cascade' || plan.kind === 'try' ? plan.until?.validator : plan.kind === 'choice' ? plan.validator : undefined;
+        if (validator !== undefined && !validators.has(validator)) missing('validator', validator);
+        subPlans(plan).forEach((sub, k) => {
+          check(sub, `${path}/${k}`);
+        });
+      };
+      check(rule.plan, `/routes/${r}/rules/${i}/plan`);
+    });
+  });
+  return out;
 }
