@@ -17,7 +17,11 @@ const ORDINARY = [
 
 function spy() {
   const pieces: string[] = [];
-  return { pieces, count: (t: string) => (pieces.push(t), t.length) };
+  const count = (t: string): number => {
+    pieces.push(t);
+    return t.length;
+  };
+  return { pieces, count };
 }
 
 describe('token counting', () => {
