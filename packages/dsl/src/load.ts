@@ -2,18 +2,23 @@
 // (missing, not UTF-8, too large, empty) and import cycles. Reads files through a
 // `CompilerHost`, so the language server can serve unsaved editor buffers.
 
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { ImportDecl, Module } from './ast.js';
 import { type Diagnostic, diagnostic } from './diagnostics.js';
 import { parse } from './parser.js';
+import { readBounded } from './read.js';
 import { SourceFile, type Span } from './source.js';
 
 /** Files larger than this are refused with RL1009. */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
 /** What a host returns for a path. */
-export type HostFile = { kind: 'text'; text: string } | { kind: 'bytes'; bytes: Uint8Array } | { kind: 'missing'; reason: string };
+export type HostFile =
+  | { kind: 'text'; text: string }
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'missing'; reason: string }
+  /** More than `MAX_FILE_BYTES` (refused after reading that many, whatever `stat` says). */
+  | { kind: 'too-large' };
 
 /** How the compiler reads files. */
 export interface CompilerHost {
@@ -26,19 +31,8 @@ export function nodeHost(overlay?: ReadonlyMap<string, string>): CompilerHost {
     readFile(path: string): HostFile {
       const open = overlay?.get(path);
       if (open !== undefined) return { kind: 'text', text: open };
-      try {
-        const stat = statSync(path);
-        if (stat.isDirectory()) return { kind: 'missing', reason: 'is a directory' };
-        if (stat.size > MAX_FILE_BYTES) return { kind: 'bytes', bytes: new Uint8Array(readFileSync(path).buffer, 0, MAX_FILE_BYTES + 1) };
-        return { kind: 'bytes', bytes: readFileSync(path) };
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        return {
-          kind: 'missing',
-          reason:
-            code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'unknown error'})`,
-        };
-      }
+      const read = readBounded(path, MAX_FILE_BYTES);
+      return read.kind === 'bytes' ? { kind: 'bytes', bytes: read.bytes } : read.kind === 'too-large' ? { kind: 'too-large' } : read;
     },
   };
 }
@@ -65,6 +59,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function decodeSource(path: string, file: HostFile): { text: string; diagnostics: Diagnostic[] } {
   const at: Span = { start: 0, end: 0 };
   if (file.kind === 'missing') return { text: '', diagnostics: [diagnostic('RL1010', path, at, `cannot read this file: it ${file.reason}`)] };
+  if (file.kind === 'too-large') return { text: '', diagnostics: [tooLarge(path, MAX_FILE_BYTES + 1)] };
   if (file.kind === 'text') {
     if (file.text.length > MAX_FILE_BYTES) return { text: '', diagnostics: [tooLarge(path, file.text.length)] };
     return { text: file.text, diagnostics: [] };
@@ -164,6 +159,17 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
         const chain = [...stack.slice(cycleAt), target].map((p) => `\`${shortName(p)}\``).join(' → ');
         diagnostics.push(
           diagnostic('RL2019', path, decl.path.span, `import cycle: ${chain}`, { help: 'move the shared declarations into a file that both import' }),
+        );
+        imports.push({ decl, path: undefined });
+        continue;
+      }
+      if (!target.endsWith('.route')) {
+        // Never read (and so never echo into diagnostics and CI logs) a file that is not a
+        // policy: `import ".env"` would print its secrets in a parse error.
+        diagnostics.push(
+          diagnostic('RL2020', path, decl.path.span, `cannot import "${decl.path.value}": only policy files (\`.route\`) can be imported`, {
+            help: 'import paths name `.route` files, relative to the importing file; this one was not read',
+          }),
         );
         imports.push({ decl, path: undefined });
         continue;

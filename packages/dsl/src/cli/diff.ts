@@ -1,12 +1,12 @@
 // `routelang diff OLD NEW [--format json]`: the input regions whose decision changes.
 // Exit 0 when nothing changes, 1 when something does (a CI gate), 2 on usage errors.
 
-import { readFileSync } from 'node:fs';
 import { loadTokenizer, type Plan, type PolicyIR, Router } from '@routelang/runtime';
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
 import { diffPolicies } from '../diff.js';
 import { DiagramTooLarge } from '../graph/diagram.js';
+import { MAX_TRAFFIC_BYTES, readBoundedText } from '../read.js';
 import type { CommandIO } from './io.js';
 import { displayPath, renderText } from './render.js';
 
@@ -80,12 +80,9 @@ export interface TrafficMove {
  * the request's prompt tokens in, the plan's output cap (\`max_tokens\`, else \`max_output\`) out.
  */
 export async function measureTraffic(before: PolicyIR, after: PolicyIR, file: string): Promise<TrafficMove | string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    return `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`;
-  }
+  const read = readBoundedText(file, MAX_TRAFFIC_BYTES);
+  if (!read.ok) return `cannot read ${file}: it ${read.reason}`;
+  const text = read.text;
   const countTokens = await loadTokenizer('o200k_base');
   const routers = [await Router.load(before, { tokenizer: countTokens }), await Router.load(after, { tokenizer: countTokens })] as const;
   const prompt = before.inputs.find((f) => f.type.kind === 'text')?.name;

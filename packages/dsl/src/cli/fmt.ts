@@ -1,9 +1,10 @@
 // `routelang fmt FILE...` rewrites files in canonical form; `--check` only lists the files
 // that would change (exit 1). Files with syntax errors are reported and left alone.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { format } from '../format.js';
-import { decodeSource, nodeHost } from '../load.js';
+import { decodeSource, MAX_FILE_BYTES, nodeHost } from '../load.js';
+import { readBoundedText } from '../read.js';
 import { SourceFile } from '../source.js';
 import { expandFiles } from './files.js';
 import type { CommandIO } from './io.js';
@@ -32,7 +33,8 @@ export function runFmt(args: readonly string[], checkOnly: boolean, io: CommandI
     changed.push(file);
     if (!checkOnly) {
       // Re-read right before writing would not make this atomic; write the whole file once.
-      if (readFileSync(file, 'utf8') === decoded.text) writeFileSync(file, result.text);
+      const now = readBoundedText(file, MAX_FILE_BYTES);
+      if (now.ok && now.text === decoded.text) writeFileSync(file, result.text);
     }
   }
   for (const file of changed) io.out(checkOnly ? `would reformat ${displayPath(file)}` : `formatted ${displayPath(file)}`);

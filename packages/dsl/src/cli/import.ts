@@ -3,11 +3,12 @@
 // configuration's terms. Exit 0 clean, 1 with findings, 2 when the input is not a valid
 // configuration of that kind.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { ImportNote } from '../import/common.js';
 import { liteLLMFindings, portkeyFindings } from '../import/findings.js';
 import { importLiteLLM, MAX_CONFIG_BYTES } from '../import/litellm.js';
 import { importPortkey } from '../import/portkey.js';
+import { readBoundedText } from '../read.js';
 import type { CommandIO } from './io.js';
 
 export async function runImport(
@@ -17,18 +18,12 @@ export async function runImport(
   format: 'text' | 'json',
   io: CommandIO,
 ): Promise<number> {
-  let text: string;
-  try {
-    const bytes = readFileSync(file);
-    if (bytes.length > MAX_CONFIG_BYTES) {
-      io.err(`${file}:1:1: error: the configuration is over ${MAX_CONFIG_BYTES / 1024 / 1024} MB`);
-      return 2;
-    }
-    text = bytes.toString('utf8');
-  } catch (error) {
-    io.err(`routelang: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  const read = readBoundedText(file, MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    io.err(`routelang: cannot read ${file}: it ${read.reason}`);
     return 2;
   }
+  const text = read.text;
   let policy: string | undefined;
   let notes: ImportNote[];
   if (kind === 'litellm') {

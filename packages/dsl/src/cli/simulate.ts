@@ -2,10 +2,11 @@
 // with simulated models and reports route mix, cost against the baseline, escalations,
 // fallbacks, latency, denials and invalid requests.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadTokenizer, type TokenizerName } from '@routelang/runtime';
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
+import { MAX_PROFILE_BYTES, MAX_TRAFFIC_BYTES, readBoundedText } from '../read.js';
 import { resolveProfile } from '../simulate/profile.js';
 import { renderSimulationHtml, renderSimulationText } from '../simulate/report.js';
 import { simulate } from '../simulate/simulate.js';
@@ -36,11 +37,15 @@ export async function runSimulate(args: SimulateArgs, io: CommandIO): Promise<nu
   }
   let profileJson: unknown;
   if (args.profile !== undefined) {
+    const read = readBoundedText(args.profile, MAX_PROFILE_BYTES);
+    if (!read.ok) {
+      io.err(`routelang: cannot read the profile ${args.profile}: it ${read.reason}`);
+      return 2;
+    }
     try {
-      profileJson = JSON.parse(readFileSync(args.profile, 'utf8'));
+      profileJson = JSON.parse(read.text);
     } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      io.err(`routelang: cannot read the profile ${args.profile}: ${e.code ?? e.message}`);
+      io.err(`routelang: the profile ${args.profile} is not JSON: ${(error as Error).message}`);
       return 2;
     }
   }
@@ -49,13 +54,12 @@ export async function runSimulate(args: SimulateArgs, io: CommandIO): Promise<nu
     for (const p of problems) io.err(`routelang: ${args.profile ?? 'profile'}: ${p.path}: ${p.message}`);
     return 2;
   }
-  let text: string;
-  try {
-    text = readFileSync(args.traffic, 'utf8');
-  } catch (error) {
-    io.err(`routelang: cannot read ${args.traffic}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  const read = readBoundedText(args.traffic, MAX_TRAFFIC_BYTES);
+  if (!read.ok) {
+    io.err(`routelang: cannot read ${args.traffic}: it ${read.reason}`);
     return 2;
   }
+  const text = read.text;
   const lines = text.split('\n');
   const bar = lines.length > PROGRESS_THRESHOLD ? progressBar(args.errIsTTY, args.writeErr) : undefined;
   const report = await simulate(result.ir, lines, {
