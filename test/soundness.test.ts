@@ -9,8 +9,11 @@
 // CI hunts ROUTELANG_HUNT_POLICIES (default 10,000) policies; `pnpm hunt` a million.
 
 import { describe, expect, it } from 'vitest';
+import { analyze } from '../packages/dsl/src/analyze/index.js';
 import type * as A from '../packages/dsl/src/ast.js';
-import { compilePolicy } from '../packages/dsl/src/compile.js';
+import { checkPolicy, compilePolicy } from '../packages/dsl/src/compile.js';
+import { compileRoutes, firstMatch } from '../packages/dsl/src/graph/compile.js';
+import { TRUE } from '../packages/dsl/src/graph/diagram.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
 import { Router } from '../packages/runtime/src/index.js';
 import { Rng } from './support/generate.js';
@@ -162,5 +165,42 @@ describe('no false proofs', () => {
     expect(report.byKind).toEqual({});
     // The hunt must test claims of every kind, or it proves nothing.
     for (const [kind, n] of Object.entries(report.claims)) expect(n, kind).toBeGreaterThan(POLICIES / 20);
+  });
+});
+
+describe('three-valued analyses', () => {
+  it('an undecided question is reported (RL3009), never taken as a proof', () => {
+    // A gap in the checker's reasoning, made on purpose: without the consistency diagram a
+    // path asks for a prompt containing "abc" but not "b", which no request has. The
+    // analyses must say they could not decide, not prove the assertion or invent a request.
+    const text = `policy p
+input { prompt: text }
+model cloud { provider = "p" id = "c" price = { input: $1 per 1M, output: $1 per 1M } context = 8k deployment = cloud }
+model local { provider = "p" id = "l" price = { input: $1 per 1M, output: $1 per 1M } context = 8k deployment = on_prem }
+route {
+  when prompt contains "abc" and not (prompt contains "b") -> cloud
+  otherwise -> local
+}
+assert "on premises": model.deployment == on_prem
+`;
+    const path = '/virtual/gap.route';
+    const front = checkPolicy(path, nodeHost(new Map([[path, text]])));
+    const c = compileRoutes(front.policy);
+    // With the consistency diagram, the rule is exactly unreachable and the assertion proved.
+    expect(analyze(c).map((d) => d.code)).toEqual(['RL3001']);
+    const entry = c.routes.get(null);
+    if (!entry) throw new Error('no entry route');
+    const raw = firstMatch(
+      c.diagrams,
+      entry.rules.map((r) => r.when),
+    ).regions;
+    const gap = { ...c, consistent: TRUE, routes: new Map([[null, { ...entry, rules: entry.rules.map((r, i) => ({ ...r, region: raw[i] as number })) }]]) };
+    const found = analyze(gap);
+    expect(found.map((d) => [d.code, d.severity])).toEqual([
+      ['RL3009', 'warning'],
+      ['RL3009', 'error'],
+    ]);
+    expect(found[1]?.message).toMatch(/could not decide whether assertion "on premises" holds for `cloud`/);
+    expect(found.some((d) => d.code === 'RL3004' || d.code === 'RL3001')).toBe(false);
   });
 });

@@ -295,6 +295,13 @@ export const CATALOGUE = {
     summary: 'a `per_tenant` budget in a policy without a `tenant` field',
     explanation: 'Tenant spend is counted by the value of the input field `tenant`. Declare `tenant: string` in the `input` block.',
   },
+  RL2036: {
+    name: 'reserved-field-name',
+    severity: 'error',
+    summary: 'an input field named `__proto__`',
+    explanation:
+      "Requests are JSON objects read in JavaScript, where `__proto__` sets an object's prototype instead of holding a value: no request could carry such a field, and the runtime treats the key as unknown. Rename the field.",
+  },
   RL3001: {
     name: 'unsatisfiable-rule',
     severity: 'warning',

@@ -149,6 +149,14 @@ export function checkInputs(
   for (const { node: input, file } of inputs) {
     for (const field of input.fields) {
       const name = field.name.name;
+      if (name === '__proto__') {
+        // A JavaScript object cannot hold this key as a field (it sets the prototype), so no
+        // request could carry it; the runtime treats it as unknown. Refused here, consistently.
+        ctx.report('RL2036', file, field.name, 'an input field cannot be named `__proto__`', {
+          help: 'rename the field; requests are JSON objects, in which `__proto__` is not an ordinary key',
+        });
+        continue;
+      }
       const first = fields.get(name);
       if (first) {
         ctx.report('RL2011', file, field.name, `input field \`${name}\` is declared twice`, {
