@@ -1,6 +1,6 @@
 // End-to-end tests of the routelang CLI: the real binary, spawned as a user would run it.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,5 +271,25 @@ describe('routelang diff', () => {
     expect(body.traffic).toMatchObject({ requests: 4, moved: 1, invalid: 2, costAfter: 0 });
     expect(body.traffic.costBefore).toBeGreaterThan(0);
     expect(routelang(['diff', '--traffic', join(dir, 'missing.jsonl'), before, after]).status).toBe(2);
+  });
+});
+
+describe('a reader that closes early', () => {
+  it('ends the command quietly, with no EPIPE stack trace (`routelang explain … | head -1`)', async () => {
+    for (const args of [
+      ['explain', EXAMPLE, '--request', '{"prompt":"hi","tenant":"acme"}'],
+      ['compile', EXAMPLE],
+    ]) {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Closed before the command writes anything: its first write fails with EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(stderr, args[0]).not.toMatch(/EPIPE|Unhandled|at .*\.js:\d+/);
+      expect(code, args[0]).toBe(0);
+    }
   });
 });

@@ -10,7 +10,21 @@ export interface CommandIO {
   readonly errIsTTY?: boolean;
 }
 
+/**
+ * A reader that closes early (`routelang explain … | head -1`) makes writes fail with EPIPE;
+ * like any Unix tool, the command then stops quietly instead of printing a stack trace.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
+}
+
 export function processIO(version: string): CommandIO {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
