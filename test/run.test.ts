@@ -168,7 +168,36 @@ describe('run()', () => {
     setTimeout(() => controller.abort(), 20);
     const result = await pending;
     expect(!result.ok && 'errorClass' in result && result.errorClass).toBe('aborted');
-    expect(result.attempts.map((a) => a.target)).toEqual([]);
+    // The cancelled call is reported, with its class, and nothing falls back after it.
+    expect(result.attempts.map((a) => [a.target, a.outcome, a.errorClass])).toEqual([['mini', 'error', 'aborted']]);
+  });
+
+  it('frees a half-open probe that the caller cancels, so the model gets traffic again', async () => {
+    let now = 0;
+    let fail = true;
+    let hangNext = false;
+    const adapter: ModelAdapter = ({ signal }) => {
+      if (hangNext) return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      return fail ? Promise.reject(new ProviderError('server_error', '500')) : answer('back');
+    };
+    const r = await router(
+      { a: adapter, b: () => answer('from big') },
+      { breaker: { window: 4, minCalls: 2, failureRate: 0.5, openMs: 1000 }, now: () => now },
+    );
+    for (let i = 0; i < 3; i++) await r.run({ prompt: 'hello', kind: 'plain' });
+    expect(r.circuits().mini).toBe('open');
+    now = 1000; // cool-down over: the next call is the half-open probe
+    hangNext = true;
+    const controller = new AbortController();
+    const probe = r.run({ prompt: 'hello', kind: 'plain' }, { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect((await probe).ok).toBe(false);
+    hangNext = false;
+    fail = false;
+    const after = await r.run({ prompt: 'hello', kind: 'plain' });
+    expect(after.ok && after.model).toBe('mini');
+    expect(r.circuits().mini).toBe('closed');
   });
 
   it('returns request errors without calling anything', async () => {

@@ -35,6 +35,23 @@ describe('CircuitBreaker', () => {
     expect(b.allow()).toBe(true);
   });
 
+  it('frees the probe slot when the probe is cancelled, and expires a probe lost without an outcome', () => {
+    let now = 0;
+    const b = new CircuitBreaker(options, () => now);
+    for (let i = 0; i < 4; i++) b.record(false);
+    now = 1_000;
+    expect(b.allow()).toBe(true);
+    b.release(); // the caller cancelled the probe
+    expect(b.allow()).toBe(true); // another probe may go
+    expect(b.allow()).toBe(false);
+    now = 1_999;
+    expect(b.allow()).toBe(false); // the probe is still in flight
+    now = 2_000;
+    expect(b.allow()).toBe(true); // lost for a whole cool-down: the slot expires
+    b.record(true);
+    expect(b.current()).toBe('closed');
+  });
+
   it('stays closed under a failure rate below the threshold', () => {
     const b = new CircuitBreaker(options, () => 0);
     for (let i = 0; i < 20; i++) b.record(i % 3 !== 2); // success, success, failure: never more than one in three

@@ -23,6 +23,7 @@ export class CircuitBreaker {
   private state: BreakerState = 'closed';
   private openedAt = 0;
   private probing = false;
+  private probeStartedAt = 0;
 
   constructor(
     private readonly options: BreakerOptions,
@@ -38,13 +39,24 @@ export class CircuitBreaker {
     return this.state;
   }
 
-  /** Whether a call may start now (in half-open, only one probe at a time). */
+  /**
+   * Whether a call may start now (in half-open, only one probe at a time). A probe that
+   * started more than `openMs` ago without an outcome (a host that lost it) no longer holds
+   * the slot, so a breaker can never stay half-open for ever.
+   */
   allow(): boolean {
     const state = this.current();
     if (state === 'closed') return true;
-    if (state === 'open' || this.probing) return false;
+    if (state === 'open') return false;
+    if (this.probing && this.now() - this.probeStartedAt < this.options.openMs) return false;
     this.probing = true;
+    this.probeStartedAt = this.now();
     return true;
+  }
+
+  /** A call allowed by `allow()` ended without an outcome (the caller cancelled it): frees the probe slot. */
+  release(): void {
+    if (this.state === 'half_open') this.probing = false;
   }
 
   /** Records a call's outcome (`true`: success). */

@@ -54,12 +54,16 @@ export class ProviderError extends Error {
   }
 }
 
-/** One call the run made (or refused to make). */
+/**
+ * One call the run made (or refused to make). `errorClass` is a provider's class, or
+ * `aborted` for a call the caller cancelled (`run(…, { signal })`): it counts against no
+ * circuit breaker and triggers no fallback.
+ */
 export interface Attempt {
   readonly target: string;
   readonly kind: 'model' | 'tool';
   readonly outcome: 'ok' | 'error' | 'skipped';
-  readonly errorClass?: ErrorClass;
+  readonly errorClass?: ErrorClass | 'aborted';
   readonly message?: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -477,7 +481,25 @@ class Run {
         });
         return { text: answer.text, model: name, score: undefined };
       } catch (error) {
-        if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
+        if (this.ctx.signal.aborted) {
+          // No outcome to count against the model, but the probe slot must be freed and the
+          // attempt reported.
+          breaker.release();
+          endSpan(span, { 'routelang.error_class': 'aborted' }, 'the caller cancelled the request');
+          this.attempts.push({
+            target: name,
+            kind: 'model',
+            outcome: 'error',
+            errorClass: 'aborted',
+            message: 'the caller cancelled the request',
+            inputTokens: 0,
+            outputTokens: 0,
+            cost: 0,
+            latencyMs: this.ctx.now() - started,
+            attempt,
+          });
+          throw new StepFailure('aborted', 'the caller cancelled the request');
+        }
         const errorClass = classOf(error, signal);
         endSpan(span, { 'routelang.error_class': errorClass }, messageOf(error));
         // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
