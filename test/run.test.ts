@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
-import { type ModelAdapter, ProviderError, Router, RouterLoadError, splitArm } from '../packages/runtime/src/index.js';
+import { type ModelAdapter, memoryState, ProviderError, Router, RouterLoadError, splitArm, tenantWindow } from '../packages/runtime/src/index.js';
 
 const POLICY = `policy run_test
 model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k deployment = on_prem }
@@ -341,6 +341,28 @@ budget { per_tenant <= $0.0025 per day }
     expect((await r.run({ prompt: 'hi', tenant: 'globex' })).ok).toBe(true);
     now += 86_400_000;
     expect((await r.run({ prompt: 'hi', tenant: 'acme' })).ok).toBe(true);
+  });
+
+  it('never overspend under concurrency: each call reserves its worst case first and settles after', async () => {
+    // Ten concurrent requests of one tenant with a $0.50 cap, each call $0.10 (its estimate):
+    // checking spend before a call and adding after let all ten through ($1.00).
+    const policy = TENANT_POLICY.replace('$1 per 1M, output: $2 per 1M', '$100 per 1M, output: $0 per 1M').replace('$0.0025 per day', '$0.5 per day');
+    const state = memoryState();
+    const slow: ModelAdapter = () => new Promise((resolve) => setTimeout(() => resolve({ text: 'ok', usage: { inputTokens: 1000, outputTokens: 5 } }), 5));
+    const r = await Router.load(compile(policy), { tokenizer: () => 1000, adapters: { a: slow }, state });
+    const results = await Promise.all(Array.from({ length: 10 }, () => r.run({ prompt: 'hi', tenant: 'acme' })));
+    const spent = results.reduce((sum, x) => sum + x.cost, 0);
+    expect(results.filter((x) => x.ok).length).toBe(5);
+    expect(spent).toBeCloseTo(0.5, 9);
+    for (const x of results.filter((y) => !y.ok)) expect(x.attempts[0]).toMatchObject({ outcome: 'skipped', errorClass: 'budget' });
+    // Reservations were settled to the actual cost and the refused ones released.
+    expect(await state.get(tenantWindow('acme', 'day', Date.now()).key)).toBeCloseTo(spent, 9);
+    // A cheaper actual cost than the estimate is settled down, leaving room for later calls.
+    const cheap: ModelAdapter = () => Promise.resolve({ text: 'ok', usage: { inputTokens: 500, outputTokens: 0 } });
+    const r2 = await Router.load(compile(policy), { tokenizer: () => 1000, adapters: { a: cheap } });
+    let served = 0;
+    for (let i = 0; i < 20; i++) if ((await r2.run({ prompt: 'hi', tenant: 'acme' })).ok) served++;
+    expect(served).toBe(9); // $0.05 each, and the last must fit a $0.10 estimate under $0.50
   });
 
   it('need a `tenant` field: the compiler says so (RL2035), and the runtime refuses such an artifact at load', async () => {

@@ -412,25 +412,28 @@ class Run {
     }
   }
 
+  /** Reports a call refused before it started, and fails the step with its class. */
+  private skipCall(name: string, errorClass: ErrorClass, message: string): never {
+    this.attempts.push({
+      target: name,
+      kind: 'model',
+      outcome: 'skipped',
+      errorClass,
+      message,
+      inputTokens: 0,
+      outputTokens: 0,
+      cost: 0,
+      latencyMs: 0,
+      attempt: 0,
+    });
+    throw new StepFailure(errorClass, message);
+  }
+
   /** One model, with assertion and budget checks, timeout and retries. */
   private async call(name: string, options: CallOptions): Promise<StepResult> {
     const model = this.ctx.models.get(name);
     const adapter = model ? this.ctx.adapters[model.provider] : undefined;
-    const skip = (errorClass: ErrorClass, message: string): never => {
-      this.attempts.push({
-        target: name,
-        kind: 'model',
-        outcome: 'skipped',
-        errorClass,
-        message,
-        inputTokens: 0,
-        outputTokens: 0,
-        cost: 0,
-        latencyMs: 0,
-        attempt: 0,
-      });
-      throw new StepFailure(errorClass, message);
-    };
+    const skip = (errorClass: ErrorClass, message: string): never => this.skipCall(name, errorClass, message);
     if (!model || !adapter) return skip('server_error', `no adapter for model \`${name}\``);
     // Defence in depth: the compiler proved the assertions; re-check them before each call.
     const broken = this.ctx.assertions.find((a) => !evaluate(a.condition, this.ctx.request, model));
@@ -438,10 +441,40 @@ class Run {
     const maxTokens = options.maxTokens ?? model.maxOutput;
     const estimate = Math.min(this.ctx.promptTokens, model.context) * model.inputPrice + (maxTokens ?? model.context) * model.outputPrice;
     if (this.spent + estimate > this.ctx.budget) return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the budget`);
+    // The tenant's window: reserve the worst case before the call (atomically: concurrent
+    // requests of one tenant each see the others' reservations), settle to the actual cost
+    // after it, release on any other way out. Spend can then never pass the cap.
     const tenant = this.ctx.tenantBudget;
-    if (tenant && (await tenant.state.get(tenant.key)) + estimate > tenant.limit) {
-      return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the tenant's budget`);
+    let reserved = 0;
+    if (tenant) {
+      const after = await tenant.state.add(tenant.key, estimate, tenant.ttlMs);
+      if (after > tenant.limit + 1e-12) {
+        await tenant.state.add(tenant.key, -estimate, tenant.ttlMs);
+        return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the tenant's budget`);
+      }
+      reserved = estimate;
     }
+    try {
+      return await this.attemptCall(name, model, adapter, options, maxTokens, (cost) => {
+        const settle = reserved;
+        reserved = 0;
+        return tenant ? tenant.state.add(tenant.key, cost - settle, tenant.ttlMs) : undefined;
+      });
+    } finally {
+      if (tenant && reserved > 0) await tenant.state.add(tenant.key, -reserved, tenant.ttlMs);
+    }
+  }
+
+  /** The attempts of one model call (retries included); `settle` books a successful call's cost. */
+  private async attemptCall(
+    name: string,
+    model: Model,
+    adapter: ModelAdapter,
+    options: CallOptions,
+    maxTokens: number | undefined,
+    settle: (cost: number) => unknown,
+  ): Promise<StepResult> {
+    const skip = (errorClass: ErrorClass, message: string): never => this.skipCall(name, errorClass, message);
     const breaker = this.ctx.breakers.of(name);
     const retries = options.retries ?? 0;
     let lastError: StepFailure | undefined;
@@ -466,7 +499,7 @@ class Run {
         const latencyMs = this.ctx.now() - started;
         const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
         this.spent += cost;
-        if (tenant) await tenant.state.add(tenant.key, cost, tenant.ttlMs);
+        await settle(cost);
         this.ctx.stats.recordLatency(name, latencyMs);
         breaker.record(true);
         this.attempts.push({
