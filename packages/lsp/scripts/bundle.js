@@ -39,7 +39,7 @@ const browserShims = {
     b.onResolve({ filter: /^(node:)?fs$/ }, () => ({ path: 'fs', namespace: 'no-fs' }));
     b.onLoad({ filter: /.*/, namespace: 'no-fs' }, () => ({
       contents:
-        'const none = () => { const e = new Error("no file system in the browser"); e.code = "ENOENT"; throw e; };\nexport const readFileSync = none, statSync = none, readdirSync = none;',
+        'const none = () => { const e = new Error("no file system in the browser"); e.code = "ENOENT"; throw e; };\nexport const readFileSync = none, statSync = none, readdirSync = none, openSync = none, fstatSync = none, readSync = none, closeSync = none;\nexport const constants = { O_RDONLY: 0, O_NONBLOCK: 0 };',
       loader: 'js',
     }));
     b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `${args.path} is not available in the browser (imported by ${args.importer})` }] }));
