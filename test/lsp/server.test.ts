@@ -254,6 +254,7 @@ describe('navigation and rename', () => {
     await expect(client.request('textDocument/rename', { ...doc('policy.route'), position, newName: '9lives' })).rejects.toThrow(/not a valid name/);
     await expect(client.request('textDocument/rename', { ...doc('policy.route'), position, newName: 'route' })).rejects.toThrow(/is a keyword/);
     await expect(client.request('textDocument/rename', { ...doc('policy.route'), position, newName: 'large' })).rejects.toThrow(/already names a model/);
+    await expect(client.request('textDocument/rename', { ...doc('policy.route'), position })).rejects.toThrow(/needs `newName`/);
     const prepared = await client.request('textDocument/prepareRename', { ...doc('policy.route'), position });
     expect(prepared).toEqual({
       range: { start: at(textOf('policy.route'), '-> mini', 3), end: at(textOf('policy.route'), '-> mini', 7) },
@@ -428,6 +429,20 @@ describe('requests for the editor commands, and settings', () => {
 });
 
 describe('bad input never stops the server', () => {
+  test('a message with a bad Content-Length is skipped, and the server answers the next one', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 987_654, method: 'textDocument/documentSymbol', params: doc('policy.route') });
+    for (const bad of [
+      `Content-Length: abc\r\n\r\n${body}`,
+      `Content-Type: x\r\n\r\n${body}`,
+      `Content-Length: 3\r\n\r\n${body}`,
+      `Content-Length: 5\r\n\r\n{oops`,
+    ]) {
+      client.process.stdin.write(bad);
+      await expect(client.request('textDocument/documentSymbol', doc('policy.route')), bad.slice(0, 20)).resolves.toBeDefined();
+      expect(client.alive).toBe(true);
+    }
+  });
+
   test('a half-typed file gets diagnostics, and every feature still answers', async () => {
     const half = 'policy half\nimport "catalog.route"\ninput { prompt: text, risk: Risk }\nroute {\n  when risk == \n  otherwise -> mi';
     const diagnostics = await client.open(file('half.route'), half);

@@ -4,7 +4,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeHost } from '@routelang/dsl';
-import { type Connection, createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { type Connection, createConnection, ProposedFeatures, StreamMessageWriter } from 'vscode-languageserver/node';
+import { ResyncingReader } from './reader.js';
 import { type ServerOptions, startServer } from './server.js';
 import { WorkerAnalyzer } from './worker-analyzer.js';
 import type { Workspace, WorkspaceFileSystem } from './workspace.js';
@@ -37,8 +38,23 @@ export const nodeFileSystem: WorkspaceFileSystem = {
   },
 };
 
+/**
+ * The connection the command line asks for. Over stdio the messages are read by a reader that
+ * survives bad framing (see reader.ts); like the library's own stdio connection, the process
+ * ends when its input does (0 after a `shutdown` request, 1 otherwise).
+ */
+function defaultConnection(): Connection {
+  if (!process.argv.includes('--stdio')) return createConnection(ProposedFeatures.all);
+  const reader = new ResyncingReader(process.stdin);
+  const connection = createConnection(ProposedFeatures.all, reader, new StreamMessageWriter(process.stdout));
+  const exit = (): never => process.exit(reader.shutdownRequested ? 0 : 1);
+  process.stdin.on('end', exit);
+  process.stdin.on('close', exit);
+  return connection;
+}
+
 /** Starts the server on this process's connection (stdio by default). */
-export function startNodeServer(options: ServerOptions = {}, connection: Connection = createConnection(ProposedFeatures.all)): Workspace {
+export function startNodeServer(options: ServerOptions = {}, connection: Connection = defaultConnection()): Workspace {
   // A bug must never take the editor's language support down with it.
   process.on('uncaughtException', (error) => connection.console.error(`routelang: ${error.stack ?? error.message}`));
   process.on('unhandledRejection', (error) => connection.console.error(`routelang: ${String(error)}`));

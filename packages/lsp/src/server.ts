@@ -285,7 +285,13 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
   connection.onReferences(guard('references', [], (p) => references(workspace, path(p.textDocument.uri), p.position, p.context.includeDeclaration)));
   connection.onDocumentHighlight(guard('highlight', [], (p) => highlights(workspace, path(p.textDocument.uri), p.position)));
   connection.onPrepareRename(guard('prepare rename', null, (p) => prepareRename(workspace, path(p.textDocument.uri), p.position)));
-  connection.onRenameRequest(guard('rename', undefined, (p) => rename(workspace, path(p.textDocument.uri), p.position, p.newName)));
+  connection.onRenameRequest(
+    guard('rename', undefined, (p) => {
+      // A client may omit it: renaming to "undefined" is not an answer.
+      if (typeof p.newName !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'rename needs `newName`, the new name as a string');
+      return rename(workspace, path(p.textDocument.uri), p.position, p.newName);
+    }),
+  );
   connection.onDocumentSymbol(guard('document symbols', [], (p) => documentSymbols(workspace, path(p.textDocument.uri))));
   connection.onFoldingRanges(guard('folding', [], (p) => foldingRanges(workspace, path(p.textDocument.uri))));
   connection.languages.semanticTokens.on(guard('semantic tokens', { data: [] }, (p) => semanticTokens(workspace, path(p.textDocument.uri))));
