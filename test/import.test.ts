@@ -253,3 +253,32 @@ describe('importLiteLLM', () => {
     expect(r.policy).toContain('otherwise -> b');
   });
 });
+
+describe('import portkey: nested conditionals', () => {
+  it('share a nested conditional named several times: output linear in the depth (it tripled per level)', () => {
+    // Each level names its inner target from two conditions and the default.
+    const nested = (depth: number): unknown => {
+      let node: unknown = { provider: 'openai', override_params: { model: 'gpt-4o' } };
+      for (let i = 0; i < depth; i++) {
+        node = {
+          strategy: {
+            mode: 'conditional',
+            conditions: [
+              { query: { 'metadata.tier': { $eq: `t${i}` } }, then: 'inner' },
+              { query: { 'metadata.x': { $eq: 'y' } }, then: 'inner' },
+            ],
+            default: 'inner',
+          },
+          targets: [{ name: 'inner', ...(node as object) }],
+        };
+      }
+      return node;
+    };
+    for (const depth of [1, 10, 40]) {
+      const result = importPortkey(JSON.stringify(nested(depth)));
+      expect(result.policy, `depth ${depth}`).toBeDefined();
+      // Counted work: one named route per nested level, whatever the number of mentions.
+      expect(result.policy?.match(/^route conditional_\d+ \{/gm)?.length ?? 0, `depth ${depth}`).toBe(depth - 1);
+    }
+  });
+});

@@ -227,6 +227,7 @@ function conditional(
 ): string | undefined {
   const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
   const byName = new Map<string, number>();
+  const imported = new Map<number, string | undefined>();
   targets.forEach((t, i) => {
     if (isRecord(t) && typeof t.name === 'string') byName.set(t.name, i);
   });
@@ -239,7 +240,11 @@ function conditional(
       );
       return `deny ${str(`target ${String(name)} is not defined`)}`;
     }
-    return sub(byName.get(name) as number) ?? `deny ${str(`target ${name} is not imported`)}`;
+    // Once per target: a nested conditional named by several conditions (and the default)
+    // becomes one named route, not one per mention (which doubled the output per level).
+    const index = byName.get(name) as number;
+    if (!imported.has(index)) imported.set(index, sub(index));
+    return imported.get(index) ?? `deny ${str(`target ${name} is not imported`)}`;
   };
   const rules: string[] = [];
   const conditions = Array.isArray(strategy.conditions) ? strategy.conditions : [];
