@@ -1,6 +1,7 @@
 // examples/service: the runtime embedded in an HTTP service, through the OpenAI-compatible
 // adapter, against the bundled fake upstream (both on 127.0.0.1, started here).
 
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: the example is plain JavaScript, without declarations.
 import { startFakeUpstream } from '../examples/service/fake-upstream.js';
@@ -64,5 +65,30 @@ describe('the example service', () => {
     expect((await route('{not json')).status).toBe(400);
     const metrics = (await (await fetch(`${service.url}/v1/metrics`)).json()) as { models: Record<string, { count: number }> };
     expect(metrics.models.coder?.count).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('a client that leaves', () => {
+  it('half way through sending a body neither rejects unhandled nor stops the service', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      rejections.push(reason);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      const { port } = new URL(service.url);
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(Number(port), '127.0.0.1');
+        await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+        socket.write('POST /v1/route HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt": "half');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        socket.destroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(rejections).toEqual([]);
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 });

@@ -46,11 +46,22 @@ export async function startService({ upstream, port = 0, policy = join(here, '..
     telemetry: log ? { onEvent: log } : {},
   });
 
-  const server = createServer(async (req, res) => {
-    const send = (status, body) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(`${JSON.stringify(body, null, 2)}\n`);
-    };
+  const reply = (res, status, body) => {
+    // A client that has gone away gets nothing written.
+    if (res.destroyed || res.headersSent) return;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(`${JSON.stringify(body, null, 2)}\n`);
+  };
+  // A request handler must never reject: an unhandled rejection ends a Node.js process, and a
+  // client closing its connection half way through sending a body makes reading it throw.
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (req.destroyed || res.destroyed) return; // the client left; nothing to answer
+      reply(res, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}` });
+    });
+  });
+  async function handle(req, res) {
+    const send = (status, body) => reply(res, status, body);
     if (req.method === 'GET' && req.url === '/healthz') return send(200, { ok: true, policy: compiled.ir.policy.name });
     if (req.method === 'GET' && req.url === '/v1/metrics') return send(200, router.metrics());
     if (req.method !== 'POST' || req.url !== '/v1/route') return send(404, { error: 'POST /v1/route, GET /v1/metrics or GET /healthz' });
@@ -74,7 +85,7 @@ export async function startService({ upstream, port = 0, policy = join(here, '..
     if (result.ok) return send(200, { text: result.text, model: result.model ?? null, ...facts });
     if ('denied' in result) return send(403, { denied: result.denied, ...facts });
     return send(502, { error: result.errorClass, message: result.message, ...facts });
-  });
+  }
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
