@@ -211,6 +211,15 @@ describe('run()', () => {
     expect(error).toBeInstanceOf(RouterLoadError);
     expect((error as RouterLoadError).errors.map((e) => e.path)).toEqual(['/adapters/b', '/tools/kb', '/validators/quality']);
   });
+
+  it('needs no adapter for a provider or tool that no plan uses (a catalogue declares more)', async () => {
+    const extra = POLICY.replace(
+      'tool kb { kind = search }',
+      'tool kb { kind = search }\ntool unused_tool { kind = search }\nmodel spare { provider = "c" id = "spare" price = { input: $1 per 1M, output: $1 per 1M } context = 8k deployment = on_prem }',
+    );
+    const r = await router({ a: () => answer('x'), b: () => answer('y') }, {}, compile(extra));
+    expect((await r.run({ prompt: 'hello' })).ok).toBe(true);
+  });
 });
 
 describe('telemetry', () => {

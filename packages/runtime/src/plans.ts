@@ -57,6 +57,13 @@ export function planModels(plan: Plan, out: string[] = []): string[] {
   return out;
 }
 
+/** The tools a plan may call (`try T else …`), without repeats. */
+export function planTools(plan: Plan, out: string[] = []): string[] {
+  if (plan.kind === 'try' && !out.includes(plan.tool)) out.push(plan.tool);
+  for (const sub of subPlans(plan)) planTools(sub, out);
+  return out;
+}
+
 /** The model or tool a plan calls first (what `expect NAME` in a policy test compares). */
 export function firstTarget(plan: Plan): string | undefined {
   switch (plan.kind) {

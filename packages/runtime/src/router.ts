@@ -12,7 +12,7 @@ import { validate as validateIr } from './generated/validate-ir.js';
 import { compileGraph, graphProblems, walk } from './graph.js';
 import type { Classifier, Model, Plan, PolicyIR, Tool, Value } from './ir.js';
 import { optionProblems } from './options.js';
-import { firstTarget, mapSubPlans, needsResolving, planModels, subPlans } from './plans.js';
+import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPlans } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { resolveSplits } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
@@ -228,18 +228,26 @@ export class Router {
     this.state = options.state ?? memoryState(options.now ?? Date.now);
     if (!options.adapters) return;
     const missing: { path: string; message: string }[] = [];
-    for (const provider of new Set(this.ir.models.map((m) => m.provider))) {
+    // Only what some plan can call: a catalogue may declare models of providers this policy
+    // never routes to, and those need no adapter.
+    const plans = this.ir.routes.flatMap((r) => r.rules.map((rule) => rule.plan));
+    const usedModels = new Set(plans.flatMap((plan) => planModels(plan)));
+    const usedTools = new Set(plans.flatMap((plan) => planTools(plan)));
+    const models = this.ir.models.filter((m) => usedModels.has(m.name));
+    for (const provider of new Set(models.map((m) => m.provider))) {
       if (typeof options.adapters[provider] !== 'function')
         missing.push({
           path: `/adapters/${provider}`,
-          message: `no adapter for provider \`${provider}\` (used by ${this.ir.models
+          message: `no adapter for provider \`${provider}\` (used by ${models
             .filter((m) => m.provider === provider)
             .map((m) => `\`${m.name}\``)
             .join(', ')})`,
         });
     }
     for (const tool of this.ir.tools) {
-      if (typeof options.tools?.[tool.name] !== 'function') missing.push({ path: `/tools/${tool.name}`, message: `no adapter for tool \`${tool.name}\`` });
+      if (usedTools.has(tool.name) && typeof options.tools?.[tool.name] !== 'function') {
+        missing.push({ path: `/tools/${tool.name}`, message: `no adapter for tool \`${tool.name}\`` });
+      }
     }
     if (this.ir.budget?.perTenant && !this.ir.inputs.some((f) => f.name === 'tenant')) {
       missing.push({ path: '/inputs/tenant', message: '`per_tenant` budgets count spend by the input field `tenant`, which this policy does not declare' });
