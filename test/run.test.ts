@@ -5,7 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
-import { type ModelAdapter, memoryState, ProviderError, Router, RouterLoadError, splitArm, tenantWindow } from '../packages/runtime/src/index.js';
+import {
+  type ModelAdapter,
+  memoryState,
+  ProviderError,
+  Router,
+  RouterLoadError,
+  type RunEvent,
+  splitArm,
+  tenantWindow,
+} from '../packages/runtime/src/index.js';
 
 const POLICY = `policy run_test
 model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k deployment = on_prem }
@@ -224,7 +233,7 @@ describe('run()', () => {
 
 describe('telemetry', () => {
   it('logs one event per request and aggregates metrics per model and per rule', async () => {
-    const events: { outcome: string; fallbacks: number; escalations: number; model?: string | undefined; cost: number }[] = [];
+    const events: RunEvent[] = [];
     const r = await router(
       { a: () => Promise.reject(new ProviderError('server_error', 'down')), b: () => answer('good answer') },
       {
@@ -236,7 +245,7 @@ describe('telemetry', () => {
         },
       },
     );
-    const fall = await r.run({ prompt: 'hi', kind: 'fall' });
+    const fall = await r.run({ prompt: 'hi', kind: 'fall' }, { requestId: 'req-1' });
     const escalate = await r.run({ prompt: 'hi', kind: 'escalate' });
     await r.run({ prompt: 'hi', kind: 'refuse' });
     await r.run({ prompt: 7 });
@@ -248,8 +257,21 @@ describe('telemetry', () => {
       ['invalid', 0, 0, null],
     ]);
     expect(JSON.stringify(events)).not.toContain('"hi"'); // no prompt text in the log
+    // Every event names the policy and the request; an invalid one says what was wrong.
+    expect(events.every((e) => e.policy.name === 'run_test' && e.policy.version === null)).toBe(true);
+    expect(events[0]?.requestId).toBe('req-1');
+    expect(events[1]?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(events[3]?.errors?.map((e) => e.field)).toEqual(['prompt']);
+    // A cascade attempt carries the validator's score and what the request did next.
+    expect(escalate.attempts.map((a) => [a.target, a.outcome, a.then ?? null, a.score ?? null])).toEqual([
+      ['mini', 'error', 'escalation', null],
+      ['big', 'ok', null, 0.9],
+    ]);
+    expect(fall.attempts.map((a) => a.then ?? null)).toEqual(['fallback', null]);
     const m = r.metrics();
-    expect(m.models.mini).toMatchObject({ count: 2, errorRate: 1 });
+    // Per model: mini's call was followed by a fallback once and by an escalation once.
+    expect(m.models.mini).toMatchObject({ count: 2, errorRate: 1, fallbackRate: 0.5, escalationRate: 0.5 });
+    expect(m.models.big).toMatchObject({ fallbackRate: 0, escalationRate: 0 });
     expect(m.models.big).toMatchObject({ count: 2, errorRate: 0, inputTokens: 200, outputTokens: 20 });
     expect(m.models.big?.latencyMs.p99).toBeGreaterThanOrEqual(m.models.big?.latencyMs.p50 ?? 0);
     expect(Object.values(m.rules).map((s) => [s.count, s.fallbackRate, s.escalationRate])).toEqual([

@@ -73,6 +73,8 @@ export interface Attempt {
   /** The validator's score, when the step was scored. */
   readonly score?: number;
   readonly attempt: number;
+  /** What the request did after this call: fell back to the next plan, or escalated to the next cascade step. */
+  readonly then?: 'fallback' | 'escalation';
 }
 
 /** What the executor needs from the router. */
@@ -265,6 +267,7 @@ class Run {
           if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
           if (plan.on && !plan.on.includes(error.errorClass)) throw error;
           this.fallbacks++;
+          this.markLast('fallback');
           return this.plan(plan.secondary, options, `${salt}/s`);
         }
       case 'cascade':
@@ -296,10 +299,14 @@ class Run {
     let last: StepResult | undefined;
     let lastError: StepFailure | undefined;
     for (let i = 0; i < steps.length; i++) {
-      if (i > 0) this.escalations++;
+      if (i > 0) {
+        this.escalations++;
+        this.markLast('escalation');
+      }
       try {
         const answer = await this.plan(steps[i] as Plan, options, `${salt}/c${i}`);
         const score = await this.score(until.validator, answer);
+        this.scoreLastAttempt(answer.model, score);
         last = { ...answer, score };
         if (passes(score, until)) return last;
       } catch (error) {
@@ -388,6 +395,7 @@ class Run {
         const answer = await this.plan(c, options, `${salt}/k${i}`);
         if (plan.strategy === 'best' && plan.validator && answer.model) {
           const score = await this.score(plan.validator, answer);
+          this.scoreLastAttempt(answer.model, score);
           this.ctx.stats.recordScore(answer.model, score);
           return { ...answer, score };
         }
@@ -398,6 +406,23 @@ class Run {
       }
     }
     throw lastError ?? new StepFailure('server_error', 'no candidate');
+  }
+
+  /** Records on the latest attempt what the request did next. */
+  private markLast(then: 'fallback' | 'escalation'): void {
+    const last = this.attempts[this.attempts.length - 1];
+    if (last) this.attempts[this.attempts.length - 1] = { ...last, then };
+  }
+
+  /** Puts the validator's score on the attempt that produced the answer (the last success of `model`). */
+  private scoreLastAttempt(model: string | undefined, score: number): void {
+    for (let i = this.attempts.length - 1; i >= 0; i--) {
+      const a = this.attempts[i] as Attempt;
+      if (a.outcome === 'ok' && a.target === model) {
+        this.attempts[i] = { ...a, score };
+        return;
+      }
+    }
   }
 
   private async score(validator: string, answer: StepResult): Promise<number> {

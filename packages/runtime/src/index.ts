@@ -11,7 +11,7 @@ export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
-export { type Clock, Router, RouterLoadError, type RouterOptions, type RunResult } from './router.js';
+export { type Clock, Router, RouterLoadError, type RouterOptions, type RunOptions, type RunResult } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export { memoryState, type StateStore, tenantWindow } from './state.js';
 export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';

@@ -67,6 +67,14 @@ export interface Clock {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/** Per-call options of `run()`. */
+export interface RunOptions {
+  /** Aborts the run: the call in flight ends with the class `aborted`. */
+  readonly signal?: AbortSignal;
+  /** Carried into the decision-log event, to join it with the host's own logs (default: a random UUID). */
+  readonly requestId?: string;
+}
+
 /** What `run()` returns. */
 export type RunResult =
   | ({ readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined } & RunFacts)
@@ -277,7 +285,7 @@ export class Router {
    * tools, splits, choices, within the per-request budget, re-checking assertions before
    * each call. Never rejects: failures are in the result.
    */
-  async run(input: unknown, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
+  async run(input: unknown, options: RunOptions = {}): Promise<RunResult> {
     // The engine is captured here: a swap during this run does not change its policy.
     const engine = this.active;
     if (engine !== this) return engine.run(input, options);
@@ -285,9 +293,11 @@ export class Router {
     const now = clock ? () => clock.now() : () => performance.now();
     const started = now();
     const decision = this.decide(input);
+    const requestId = options.requestId ?? globalThis.crypto.randomUUID();
     if (!decision.ok) {
       const invalid: RunResult = { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: now() - started };
-      this.observe(invalid);
+      const raw = typeof input === 'object' && input !== null && Object.hasOwn(input, 'tenant') ? (input as { tenant?: unknown }).tenant : undefined;
+      this.observe(invalid, requestId, typeof raw === 'string' ? raw : undefined);
       return invalid;
     }
     if (!this.runOptions.adapters) {
@@ -361,7 +371,8 @@ export class Router {
       if (!result.ok && !('denied' in result)) span.setStatus({ code: SpanStatusCode.ERROR, message: 'message' in result ? result.message : 'failed' });
       span.end();
     }
-    this.observe(result);
+    const tenant = decision.request.tenant;
+    this.observe(result, requestId, typeof tenant === 'string' ? tenant : undefined);
     return result;
   }
 
@@ -370,11 +381,15 @@ export class Router {
     return this.metricsStore.snapshot();
   }
 
-  private observe(result: RunResult): void {
+  private observe(result: RunResult, requestId: string, tenant: string | undefined): void {
     const attempts = result.attempts;
     const event: RunEvent = {
       type: 'routelang.run',
       time: new Date((this.runOptions.now ?? Date.now)()).toISOString(),
+      policy: { name: this.ir.policy.name ?? null, version: this.ir.policy.version ?? null },
+      requestId,
+      tenant,
+      errors: 'errors' in result ? result.errors : undefined,
       rule: 'rule' in result ? { route: result.rule.route, index: result.rule.index, line: result.rule.line, label: result.rule.label } : undefined,
       outcome: result.ok ? 'ok' : 'denied' in result ? 'denied' : 'errors' in result ? 'invalid' : 'failed',
       model: result.ok ? result.model : undefined,

@@ -4,11 +4,20 @@
 // an event: text fields are reported by size only.
 
 import type { Attempt } from './execute.js';
+import type { RequestError } from './request.js';
 
 /** The decision-log event of one `run()`. */
 export interface RunEvent {
   readonly type: 'routelang.run';
   readonly time: string;
+  /** The policy that decided: its name and `version` (null when the policy has none). */
+  readonly policy: { readonly name: string | null; readonly version: string | null };
+  /** The host's request id (`run(…, { requestId })`), else one generated per run. */
+  readonly requestId: string;
+  /** The request's `tenant` field, when it has one. */
+  readonly tenant: string | undefined;
+  /** For an invalid request, what was wrong with it, field by field. */
+  readonly errors: readonly RequestError[] | undefined;
   readonly rule: { readonly route: string | null; readonly index: number; readonly line: number; readonly label: string | undefined } | undefined;
   readonly outcome: 'ok' | 'denied' | 'failed' | 'invalid';
   readonly model: string | undefined;
@@ -34,7 +43,11 @@ interface Series {
   latencies: number[];
 }
 
-/** A snapshot of one model's or one rule's figures. */
+/**
+ * A snapshot of one model's or one rule's figures. For a rule the rates are shares of its
+ * requests that fell back or escalated; for a model, shares of its calls after which the
+ * request fell back to the next plan or escalated to the next cascade step (`Attempt.then`).
+ */
 export interface SeriesSnapshot {
   readonly count: number;
   readonly errorRate: number;
@@ -79,6 +92,8 @@ export class Metrics {
       const s = this.series(this.models, a.target);
       s.count++;
       if (a.outcome === 'error') s.errors++;
+      if (a.then === 'fallback') s.fallbacks++;
+      if (a.then === 'escalation') s.escalations++;
       s.inputTokens += a.inputTokens;
       s.outputTokens += a.outputTokens;
       s.cost += a.cost;
