@@ -224,6 +224,19 @@ describe('routelang compile, explain, test, graph', () => {
     expect(r.stdout).toContain('0 passed, 1 failed');
   });
 
+  it('test counts the tests of a policy with errors as failed, never "0 failed"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'routelang-test-'));
+    const file = join(dir, 't.route');
+    writeFileSync(
+      file,
+      'policy t\nmodel a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\ninput { prompt: text }\nroute {\n  when prompt.tokens < 2s -> a\n  otherwise -> a\n}\ntest "one" { given { prompt: "x" } expect a }\ntest "two" { given { prompt: "y" } expect a }\n',
+    );
+    const r = routelang(['test', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('2 tests not run: the policy has errors');
+    expect(r.stdout).toContain('0 passed, 2 failed');
+  });
+
   it('graph renders Mermaid and DOT', () => {
     const mermaid = routelang(['graph', join(ROOT, 'examples', 'tool-first', 'policy.route')]);
     expect(mermaid.status).toBe(0);

@@ -1,5 +1,6 @@
 // `routelang test FILE...`: runs the policies' `test` blocks, prints each result, the rules
-// no test reaches, and the closing line "N passed, N failed"; exit 1 on any failure.
+// no test reaches, and the closing line "N passed, N failed"; exit 1 on any failure. The
+// tests of a policy with errors cannot run and count as failed.
 
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
@@ -16,7 +17,11 @@ export async function runTest(args: readonly string[], io: CommandIO): Promise<n
     const result = compilePolicy(file);
     if (hasErrors(result.diagnostics) || !result.ir || !result.compilation) {
       io.err(renderText(result.diagnostics, (f) => result.program.modules.get(f)?.source, io.color));
-      io.err(`${displayPath(file)}: tests not run, the policy has errors`);
+      // Tests that cannot run have not passed: each counts as failed (the policy itself when
+      // none could be read), so a closing line never reads "0 failed" over a broken policy.
+      const notRun = Math.max(1, result.policy.tests.size);
+      io.err(`${displayPath(file)}: ${result.policy.tests.size === 0 ? 'no test could be read' : `${notRun} test${notRun === 1 ? '' : 's'} not run`}: the policy has errors`);
+      failed += notRun;
       broken = true;
       continue;
     }
