@@ -26,6 +26,13 @@ describe('routelang check', () => {
     expect(r.stderr).toContain('checked 1 file: 0 errors, 0 warnings');
   });
 
+  it('--deny-warnings exits 1 on a warning, 0 on a clean policy', () => {
+    const shadowed = join(CONFORMANCE, 'analyses', 'shadowed-rule.route');
+    expect(routelang(['check', shadowed]).status).toBe(0);
+    expect(routelang(['check', '--deny-warnings', shadowed]).status).toBe(1);
+    expect(routelang(['check', '--deny-warnings', EXAMPLE]).status).toBe(0);
+  });
+
   it('prints file:line:column, code, message, the source line and a caret; exits 1', () => {
     const r = routelang(['check', 'test/conformance/types/unit-mismatch.route']);
     expect(r.status).toBe(1);

@@ -11,7 +11,8 @@ import { renderJson, renderSarif, renderText } from './render.js';
 export type OutputFormat = 'text' | 'json' | 'sarif';
 
 /** Checks each entry file (imports followed) and prints every diagnostic once. */
-export function runCheck(args: readonly string[], format: OutputFormat, io: CommandIO): number {
+/** Exit 1 on any error, or with `denyWarnings` on any warning too; 0 otherwise. */
+export function runCheck(args: readonly string[], format: OutputFormat, io: CommandIO, options: { denyWarnings?: boolean } = {}): number {
   const files = expandFiles(args);
   const sources = new Map<string, SourceFile>();
   const seen = new Set<string>();
@@ -39,5 +40,5 @@ export function runCheck(args: readonly string[], format: OutputFormat, io: Comm
       `checked ${files.length} file${files.length === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`,
     );
   }
-  return hasErrors(diagnostics) ? 1 : 0;
+  return hasErrors(diagnostics) || (options.denyWarnings === true && diagnostics.some((d) => d.severity === 'warning')) ? 1 : 0;
 }

@@ -20,6 +20,7 @@ const USAGE = `usage: routelang <command> [options] FILE...
 commands:
   check FILE...          report syntax, name and type problems
       --format text|json|sarif   output format (default text)
+      --deny-warnings    exit 1 on warnings too (for CI)
   fmt FILE...            rewrite files in canonical form
       --check            list files that would change; exit 1 if any
   compile FILE           print the IR artifact (routelang/ir@1) and the graph's size
@@ -58,11 +59,15 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
   try {
     switch (command) {
       case 'check': {
-        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { format: { type: 'string', default: 'text' } } });
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { format: { type: 'string', default: 'text' }, 'deny-warnings': { type: 'boolean', default: false } },
+        });
         const format = values.format as string;
         if (format !== 'text' && format !== 'json' && format !== 'sarif') return usage(io, `unknown format \`${format}\`; use text, json or sarif`);
         if (positionals.length === 0) return usage(io, 'check needs at least one FILE');
-        return runCheck(positionals, format as OutputFormat, io);
+        return runCheck(positionals, format as OutputFormat, io, { denyWarnings: values['deny-warnings'] === true });
       }
       case 'fmt': {
         const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { check: { type: 'boolean', default: false } } });

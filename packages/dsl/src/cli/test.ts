@@ -20,7 +20,9 @@ export async function runTest(args: readonly string[], io: CommandIO): Promise<n
       // Tests that cannot run have not passed: each counts as failed (the policy itself when
       // none could be read), so a closing line never reads "0 failed" over a broken policy.
       const notRun = Math.max(1, result.policy.tests.size);
-      io.err(`${displayPath(file)}: ${result.policy.tests.size === 0 ? 'no test could be read' : `${notRun} test${notRun === 1 ? '' : 's'} not run`}: the policy has errors`);
+      io.err(
+        `${displayPath(file)}: ${result.policy.tests.size === 0 ? 'no test could be read' : `${notRun} test${notRun === 1 ? '' : 's'} not run`}: the policy has errors`,
+      );
       failed += notRun;
       broken = true;
       continue;
