@@ -40,16 +40,29 @@ export function checkReachability(ctx: AnalysisContext): void {
       // not every earlier rule (one conjunction each: quadratic on long routes).
       const candidates = new Set([...c.diagrams.terminalsWithin(route.root, when)].filter(isRuleLeaf).map(leafRule));
       const earlier = route.rules.slice(0, rule.index).filter((e) => candidates.has(e.index) && ctx.example(c.diagrams.and(e.region, when)));
-      const lines = earlier.map((e) => lineOf(c, file, e.node.span));
-      const by =
-        lines.length === 1
-          ? `the rule at line ${lines[0]} already matches`
-          : `the rules at lines ${lines.slice(0, -1).join(', ')} and ${lines[lines.length - 1]} already match`;
-      ctx.report('RL3002', file, rule.node, `${what} is never reached: ${by} every request it would`, {
+      // An earlier rule whose condition alone matches every request of this one is the
+      // reason it is dead: name it first; the others only take some requests before it.
+      // Only among the rules that take some of its requests: work bounded by the finding.
+      const cover = earlier.find((e) => e.condition !== undefined && ctx.decide(c.diagrams.and(when, c.diagrams.not(e.when))).kind === 'empty');
+      const others = earlier.filter((e) => e !== cover);
+      const line = (e: (typeof earlier)[number]): number => lineOf(c, file, e.node.span);
+      const list = (rules: typeof earlier): string =>
+        rules.length === 1
+          ? `line ${line(rules[0] as (typeof earlier)[number])}`
+          : `lines ${rules.slice(0, -1).map(line).join(', ')} and ${line(rules[rules.length - 1] as (typeof earlier)[number])}`;
+      const by = cover
+        ? `the rule at line ${line(cover)} (\`${cover.text}\`) matches every request it would${others.length > 0 ? ` (the rule${others.length === 1 ? '' : 's'} at ${list(others)} take${others.length === 1 ? 's' : ''} some of them first)` : ''}`
+        : earlier.length === 1
+          ? `the rule at ${list(earlier)} already matches every request it would`
+          : `the rules at ${list(earlier)} already match every request it would`;
+      ctx.report('RL3002', file, rule.node, `${what} is never reached: ${by}`, {
         help: rule.condition
           ? 'move it above the rules that shadow it, narrow them, or remove it'
           : 'the rules above cover every request; remove `otherwise` or narrow them',
-        related: earlier.map((e) => ({ file, span: e.node.span, message: `this rule matches first (\`${e.text}\`)` })),
+        related: [
+          ...(cover ? [{ file, span: cover.node.span, message: `this rule's condition matches every request of the shadowed rule (\`${cover.text}\`)` }] : []),
+          ...others.map((e) => ({ file, span: e.node.span, message: `this rule matches first (\`${e.text}\`)` })),
+        ],
       });
     }
     const last = route.rules[route.rules.length - 1];
