@@ -38,7 +38,7 @@ export function checkAssertions(ctx: AnalysisContext): void {
           'RL3004',
           file,
           rule.node.plan,
-          `assertion ${name} fails: this rule can send ${ctx.show(example)} to \`${model}\`${via}, in \`${planText(d.plan)}\``,
+          `assertion ${name} fails: this rule can send ${ctx.show(example)} to \`${model}\`${via}${planText(d.plan) === model ? '' : `, in \`${planText(d.plan)}\``}`,
           {
             help: `route such requests to models for which the assertion holds, or narrow the rule's condition`,
             related: [{ file: assertion.file, span: assertion.node.span, message: `the assertion ${name}` }],
