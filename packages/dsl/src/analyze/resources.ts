@@ -46,12 +46,31 @@ export function checkContextWindows(ctx: AnalysisContext): void {
         d.entry.node.plan,
         `\`${model.name}\` has a ${n(model.context)}-token window, but ${why}; for example ${ctx.show(example)}`,
         {
-          help: `bound the rule with \`${c.promptField}.tokens <= ${shortTokens(model.context)}\`, or use a model with a larger window`,
+          help: windowHelp(c, model, calls, limit),
           counterexample: example.request,
         },
       );
     }
   }
+}
+
+/**
+ * The fix for a window too small on a path. Where another model of the plan takes the large
+ * prompts (a fallback or a later step behind a larger window), bounding the rule would cut
+ * those off: the fix is a fallback that fits, so name the models that do.
+ */
+function windowHelp(c: Compilation, model: { name: string; context: number }, calls: readonly { model: string }[], limit: number): string {
+  const bound = `\`${c.promptField}.tokens <= ${shortTokens(model.context)}\``;
+  const larger = calls.some((call) => (c.models.get(call.model)?.context ?? 0) > model.context);
+  if (!larger) return `bound the rule with ${bound}, or use a model with a larger window`;
+  const fitting = [...c.models.values()]
+    // Another model than the plan's own: falling back to the primary again would be a loop.
+    .filter((m) => m.context >= limit && !calls.some((call) => call.model === m.name))
+    .sort((a, b) => a.inputPrice + a.outputPrice - (b.inputPrice + b.outputPrice) || a.name.localeCompare(b.name))
+    .slice(0, 3)
+    .map((m) => `\`${m.name}\` (${n(m.context)})`);
+  const instead = fitting.length > 0 ? `, such as ${fitting.join(', ')}` : '';
+  return `replace \`${model.name}\` with a model whose window holds ${n(limit)} tokens${instead}; bounding the rule with ${bound} would also cut off the prompts the larger model takes`;
 }
 
 function fileOf(c: Compilation, route: string | null): string {
