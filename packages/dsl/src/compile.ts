@@ -30,7 +30,16 @@ export function checkPolicy(entry: string, host: CompilerHost = nodeHost()): Fro
   const program = loadProgram(entry, host);
   const checked = check(program);
   const semantic = checked.diagnostics.filter((d) => !insideRecovered(program, d));
-  return { program, policy: checked.policy, diagnostics: sortDiagnostics([...program.diagnostics, ...semantic]) };
+  // Say on the failed import how many "not declared" reports it holds back (once per file).
+  const told = new Set<string>();
+  const loading = program.diagnostics.map((d) => {
+    const n = checked.suppressed.get(d.file);
+    if (n === undefined || (d.code !== 'RL2020' && d.code !== 'RL2019') || told.has(d.file)) return d;
+    told.add(d.file);
+    const note = `${n} use${n === 1 ? '' : 's'} of names not declared here ${n === 1 ? 'is' : 'are'} not reported until the import is fixed`;
+    return { ...d, help: d.help ? `${d.help}; ${note}` : note };
+  });
+  return { program, policy: checked.policy, diagnostics: sortDiagnostics([...loading, ...semantic]) };
 }
 
 /** Whether a diagnostic points into a declaration the parser repaired (its tree is partial). */

@@ -2,8 +2,10 @@
 // (missing, not UTF-8, too large, empty) and import cycles. Reads files through a
 // `CompilerHost`, so the language server can serve unsaved editor buffers.
 
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { ImportDecl, Module } from './ast.js';
+import { closest } from './check/context.js';
 import { type Diagnostic, diagnostic } from './diagnostics.js';
 import { parse } from './parser.js';
 import { readBounded } from './read.js';
@@ -23,6 +25,8 @@ export type HostFile =
 /** How the compiler reads files. */
 export interface CompilerHost {
   readFile(path: string): HostFile;
+  /** The names of the `.route` files in a folder, to suggest one for a mistyped import (optional). */
+  listRouteFiles?(folder: string): readonly string[];
 }
 
 /** Reads from disk; `overlay` (absolute path → text) wins over disk, for unsaved editor buffers. */
@@ -33,6 +37,16 @@ export function nodeHost(overlay?: ReadonlyMap<string, string>): CompilerHost {
       if (open !== undefined) return { kind: 'text', text: open };
       const read = readBounded(path, MAX_FILE_BYTES);
       return read.kind === 'bytes' ? { kind: 'bytes', bytes: read.bytes } : read.kind === 'too-large' ? { kind: 'too-large' } : read;
+    },
+    listRouteFiles(folder: string): readonly string[] {
+      try {
+        return readdirSync(folder, { withFileTypes: true })
+          .filter((e) => e.isFile() && e.name.endsWith('.route'))
+          .slice(0, 1000)
+          .map((e) => e.name);
+      } catch {
+        return [];
+      }
     },
   };
 }
@@ -177,10 +191,22 @@ export function loadProgram(entry: string, host: CompilerHost = nodeHost()): Loa
       if (!modules.has(target) && !loading.has(target)) {
         const file = host.readFile(target);
         if (file.kind === 'missing') {
+          // A mistyped name: suggest the closest policy file in that folder, with a fix.
+          const near = file.reason === 'does not exist' ? closest(basename(target), host.listRouteFiles?.(dirname(target)) ?? []) : undefined;
+          const suggested = near === undefined ? undefined : decl.path.value.replace(/[^/\\]*$/, near);
           diagnostics.push(
-            diagnostic('RL2020', path, decl.path.span, `cannot import "${decl.path.value}": it ${file.reason}`, {
-              help: 'import paths are relative to the importing file',
-            }),
+            diagnostic(
+              'RL2020',
+              path,
+              decl.path.span,
+              `cannot import "${decl.path.value}": it ${file.reason}${suggested ? `; did you mean "${suggested}"?` : ''}`,
+              suggested
+                ? {
+                    help: `import "${suggested}"`,
+                    fix: { title: `import "${suggested}"`, edits: [{ file: path, span: decl.path.span, newText: JSON.stringify(suggested) }] },
+                  }
+                : { help: 'import paths are relative to the importing file' },
+            ),
           );
           imports.push({ decl, path: undefined });
           continue;

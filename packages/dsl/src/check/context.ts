@@ -12,6 +12,8 @@ export interface Located {
 
 export class CheckContext {
   readonly diagnostics: Diagnostic[] = [];
+  /** The "is not declared" reports: a file whose import failed may well declare those names. */
+  readonly unknownNames = new Set<Diagnostic>();
 
   /** Reports a problem at `node` in `file`. */
   report(code: DiagnosticCode, file: string, node: Located, message: string, extras: DiagnosticExtras = {}): void {
@@ -22,6 +24,12 @@ export class CheckContext {
    * Reports an unknown name, suggesting the closest known one (with a quick fix) when there is one.
    */
   reportUnknown(code: DiagnosticCode, file: string, name: Ident, what: string, candidates: Iterable<string>, help?: string): void {
+    const before = this.diagnostics.length;
+    this.reportUnknownName(code, file, name, what, candidates, help);
+    for (const d of this.diagnostics.slice(before)) this.unknownNames.add(d);
+  }
+
+  private reportUnknownName(code: DiagnosticCode, file: string, name: Ident, what: string, candidates: Iterable<string>, help?: string): void {
     const suggestion = closest(name.name, candidates);
     if (suggestion !== undefined) {
       this.report(code, file, name, `${what} \`${name.name}\` is not declared; did you mean \`${suggestion}\`?`, {

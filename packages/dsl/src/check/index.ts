@@ -23,6 +23,12 @@ export { describeType } from './types.js';
 export interface CheckResult {
   readonly policy: Policy;
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Per file, how many "is not declared" reports were left out because an import of that file
+   * (or of a file it imports) failed: the missing file may declare those names, and a typo in
+   * one import path must not bury its own diagnostic under a screen of echoes.
+   */
+  readonly suppressed: ReadonlyMap<string, number>;
 }
 
 /** Resolves names and checks types of a loaded program. */
@@ -142,7 +148,24 @@ export function check(program: LoadedProgram): CheckResult {
     budget,
     tests,
   };
-  return { policy, diagnostics: ctx.diagnostics };
+  const incomplete = filesWithFailedImports(program);
+  const suppressed = new Map<string, number>();
+  const diagnostics = ctx.diagnostics.filter((d) => {
+    if (!ctx.unknownNames.has(d) || !incomplete.has(d.file)) return true;
+    suppressed.set(d.file, (suppressed.get(d.file) ?? 0) + 1);
+    return false;
+  });
+  return { policy, diagnostics, suppressed };
+}
+
+/** The files that have a failed import, or import (transitively) a file that has one. */
+function filesWithFailedImports(program: LoadedProgram): Set<string> {
+  const out = new Set<string>();
+  // Modules come after their imports, so one pass in order propagates to importers.
+  for (const [path, m] of program.modules) {
+    if (m.imports.some((i) => i.path === undefined || out.has(i.path))) out.add(path);
+  }
+  return out;
 }
 
 /** Reports each cycle among named routes once, at the reference that closes it. */
