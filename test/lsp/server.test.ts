@@ -62,7 +62,7 @@ describe('diagnostics', () => {
     const [d] = diagnostics as [Diagnostic];
     expect(d.range.start).toEqual(at(textOf('policy.route'), 'cascade [mini'));
     expect(d.message).toMatch(/counterexample: \{"pii":false,"risk":"low","tier":"pro"/);
-    expect(d.message).toMatch(/help: bound the rule/);
+    expect(d.message).toMatch(/help: add a rule above this one for the larger prompts \(`when prompt.tokens > 128k -> large`\)/);
     expect(d.source).toBe('routelang');
   });
 

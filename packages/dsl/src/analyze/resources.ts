@@ -56,21 +56,24 @@ export function checkContextWindows(ctx: AnalysisContext): void {
 
 /**
  * The fix for a window too small on a path. Where another model of the plan takes the large
- * prompts (a fallback or a later step behind a larger window), bounding the rule would cut
- * those off: the fix is a fallback that fits, so name the models that do.
+ * prompts (a fallback or a cascade step with a larger window), bounding the rule would cut
+ * those off: send the larger prompts to that model by a rule above, or replace the small one
+ * with a model that fits (not one of the plan's own, which would call it twice).
  */
 function windowHelp(c: Compilation, model: { name: string; context: number }, calls: readonly { model: string }[], limit: number): string {
-  const bound = `\`${c.promptField}.tokens <= ${shortTokens(model.context)}\``;
-  const larger = calls.some((call) => (c.models.get(call.model)?.context ?? 0) > model.context);
-  if (!larger) return `bound the rule with ${bound}, or use a model with a larger window`;
+  const largest = calls
+    .map((call) => c.models.get(call.model))
+    .filter((m): m is NonNullable<typeof m> => m !== undefined)
+    .reduce<{ name: string; context: number } | undefined>((best, m) => (best === undefined || m.context > best.context ? m : best), undefined);
+  if (!largest || largest.context <= model.context) {
+    return `bound the rule with \`${c.promptField}.tokens <= ${shortTokens(model.context)}\`, or use a model with a larger window`;
+  }
   const fitting = [...c.models.values()]
-    // Another model than the plan's own: falling back to the primary again would be a loop.
     .filter((m) => m.context >= limit && !calls.some((call) => call.model === m.name))
     .sort((a, b) => a.inputPrice + a.outputPrice - (b.inputPrice + b.outputPrice) || a.name.localeCompare(b.name))
     .slice(0, 3)
     .map((m) => `\`${m.name}\` (${n(m.context)})`);
-  const instead = fitting.length > 0 ? `, such as ${fitting.join(', ')}` : '';
-  return `replace \`${model.name}\` with a model whose window holds ${n(limit)} tokens${instead}; bounding the rule with ${bound} would also cut off the prompts the larger model takes`;
+  return `add a rule above this one for the larger prompts (\`when ${c.promptField}.tokens > ${shortTokens(model.context)} -> ${largest.name}\`), or replace \`${model.name}\` with a model whose window holds ${n(limit)} tokens${fitting.length > 0 ? `, such as ${fitting.join(', ')}` : ''}`;
 }
 
 function fileOf(c: Compilation, route: string | null): string {
