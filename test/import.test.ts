@@ -263,10 +263,11 @@ describe('import portkey: nested conditionals', () => {
         node = {
           strategy: {
             mode: 'conditional',
-            conditions: [
-              { query: { 'metadata.tier': { $eq: `t${i}` } }, then: 'inner' },
-              { query: { 'metadata.x': { $eq: 'y' } }, then: 'inner' },
-            ],
+            conditions: [`t${i}`, 'y'].map((value) => ({
+              query: { 'metadata.tier': { $eq: value } },
+              // biome-ignore lint/suspicious/noThenProperty: Portkey's condition format
+              then: 'inner',
+            })),
             default: 'inner',
           },
           targets: [{ name: 'inner', ...(node as object) }],

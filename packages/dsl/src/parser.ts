@@ -6,7 +6,8 @@
 
 import { EmbeddedActionsParser, EOF, type IParserErrorMessageProvider, type IToken, type OrMethodOpts, type TokenType, tokenLabel } from 'chevrotain';
 import type * as A from './ast.js';
-import { type Diagnostic, diagnostic } from './diagnostics.js';
+import { closest } from './check/context.js';
+import { type Diagnostic, diagnostic, type Fix } from './diagnostics.js';
 import {
   ALL_TOKENS,
   Arrow,
@@ -1218,9 +1219,10 @@ export function parse(text: string, file: string): ParseResult {
           'RL1001',
           file,
           { start: first.startOffset, end: last.startOffset + last.image.length },
-          `expected a declaration, found ${describeToken(first)}`,
+          `expected a declaration, found ${describeToken(first)}${didYouMean(first, DECLARATION_KEYWORDS)}`,
           {
             help: 'a policy file holds `policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` and `test` declarations',
+            fix: keywordFix(first, DECLARATION_KEYWORDS, file),
           },
         ),
       );
@@ -1259,7 +1261,10 @@ export function parse(text: string, file: string): ParseResult {
         span = { start: token.startOffset, end: token.startOffset + token.image.length };
       }
       const help = RULE_HELP[rule];
-      diagnostics.push(diagnostic('RL1001', file, span, message, help ? { help } : {}));
+      const fix = keywordFix(token, KEYWORD_WORDS, file);
+      diagnostics.push(
+        diagnostic('RL1001', file, span, `${message}${didYouMean(token, KEYWORD_WORDS)}`, { ...(help ? { help } : {}), ...(fix ? { fix } : {}) }),
+      );
     }
     if (declaration) declarations.push(declaration);
   }
@@ -1267,6 +1272,25 @@ export function parse(text: string, file: string): ParseResult {
   parser.literalDiagnostics.length = 0;
   const module: A.Module = { kind: 'Module', file, declarations, comments: lexed.comments, span: { start: 0, end: text.length }, recovered };
   return { module, diagnostics };
+}
+
+const KEYWORD_WORDS: readonly string[] = Object.keys(Kw);
+
+/** The keyword a misspelt identifier most likely meant (`otherwize` → `otherwise`), if any. */
+function misspeltKeyword(token: IToken, keywords: Iterable<string>): string | undefined {
+  if (token.tokenType !== Identifier || !Number.isFinite(token.startOffset)) return undefined;
+  return closest(token.image, keywords);
+}
+
+function didYouMean(token: IToken, keywords: Iterable<string>): string {
+  const k = misspeltKeyword(token, keywords);
+  return k === undefined ? '' : `; did you mean \`${k}\`?`;
+}
+
+function keywordFix(token: IToken, keywords: Iterable<string>, file: string): Fix | undefined {
+  const k = misspeltKeyword(token, keywords);
+  if (k === undefined) return undefined;
+  return { title: `change to \`${k}\``, edits: [{ file, span: { start: token.startOffset, end: token.startOffset + token.image.length }, newText: k }] };
 }
 
 /** The token types of the top-level declaration keywords. */
