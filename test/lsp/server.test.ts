@@ -134,6 +134,11 @@ describe('completion', () => {
     const text = `${textOf('policy.route')}\nro`;
     const top = await complete('policy.route', text, at(text, '\nro', 3));
     expect(top).toEqual(['policy', 'import', 'enum', 'input', 'model', 'tool', 'validator', 'classifier', 'route', 'assert', 'budget', 'test']);
+    // Inside a condition continued on a new line within brackets, no declaration is offered.
+    const inside = `${textOf('policy.route')}\nassert "split": (pii\n  or`;
+    expect(await complete('policy.route', inside, at(inside, '\n  or', 5))).not.toContain('route');
+    const list = `${textOf('policy.route')}\nassert "in list": model in [local,\n  lar`;
+    expect(await complete('policy.route', list, at(list, '\n  lar', 6))).not.toContain('route');
     const model = `${textOf('policy.route')}\nmodel extra {\n  provider = "x"\n  \n}\n`;
     const props = await complete('policy.route', model, at(model, '"x"\n  ', 6));
     expect(props).toEqual(['id', 'price', 'context', 'max_output', 'deployment', 'regions', 'tags', 'latency']);

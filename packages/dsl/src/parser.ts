@@ -40,6 +40,9 @@ import {
 import { decodeMoney, decodeNumber, decodeString, NUMBER_UNITS } from './literals.js';
 import type { Span } from './source.js';
 
+/** How a syntax error after a complete declaration ends (only a declaration keyword may follow). */
+const AFTER_END = 'after the end of the declaration';
+
 /** How deep brackets and `not` may nest before the parser refuses (RL1007). */
 export const MAX_NESTING = 64;
 
@@ -55,11 +58,11 @@ function labelOf(type: TokenType): string {
 
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual }) {
-    if (expected === EOF) return `unexpected ${describeToken(actual)} after the end of the declaration`;
+    if (expected === EOF) return `unexpected ${describeToken(actual)} ${AFTER_END}`;
     return `expected ${labelOf(expected)}, found ${describeToken(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
-    return `unexpected ${describeToken(firstRedundant)} after the end of the declaration`;
+    return `unexpected ${describeToken(firstRedundant)} ${AFTER_END}`;
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, customUserDescription }) {
     const found = actual[0] ? describeToken(actual[0]) : 'the end of the file';
@@ -1261,10 +1264,10 @@ export function parse(text: string, file: string): ParseResult {
         span = { start: token.startOffset, end: token.startOffset + token.image.length };
       }
       const help = RULE_HELP[rule];
-      const fix = keywordFix(token, KEYWORD_WORDS, file);
-      diagnostics.push(
-        diagnostic('RL1001', file, span, `${message}${didYouMean(token, KEYWORD_WORDS)}`, { ...(help ? { help } : {}), ...(fix ? { fix } : {}) }),
-      );
+      // After the end of a declaration only another declaration can start.
+      const keywords = message.endsWith(AFTER_END) ? DECLARATION_KEYWORDS : KEYWORD_WORDS;
+      const fix = keywordFix(token, keywords, file);
+      diagnostics.push(diagnostic('RL1001', file, span, `${message}${didYouMean(token, keywords)}`, { ...(help ? { help } : {}), ...(fix ? { fix } : {}) }));
     }
     if (declaration) declarations.push(declaration);
   }

@@ -184,7 +184,9 @@ function itemsFor(ctx: Context): CompletionItem[] {
   const last = tokens[tokens.length - 1];
   const decl = first && DECLARATION_KEYWORDS.has(first.image) ? first.image : undefined;
   const d = depth(tokens);
-  if (!first || (d === 0 && ctx.lineStart && (!last || !OPERATORS.has(last.kind)))) return declarations();
+  // A new declaration starts only outside every bracket: a condition continued on a new line
+  // inside `(` or `[` (an `assert` split over lines) is still the same declaration.
+  if (!first || (d === 0 && !openBracket(tokens) && ctx.lineStart && (!last || !OPERATORS.has(last.kind)))) return declarations();
   const prev = tokens[tokens.length - 2];
 
   // Things that mean the same in every declaration.
