@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type * as A from '../packages/dsl/src/ast.js';
-import { checkPolicy } from '../packages/dsl/src/compile.js';
-import { format } from '../packages/dsl/src/format.js';
+import { checkPolicy, compilePolicy } from '../packages/dsl/src/compile.js';
+import { format, LINE_WIDTH } from '../packages/dsl/src/format.js';
 import { Kw } from '../packages/dsl/src/lexer.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
 import { parse } from '../packages/dsl/src/parser.js';
@@ -178,4 +178,28 @@ describe('valid fixtures', () => {
       expect(checkPolicy(path, host).diagnostics.map((d) => d.code)).toEqual(checkPolicy(path).diagnostics.map((d) => d.code));
     });
   }
+});
+
+describe('line width', () => {
+  it('a split too long for one line keeps one arm per line; shorter ones fold back; the meaning stays', () => {
+    const arms = ['mini', 'sonnet', 'frontier'].map((m, i) => `${m} with { max_tokens: ${i + 1}k }: ${[70, 20, 10][i]}%`);
+    const models = ['mini', 'sonnet', 'frontier']
+      .map((m) => `model ${m} { provider = "p" id = "${m}" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }`)
+      .join('\n');
+    const text = `policy w\ninput { prompt: text  tenant: string  tier: enum { free, pro } }\n${models}\nroute {\n  when tenant in ["acme", "globex", "initech"] and tier == pro -> split by tenant { ${arms.join(', ')} }\n  when tier == free -> split by tenant {\n    mini: 90%,\n    sonnet: 10%\n  }\n  otherwise -> mini\n}\n`;
+    const once = format(text);
+    expect(once.ok).toBe(true);
+    if (!once.ok) return;
+    expect(once.text.split('\n').filter((l) => l.length > LINE_WIDTH)).toEqual([]);
+    expect(once.text).toContain('split by tenant {\n    mini with { max_tokens: 1k }: 70%,\n');
+    expect(once.text).toContain('when tier == free -> split by tenant { mini: 90%, sonnet: 10% }');
+    const twice = format(once.text);
+    expect(twice.ok && twice.text).toBe(once.text);
+    const ir = (source: string) => {
+      const path = '/virtual/width.route';
+      const r = compilePolicy(path, nodeHost(new Map([[path, source]])));
+      return r.ir?.routes.map((route) => ({ graph: route.graph, plans: route.rules.map((rule) => rule.plan) }));
+    };
+    expect(ir(once.text)).toEqual(ir(text));
+  });
 });

@@ -189,7 +189,7 @@ class Printer {
         this.block(
           decl.name ? `route ${decl.name.name}` : 'route',
           decl.span,
-          decl.rules.map((r) => ({ span: r.span, render: () => ruleText(r) })),
+          decl.rules.map((r) => ({ span: r.span, render: () => ruleLines(r, INDENT) })),
         );
         return;
       case 'AssertDecl':
@@ -356,6 +356,23 @@ export function planText(plan: A.Plan): string {
     case 'Error':
       return '';
   }
+}
+
+/** Rules longer than this are broken where the language allows: a split prints one arm per line. */
+export const LINE_WIDTH = 100;
+
+/**
+ * A rule as printed at `indent`: on one line when it fits in `LINE_WIDTH`, else with a split
+ * plan's arms one per line (a split written over several lines stays so; one that no longer
+ * needs to be folds back). Lines after the first carry their own indentation.
+ */
+function ruleLines(rule: A.Rule, indent: string): string {
+  const one = ruleText(rule);
+  const plan = rule.plan;
+  if (indent.length + one.length <= LINE_WIDTH || plan.kind !== 'Split') return one;
+  const head = rule.condition ? `when ${exprText(rule.condition)}` : 'otherwise';
+  const arms = plan.arms.map((a) => `${indent}${INDENT}${planText(a.plan)}: ${a.weight.kind === 'Number' ? a.weight.raw : ''}`).join(',\n');
+  return `${head} -> split by ${exprText(plan.field)} {\n${arms}\n${indent}}${rule.label ? ` because ${rule.label.raw}` : ''}`;
 }
 
 function ruleText(rule: A.Rule): string {
