@@ -14,6 +14,13 @@ function routelang(args: string[], cwd = ROOT): { status: number | null; stdout:
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Writes `text` to a fresh `t.route` and returns its path. */
+function policyFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'routelang-test-')), 't.route');
+  writeFileSync(file, text);
+  return file;
+}
+
 const VALID = join(CONFORMANCE, 'valid', 'support-assistant.route');
 const EXAMPLE = join(ROOT, 'examples', 'support-assistant', 'policy.route');
 const UNIT_MISMATCH = join(CONFORMANCE, 'types', 'unit-mismatch.route');
@@ -219,26 +226,24 @@ describe('routelang compile, explain, test, graph', () => {
   });
 
   it('test exits 1 on a failing expectation and says why', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'routelang-test-'));
-    const file = join(dir, 't.route');
-    writeFileSync(
-      file,
-      'policy t\nmodel a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\nmodel b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\ninput { prompt: text }\nroute {\n  when prompt contains "x" -> a\n  otherwise -> b\n}\ntest "x goes to b" { given { prompt: "xyz" } expect b }\n',
-    );
-    const r = routelang(['test', file]);
+    const r = routelang([
+      'test',
+      policyFile(
+        'policy t\nmodel a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\nmodel b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\ninput { prompt: text }\nroute {\n  when prompt contains "x" -> a\n  otherwise -> b\n}\ntest "x goes to b" { given { prompt: "xyz" } expect b }\n',
+      ),
+    ]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('expected `b` to be called first, but the rule at line 6 calls `a` first');
     expect(r.stdout).toContain('0 passed, 1 failed');
   });
 
   it('test counts the tests of a policy with errors as failed, never "0 failed"', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'routelang-test-'));
-    const file = join(dir, 't.route');
-    writeFileSync(
-      file,
-      'policy t\nmodel a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\ninput { prompt: text }\nroute {\n  when prompt.tokens < 2s -> a\n  otherwise -> a\n}\ntest "one" { given { prompt: "x" } expect a }\ntest "two" { given { prompt: "y" } expect a }\n',
-    );
-    const r = routelang(['test', file]);
+    const r = routelang([
+      'test',
+      policyFile(
+        'policy t\nmodel a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 8k }\ninput { prompt: text }\nroute {\n  when prompt.tokens < 2s -> a\n  otherwise -> a\n}\ntest "one" { given { prompt: "x" } expect a }\ntest "two" { given { prompt: "y" } expect a }\n',
+      ),
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('2 tests not run: the policy has errors');
     expect(r.stdout).toContain('0 passed, 2 failed');
