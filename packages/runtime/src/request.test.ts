@@ -261,4 +261,41 @@ describe('absent values and defaults', () => {
       ['v', 'wrong_type'],
     ]);
   });
+
+  it('every problem is reported: a missing field is not hidden by another field being wrong', () => {
+    const ir = policyWith({ kind: 'bool' });
+    const two: PolicyIR = { ...ir, inputs: [...ir.inputs, { name: 'w', type: { kind: 'int' } }] };
+    const d = Router.loadSync(two, words, { limits: LIMITS }).decide({ v: 'yes' });
+    expect(!d.ok && d.errors.map((e) => [e.field, e.code])).toEqual([
+      ['v', 'wrong_type'],
+      ['w', 'missing_field'],
+    ]);
+  });
+
+  it('an absent field filled by a classifier is classified from its text, not reported missing', () => {
+    const ir = policyWith({ kind: 'text' });
+    const classified: PolicyIR = {
+      ...ir,
+      inputs: [...ir.inputs, { name: 'intent', type: { kind: 'enum', members: ['code', 'chat'] }, classifier: 'by_words' }],
+      classifiers: [
+        {
+          name: 'by_words',
+          target: 'v',
+          labels: [
+            { label: 'code', examples: ['fix code', 'code bug'] },
+            { label: 'chat', examples: ['hi there', 'hello you'] },
+          ],
+          default: 'chat',
+        },
+      ],
+    };
+    const router = Router.loadSync(classified, words, { limits: LIMITS });
+    const d = router.decide({ v: 'fix code' });
+    expect(d.ok && d.request.intent).toBe('code');
+    const given = router.decide({ v: 'fix code', intent: 'chat' });
+    expect(given.ok && given.request.intent).toBe('chat');
+    // No text to read: reported once, on the text field the classifier needs.
+    const none = router.decide({});
+    expect(!none.ok && none.errors.map((e) => [e.field, e.code])).toEqual([['v', 'missing_field']]);
+  });
 });

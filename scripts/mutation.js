@@ -1,0 +1,100 @@
+// `pnpm mutation [TARGET…] [--incremental]`: mutation testing of the trust boundaries with
+// StrykerJS and its vitest runner, one target file at a time, each with only the tests that
+// exercise it (so a file takes minutes, not hours). Not part of CI: too slow on 2 cores.
+// Scores go to reports/mutation/<target>.json and a summary table to standard output.
+//
+// StrykerJS 10's command line refuses Node 20 (its `engines` say 22), but its API and the
+// vitest runner work on Node 20: the Stryker class is imported by file path, which skips
+// the command line's version guard, and the runner plugin is loaded by path (pnpm's layout
+// keeps it out of Stryker's own plugin search).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const core = dirname(require.resolve('@stryker-mutator/core/package.json'));
+const { Stryker } = await import(pathToFileURL(join(core, 'dist', 'src', 'stryker.js')).href);
+const runner = join(dirname(require.resolve('@stryker-mutator/vitest-runner/package.json')), 'dist', 'src', 'index.js');
+
+/** Each target and the tests that exercise it (the randomised suites run with smaller counts here). */
+export const TARGETS = {
+  request: {
+    mutate: 'packages/runtime/src/request.ts',
+    tests: ['packages/runtime/src/request.test.ts', 'packages/runtime/src/router.test.ts', 'test/run.test.ts'],
+  },
+  breaker: { mutate: 'packages/runtime/src/breaker.ts', tests: ['packages/runtime/src/breaker.test.ts', 'test/run.test.ts', 'test/faults.test.ts'] },
+  state: { mutate: 'packages/runtime/src/state.ts', tests: ['test/run.test.ts'] },
+  split: { mutate: 'packages/runtime/src/split.ts', tests: ['test/run.test.ts', 'packages/runtime/src/router.test.ts', 'test/conformance.test.ts'] },
+  execute: { mutate: 'packages/runtime/src/execute.ts', tests: ['test/run.test.ts', 'test/faults.test.ts', 'test/openai-adapter.test.ts'] },
+  analyses: { mutate: 'packages/dsl/src/analyze/*.ts', tests: ['test/conformance.test.ts', 'test/soundness.test.ts', 'test/lsp/server.test.ts'] },
+  diagram: {
+    mutate: 'packages/dsl/src/graph/diagram.ts',
+    tests: ['test/conformance.test.ts', 'test/differential.test.ts', 'test/soundness.test.ts', 'test/diff.test.ts'],
+  },
+};
+
+const args = process.argv.slice(2);
+const incremental = args.includes('--incremental');
+const names = args.filter((a) => !a.startsWith('--'));
+const chosen = names.length > 0 ? names : Object.keys(TARGETS);
+const unknown = chosen.filter((n) => !(n in TARGETS));
+if (unknown.length > 0) {
+  console.error(`unknown target ${unknown.join(', ')}; targets: ${Object.keys(TARGETS).join(', ')}`);
+  process.exit(2);
+}
+
+mkdirSync('reports/mutation', { recursive: true });
+const rows = [];
+for (const name of chosen) {
+  const target = TARGETS[name];
+  // The mutation vitest config reads the test list from here (see vitest.mutation.config.ts).
+  process.env.ROUTELANG_MUTATION_TESTS = target.tests.join(',');
+  process.env.ROUTELANG_HUNT_POLICIES = '300';
+  process.env.ROUTELANG_DIFF_CASES = '5000';
+  const started = Date.now();
+  const results = await new Stryker({
+    testRunner: 'vitest',
+    plugins: [runner],
+    vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+    mutate: [target.mutate],
+    coverageAnalysis: 'perTest',
+    concurrency: 2,
+    timeoutMS: 30_000,
+    reporters: ['json', 'progress'],
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    incremental,
+    incrementalFile: `reports/mutation/${name}.incremental.json`,
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    ignoreStatic: true,
+  }).runMutationTest();
+  const count = (status) => results.filter((r) => r.status === status).length;
+  const killed = count('Killed') + count('Timeout');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const covered = killed + survived;
+  rows.push({
+    target: name,
+    file: target.mutate,
+    mutants: results.length,
+    killed,
+    survived,
+    noCoverage,
+    score: covered === 0 ? 0 : (100 * killed) / covered,
+    minutes: (Date.now() - started) / 60_000,
+  });
+  const survivors = results
+    .filter((r) => r.status === 'Survived')
+    .map((r) => `${r.fileName.replace(`${process.cwd()}/`, '')}:${r.location.start.line} ${r.mutatorName}: ${r.replacement ?? ''}`.slice(0, 160));
+  writeFileSync(`reports/mutation/${name}.survivors.txt`, `${survivors.join('\n')}\n`);
+}
+
+console.log('| target | file | mutants | killed | survived | no coverage | score (covered) | minutes |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.target} | \`${r.file}\` | ${r.mutants} | ${r.killed} | ${r.survived} | ${r.noCoverage} | ${r.score.toFixed(1)}% | ${r.minutes.toFixed(1)} |`,
+  );
+}
