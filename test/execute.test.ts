@@ -1,0 +1,125 @@
+// Plan execution from the contract (docs/runtime.md), as outcome sequences: each error
+// class × each plan form, with the attempts it must make and the outcome. Then the edges the
+// mutation run found unguarded: scores outside [0, 1], the threshold's operator, malformed
+// usage, and money already spent counting against the budget.
+
+import { describe, expect, it } from 'vitest';
+import { compilePolicy } from '../packages/dsl/src/compile.js';
+import { nodeHost } from '../packages/dsl/src/load.js';
+import { type ModelAdapter, ProviderError, Router } from '../packages/runtime/src/index.js';
+
+const POLICY = `policy execute_contract
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k }
+model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k }
+input {
+  prompt: text
+  form: enum { retry, fall, narrow, cascade, strict, choice } = retry
+}
+validator quality = extern "quality"
+route {
+  when form == retry -> mini with { retries: 2 }
+  when form == fall -> mini fallback big
+  when form == narrow -> mini fallback big on [timeout]
+  when form == cascade -> cascade [mini, big] until quality >= 0.8
+  when form == strict -> cascade [mini, big] until quality > 0.8
+  otherwise -> cheapest [mini, big]
+}
+budget { per_request <= $1 }
+`;
+
+function compile() {
+  const path = '/virtual/execute.route';
+  const result = compilePolicy(path, nodeHost(new Map([[path, POLICY]])));
+  if (!result.ir) throw new Error(result.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'));
+  return result.ir;
+}
+
+const ok = (text: string, inputTokens = 100): ReturnType<ModelAdapter> => Promise.resolve({ text, usage: { inputTokens, outputTokens: 10 } });
+
+async function router(mini: ModelAdapter, score: (answer: string) => number = (a) => (a === 'from big' ? 0.9 : 0.2)) {
+  return Router.load(compile(), {
+    tokenizer: () => 10,
+    adapters: { a: mini, b: () => ok('from big') },
+    validators: { quality: score },
+    clock: { now: () => 0, sleep: async () => {} },
+  });
+}
+
+type Row = [form: string, attempts: string[], outcome: string];
+
+/** What each plan form does when `mini` fails with `errorClass` (big answers). */
+function expected(errorClass: string): Row[] {
+  const retryable = errorClass !== 'refusal';
+  const fail = `mini:error(${errorClass})`;
+  return [
+    ['retry', retryable ? [fail, fail, fail] : [fail], `failed:${errorClass}`],
+    ['fall', [fail, 'big:ok'], 'ok:big'],
+    ['narrow', errorClass === 'timeout' ? [fail, 'big:ok'] : [fail], errorClass === 'timeout' ? 'ok:big' : `failed:${errorClass}`],
+    ['cascade', [fail, 'big:ok'], 'ok:big'],
+    ['choice', [fail, 'big:ok'], 'ok:big'],
+  ];
+}
+
+describe('plan execution: each error class × each plan form', () => {
+  for (const errorClass of ['timeout', 'rate_limit', 'server_error', 'refusal'] as const) {
+    it(`${errorClass}`, async () => {
+      for (const [form, attempts, outcome] of expected(errorClass)) {
+        // A fresh router each time: failures would otherwise open mini's circuit breaker.
+        const r = await router(() => Promise.reject(new ProviderError(errorClass, 'no')));
+        const result = await r.run({ prompt: 'hello', form });
+        const seen = result.attempts.map((a) => `${a.target}:${a.outcome}${a.errorClass ? `(${a.errorClass})` : ''}`);
+        const got = result.ok ? `ok:${result.model}` : 'errorClass' in result ? `failed:${result.errorClass}` : 'other';
+        expect([form, seen, got]).toEqual([form, attempts, outcome]);
+      }
+    });
+  }
+});
+
+describe('cascade scores and thresholds', () => {
+  it('a score outside [0, 1] or not a number cannot pass a cascade: the next step runs', async () => {
+    for (const bad of [7, Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      const r = await router(
+        () => ok('from mini'),
+        (a) => (a === 'from mini' ? bad : 0.9),
+      );
+      const result = await r.run({ prompt: 'hello', form: 'cascade' });
+      expect(result.ok && result.model, String(bad)).toBe('big');
+      expect(result.attempts[0]?.score, String(bad)).toBe(0);
+    }
+  });
+
+  it('the threshold keeps its operator: 0.8 passes `>= 0.8` and fails `> 0.8`', async () => {
+    const r = await router(
+      () => ok('from mini'),
+      (a) => (a === 'from mini' ? 0.8 : 0.9),
+    );
+    const inclusive = await r.run({ prompt: 'hello', form: 'cascade' });
+    expect(inclusive.ok && inclusive.model).toBe('mini');
+    const strict = await r.run({ prompt: 'hello', form: 'strict' });
+    expect(strict.ok && strict.model).toBe('big');
+  });
+});
+
+describe('answers and money', () => {
+  it('negative, NaN or missing usage is a malformed answer (server_error), never a refund', async () => {
+    for (const usage of [{ inputTokens: -5, outputTokens: 10 }, { inputTokens: Number.NaN, outputTokens: 1 }, { inputTokens: 1 }]) {
+      const r = await router(() => Promise.resolve({ text: 'x', usage } as never));
+      const result = await r.run({ prompt: 'hello', form: 'fall' });
+      expect(result.attempts[0], JSON.stringify(usage)).toMatchObject({ target: 'mini', outcome: 'error', errorClass: 'server_error' });
+      expect(result.ok && result.model).toBe('big');
+      expect(result.cost).toBeGreaterThan(0);
+    }
+  });
+
+  it('money spent by an earlier step counts against the budget: a step that would pass it is refused', async () => {
+    // mini reports 999,000 input tokens ($0.999 of the $1 budget); the cascade escalates, and
+    // big, estimated at $0.02 more, must be refused rather than run on a "refund".
+    const r = await router(() => ok('from mini', 999_000));
+    const result = await r.run({ prompt: 'hello', form: 'cascade' });
+    expect(result.attempts.map((a) => [a.target, a.outcome, a.errorClass ?? null])).toEqual([
+      ['mini', 'ok', null],
+      ['big', 'skipped', 'budget'],
+    ]);
+    expect(result.cost).toBeCloseTo(0.99902, 9);
+  });
+});
