@@ -27,7 +27,10 @@ export const TARGETS = {
   breaker: { mutate: 'packages/runtime/src/breaker.ts', tests: ['packages/runtime/src/breaker.test.ts', 'test/run.test.ts', 'test/faults.test.ts'] },
   state: { mutate: 'packages/runtime/src/state.ts', tests: ['test/run.test.ts'] },
   split: { mutate: 'packages/runtime/src/split.ts', tests: ['test/run.test.ts', 'packages/runtime/src/router.test.ts', 'test/conformance.test.ts'] },
-  execute: { mutate: 'packages/runtime/src/execute.ts', tests: ['test/execute.test.ts', 'test/run.test.ts', 'test/faults.test.ts', 'test/openai-adapter.test.ts'] },
+  execute: {
+    mutate: 'packages/runtime/src/execute.ts',
+    tests: ['test/execute.test.ts', 'test/run.test.ts', 'test/faults.test.ts', 'test/openai-adapter.test.ts'],
+  },
   analyses: { mutate: 'packages/dsl/src/analyze/*.ts', tests: ['test/conformance.test.ts', 'test/soundness.test.ts', 'test/lsp/server.test.ts'] },
   diagram: {
     mutate: 'packages/dsl/src/graph/diagram.ts',

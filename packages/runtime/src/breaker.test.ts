@@ -52,6 +52,34 @@ describe('CircuitBreaker', () => {
     expect(b.current()).toBe('closed');
   });
 
+  it('remembers only the last `window` outcomes: old failures age out, the window holds exactly `window`', () => {
+    const b = new CircuitBreaker({ window: 4, minCalls: 4, failureRate: 0.5, openMs: 1_000 }, () => 0);
+    for (const outcome of [false, true, true, true, true]) b.record(outcome); // the failure ages out
+    b.record(false);
+    expect(b.current()).toBe('closed'); // [s, s, s, f]: 1 of 4
+    b.record(false);
+    expect(b.current()).toBe('open'); // [s, s, f, f]: 2 of 4, at the threshold
+  });
+
+  it('opens at exactly the failure rate, not only above it', () => {
+    const b = new CircuitBreaker({ window: 10, minCalls: 4, failureRate: 0.5, openMs: 1_000 }, () => 0);
+    for (const outcome of [true, false, true, false]) b.record(outcome);
+    expect(b.current()).toBe('open');
+  });
+
+  it('starts a fresh window when a probe closes the circuit', () => {
+    let now = 0;
+    const b = new CircuitBreaker(options, () => now);
+    for (let i = 0; i < 4; i++) b.record(false);
+    now = 1_000;
+    expect(b.allow()).toBe(true);
+    b.record(true); // the probe succeeds: closed, with no outcomes remembered
+    for (let i = 0; i < 3; i++) b.record(false);
+    expect(b.current()).toBe('closed'); // three outcomes: under minCalls (4)
+    b.record(false);
+    expect(b.current()).toBe('open');
+  });
+
   it('stays closed under a failure rate below the threshold', () => {
     const b = new CircuitBreaker(options, () => 0);
     for (let i = 0; i < 20; i++) b.record(i % 3 !== 2); // success, success, failure: never more than one in three
