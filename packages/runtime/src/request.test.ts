@@ -99,6 +99,7 @@ const CONTRACT: {
     accept: [
       [0, 0],
       [1.25, 1.25],
+      [1000, 1000],
     ],
     refuse: [
       [-0.01, 'out_of_range'],
@@ -301,5 +302,44 @@ describe('absent values and defaults', () => {
     // No text to read: reported once, on the text field the classifier needs.
     const none = router.decide({});
     expect(!none.ok && none.errors.map((e) => [e.field, e.code])).toEqual([['v', 'missing_field']]);
+  });
+
+  it('unknown fields are reported in the order the request gives them', () => {
+    const d = Router.loadSync(policyWith({ kind: 'bool' }), words, { limits: LIMITS }).decide({ zeta: 1, alpha: 2, v: true, mid: 3 });
+    expect(!d.ok && d.errors.map((e) => e.field)).toEqual(['zeta', 'alpha', 'mid']);
+  });
+
+  it('classifiers: an extern one is called, a label outside the enum or no match without a default is an error', () => {
+    const ir = policyWith({ kind: 'text' });
+    const withClassifier = (classifier: PolicyIR['classifiers'][number]): PolicyIR => ({
+      ...ir,
+      inputs: [...ir.inputs, { name: 'intent', type: { kind: 'enum', members: ['code', 'chat'] }, classifier: classifier.name }],
+      classifiers: [classifier],
+    });
+    const labels = [
+      { label: 'code', examples: ['fix code'] },
+      { label: 'chat', examples: ['hi there'] },
+    ];
+    const extern = withClassifier({ name: 'remote', target: 'v', extern: 'remote', labels });
+    const calls: string[] = [];
+    const r = Router.loadSync(extern, words, {
+      limits: LIMITS,
+      classifiers: {
+        remote: (text) => {
+          calls.push(text);
+          return text === 'hi there' ? 'code' : 'weird';
+        },
+      },
+    });
+    // The host's classifier decides, even against the examples.
+    const d = r.decide({ v: 'hi there' });
+    expect(d.ok && d.request.intent).toBe('code');
+    expect(calls).toEqual(['hi there']);
+    const outside = r.decide({ v: 'fix code' });
+    expect(!outside.ok && outside.errors.map((e) => [e.field, e.code])).toEqual([['intent', 'classifier_failed']]);
+    // A lexical classifier with no default that matches nothing.
+    const lexical = Router.loadSync(withClassifier({ name: 'words', target: 'v', labels }), words, { limits: LIMITS });
+    const none = lexical.decide({ v: 'zzz' });
+    expect(!none.ok && none.errors.map((e) => [e.field, e.code])).toEqual([['intent', 'classifier_failed']]);
   });
 });

@@ -212,6 +212,13 @@ describe('Router.load', () => {
         /model `ghost`/,
       ],
       [
+        'an input naming an undeclared classifier',
+        tamper((ir) => {
+          (ir.inputs[1] as { classifier?: string }).classifier = 'ghost';
+        }),
+        /classifier `ghost`/,
+      ],
+      [
         'a plan naming an undeclared route',
         tamper((ir) => {
           (ir.routes[0]?.rules[0] as { plan: unknown }).plan = { kind: 'route', route: 'nowhere' };
@@ -227,7 +234,7 @@ describe('Router.load', () => {
       expect(error, what).toBeInstanceOf(RouterLoadError);
       const problems = (error as RouterLoadError).errors.map((e) => `${e.path} ${e.message}`).join('\n');
       expect(problems, what).toMatch(message);
-      expect(problems, what).toMatch(/^\/routes\/0\//);
+      expect(problems, what).toMatch(/^\/(routes\/0|inputs\/\d+)\//);
     }
     // The untampered policy loads.
     expect((await Router.load(policy(), { tokenizer: words })).decide({ prompt: 'a' }).ok).toBe(true);

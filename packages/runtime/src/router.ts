@@ -546,7 +546,8 @@ export class Router {
 
 /**
  * What the schema cannot say about an artifact: graphs that are acyclic with every index in
- * range, and plans that name only declared models, tools, validators and routes. A tampered
+ * range, plans that name only declared models, tools, validators and routes, and inputs that
+ * name only declared classifiers. A tampered
  * artifact is refused at load with each problem's path, never looped on or half-run.
  */
 function structureProblems(ir: PolicyIR): { path: string; message: string }[] {
@@ -555,6 +556,12 @@ function structureProblems(ir: PolicyIR): { path: string; message: string }[] {
   const tools = new Set(ir.tools.map((t) => t.name));
   const validators = new Set(ir.validators.map((v) => v.name));
   const routes = new Set(ir.routes.map((r) => r.name));
+  const classifiers = new Set(ir.classifiers.map((c) => c.name));
+  ir.inputs.forEach((field, i) => {
+    if (field.classifier !== undefined && !classifiers.has(field.classifier)) {
+      out.push({ path: `/inputs/${i}/classifier`, message: `names classifier \`${field.classifier}\`, which the artifact does not declare` });
+    }
+  });
   const names = new Set<string | null>();
   ir.routes.forEach((route, r) => {
     if (names.has(route.name)) out.push({ path: `/routes/${r}/name`, message: `route ${route.name ?? '(entry)'} is declared twice` });
