@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
+import { ModelStats } from '../packages/runtime/src/execute.js';
 import { type ModelAdapter, ProviderError, Router } from '../packages/runtime/src/index.js';
 
 const POLICY = `policy execute_contract
@@ -98,6 +99,15 @@ describe('cascade scores and thresholds', () => {
     const strict = await r.run({ prompt: 'hello', form: 'strict' });
     expect(strict.ok && strict.model).toBe('big');
   });
+
+  it('a score above a strict bar passes it: 0.9 passes `> 0.8`', async () => {
+    const r = await router(
+      () => ok('from mini'),
+      (a) => (a === 'from mini' ? 0.9 : 0.95),
+    );
+    const strict = await r.run({ prompt: 'hello', form: 'strict' });
+    expect(strict.ok && strict.model).toBe('mini');
+  });
 });
 
 describe('answers and money', () => {
@@ -121,5 +131,30 @@ describe('answers and money', () => {
       ['big', 'skipped', 'budget'],
     ]);
     expect(result.cost).toBeCloseTo(0.99902, 9);
+  });
+});
+
+describe('the statistics behind fastest and best', () => {
+  const model = { name: 'm', provider: 'p', id: 'm', inputPrice: 0, outputPrice: 0, context: 1, deployment: 'cloud' as const, regions: [], tags: [] };
+
+  it('latency is an exponentially weighted average (new observations weigh 0.2), else the catalogue, else unknown', () => {
+    const stats = new ModelStats();
+    expect(stats.latencyOf(model)).toBe(Number.POSITIVE_INFINITY);
+    expect(stats.latencyOf({ ...model, latencyMs: 300 })).toBe(300);
+    stats.recordLatency('m', 100);
+    expect(stats.latencyOf(model)).toBe(100);
+    stats.recordLatency('m', 200);
+    expect(stats.latencyOf(model)).toBeCloseTo(120, 9);
+    stats.recordLatency('m', 200);
+    expect(stats.latencyOf(model)).toBeCloseTo(136, 9);
+  });
+
+  it('scores likewise; a model never scored counts as 1, so each is tried', () => {
+    const stats = new ModelStats();
+    expect(stats.scoreOf('m')).toBe(1);
+    stats.recordScore('m', 0.5);
+    expect(stats.scoreOf('m')).toBe(0.5);
+    stats.recordScore('m', 1);
+    expect(stats.scoreOf('m')).toBeCloseTo(0.6, 9);
   });
 });
