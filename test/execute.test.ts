@@ -14,15 +14,18 @@ model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 p
 model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k }
 input {
   prompt: text
-  form: enum { retry, fall, narrow, cascade, strict, choice } = retry
+  form: enum { retry, fall, narrow, cascade, strict, choice, lookup, vetted } = retry
 }
 validator quality = extern "quality"
+tool kb { kind = search cost = $0.01 }
 route {
   when form == retry -> mini with { retries: 2 }
   when form == fall -> mini fallback big
   when form == narrow -> mini fallback big on [timeout]
   when form == cascade -> cascade [mini, big] until quality >= 0.8
   when form == strict -> cascade [mini, big] until quality > 0.8
+  when form == lookup -> try kb else mini
+  when form == vetted -> try kb until quality >= 0.8 else mini
   otherwise -> cheapest [mini, big]
 }
 budget { per_request <= $1 }
@@ -37,10 +40,17 @@ function compile() {
 
 const ok = (text: string, inputTokens = 100): ReturnType<ModelAdapter> => Promise.resolve({ text, usage: { inputTokens, outputTokens: 10 } });
 
-async function router(mini: ModelAdapter, score: (answer: string) => number = (a) => (a === 'from big' ? 0.9 : 0.2)) {
+type ToolAnswer = ReturnType<NonNullable<Parameters<typeof Router.load>[1]>['tools'] extends infer T ? (T extends Record<string, infer F> ? F : never) : never>;
+
+async function router(
+  mini: ModelAdapter,
+  score: (answer: string) => number = (a) => (a === 'from big' ? 0.9 : 0.2),
+  kb: () => ToolAnswer = () => Promise.resolve(null),
+) {
   return Router.load(compile(), {
     tokenizer: () => 10,
     adapters: { a: mini, b: () => ok('from big') },
+    tools: { kb },
     validators: { quality: score },
     clock: { now: () => 0, sleep: async () => {} },
   });
@@ -156,5 +166,55 @@ describe('the statistics behind fastest and best', () => {
     expect(stats.scoreOf('m')).toBe(0.5);
     stats.recordScore('m', 1);
     expect(stats.scoreOf('m')).toBeCloseTo(0.6, 9);
+  });
+});
+
+describe('tools first', () => {
+  const steps = (result: { attempts: readonly { target: string; kind: string; outcome: string; errorClass?: string; cost: number }[] }) =>
+    result.attempts.map((a) => `${a.kind}:${a.target}:${a.outcome}${a.errorClass ? `(${a.errorClass})` : ''}:$${Number(a.cost.toPrecision(6))}`);
+
+  it("a tool's answer ends the plan and is paid for; no answer falls through to the model", async () => {
+    const answered = await router(
+      () => ok('from mini'),
+      undefined,
+      () => Promise.resolve({ text: 'from the knowledge base' }),
+    );
+    const hit = await answered.run({ prompt: 'hello', form: 'lookup' });
+    expect(hit.ok && hit.text).toBe('from the knowledge base');
+    expect(steps(hit)).toEqual(['tool:kb:ok:$0.01']);
+    expect(hit.cost).toBeCloseTo(0.01, 9);
+    const empty = await router(() => ok('from mini'));
+    const miss = await empty.run({ prompt: 'hello', form: 'lookup' });
+    expect(miss.ok && miss.model).toBe('mini');
+    expect(steps(miss)).toEqual(['tool:kb:ok:$0.01', 'model:mini:ok:$0.00012']);
+  });
+
+  it('a malformed tool answer is a server_error, and the plan goes on', async () => {
+    for (const bad of [{}, 'text', { text: 5 }]) {
+      const r = await router(
+        () => ok('from mini'),
+        undefined,
+        () => Promise.resolve(bad as never),
+      );
+      const result = await r.run({ prompt: 'hello', form: 'lookup' });
+      expect(result.ok && result.model, JSON.stringify(bad)).toBe('mini');
+      expect(result.attempts[0], JSON.stringify(bad)).toMatchObject({ kind: 'tool', outcome: 'error', errorClass: 'server_error' });
+    }
+  });
+
+  it('`try … until` scores the tool answer: below the bar the model runs, at it the tool answers', async () => {
+    for (const [score, expected] of [
+      [0.5, 'mini'],
+      [0.8, 'kb'],
+    ] as const) {
+      const r = await router(
+        () => ok('from mini'),
+        (a) => (a === 'kb says' ? score : 0.9),
+        () => Promise.resolve({ text: 'kb says' }),
+      );
+      const result = await r.run({ prompt: 'hello', form: 'vetted' });
+      expect(result.ok && (result.model ?? 'kb'), String(score)).toBe(expected);
+      expect(result.attempts[0], String(score)).toMatchObject({ kind: 'tool', target: 'kb', score });
+    }
   });
 });
