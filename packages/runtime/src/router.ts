@@ -14,7 +14,7 @@ import type { Classifier, Model, Plan, PolicyIR, Tool, Value } from './ir.js';
 import { optionProblems } from './options.js';
 import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPlans } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
-import { resolveSplits } from './split.js';
+import { splitArm } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
 import { Metrics, type MetricsSnapshot, type RunEvent } from './telemetry.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
@@ -469,11 +469,7 @@ export class Router {
     for (let hops = 0; current && hops <= this.routes.size; hops++) {
       const index = walk(current.graph, request);
       if (index < 0) {
-        const where = current.route.name === null ? 'the entry route' : `route \`${current.route.name}\``;
-        return {
-          ok: false,
-          errors: [{ field: '', code: 'no_rule_matched', message: `no rule of ${where} matches this request, and it has no \`otherwise\`` }],
-        };
+        return noRuleMatched(current.route.name);
       }
       const rule = current.route.rules[index];
       if (!rule) break;
@@ -506,14 +502,16 @@ export class Router {
    * of routes (the checker refuses cycles; a tampered artifact gets a refusal, not a loop).
    */
   private resolve(plan: Plan, request: NormalizedRequest, salt: string, followed: RuleRef[], depth: number): Plan | Refusal {
-    if (plan.kind === 'split')
-      return this.resolve(
-        resolveSplits(plan, (field) => request.read([field]), salt),
-        request,
+    if (plan.kind === 'split') {
+      // The arm this request takes, with the executor's salt; the walk goes on inside it.
+      const i = splitArm(
+        plan.arms.map((a) => a.weight),
+        request.read([plan.field]),
         salt,
-        followed,
-        depth,
       );
+      const arm = plan.arms[i];
+      return arm ? this.resolve(arm.plan, request, `${salt}/${i}`, followed, depth) : plan;
+    }
     if (plan.kind === 'route') {
       const current = this.routes.get(plan.route);
       if (!current || depth > this.routes.size) {
@@ -521,12 +519,7 @@ export class Router {
       }
       const index = walk(current.graph, request);
       const rule = current.route.rules[index];
-      if (index < 0 || !rule) {
-        return {
-          ok: false,
-          errors: [{ field: '', code: 'no_rule_matched', message: `no rule of route \`${plan.route}\` matches this request, and it has no \`otherwise\`` }],
-        };
-      }
+      if (index < 0 || !rule) return noRuleMatched(plan.route);
       followed.push(this.ruleRefs.get(plan.route)?.[index] as RuleRef);
       return this.resolve(rule.plan, request, `${plan.route}#${index}`, followed, depth + 1);
     }
@@ -544,11 +537,17 @@ export class Router {
   }
 }
 
+/** The refusal for a request that no rule of a route (null: the entry route) matches. */
+function noRuleMatched(route: string | null): Refusal {
+  const where = route === null ? 'the entry route' : `route \`${route}\``;
+  return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: `no rule of ${where} matches this request, and it has no \`otherwise\`` }] };
+}
+
 /**
  * What the schema cannot say about an artifact: graphs that are acyclic with every index in
  * range, plans that name only declared models, tools, validators and routes, and inputs that
- * name only declared classifiers. A tampered
- * artifact is refused at load with each problem's path, never looped on or half-run.
+ * name only declared classifiers. A tampered artifact is refused at load with each problem's
+ * path, never looped on or half-run.
  */
 function structureProblems(ir: PolicyIR): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
