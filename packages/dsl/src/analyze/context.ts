@@ -3,7 +3,6 @@
 import type { Value } from '@routelang/runtime';
 import { type Diagnostic, type DiagnosticCode, type DiagnosticExtras, diagnostic } from '../diagnostics.js';
 import type { Compilation } from '../graph/compile.js';
-import { TRUE } from '../graph/diagram.js';
 import type { Span } from '../source.js';
 import { type Counterexample, counterexample, formatCounterexample } from './witness.js';
 
@@ -33,7 +32,7 @@ export class AnalysisContext {
   decide(region: number): Verdict {
     const d = this.c.diagrams;
     // Only inputs that exist: paths outside `consistent` ask for strings no request has.
-    const path = d.witness(d.and(region, this.c.consistent), (t) => t === TRUE);
+    const path = d.witness(d.and(region, this.c.consistent));
     if (!path) return { kind: 'empty' };
     const example = counterexample(d, path, this.c.fieldTypes, this.defaults);
     return example ? { kind: 'example', example } : { kind: 'undecided', reason: 'no request could be built for a consistent path' };

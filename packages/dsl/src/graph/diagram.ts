@@ -611,44 +611,19 @@ export class Diagrams {
   }
 
   /**
-   * A path from `root` to a terminal accepted by `target`, as variable → region; undefined
-   * when there is none. Exact and linear in the path's length: every node on the way has a
-   * child that reaches the target (memoised), so the walk never backtracks. Conjoin the
-   * policy's consistency diagram into `root` first (see `consistency`): then every path is
-   * a request that exists.
+   * A path from the boolean diagram `root` to TRUE, as variable → region; undefined when
+   * `root` is FALSE. In a reduced diagram every node other than FALSE has a path to TRUE, so
+   * any child that is not FALSE leads there: the walk is linear in the path's length and never
+   * backtracks. Conjoin the policy's consistency diagram into `root` first (see
+   * `consistency`): then every path is a request that exists.
    */
-  witness(root: number, target: (terminal: number) => boolean): Map<number, number> | undefined {
-    const canReach = new Map<number, boolean>();
-    const reaches = (ref: number): boolean => {
-      if (ref < 0) return target(ref);
-      const hit = canReach.get(ref);
-      if (hit !== undefined) return hit;
-      // Iterative over the unvisited part so a deep diagram cannot overflow the stack.
-      const stack = [ref];
-      while (stack.length > 0) {
-        const top = stack[stack.length - 1] as number;
-        const pending = this.targetsOf(top).filter((k) => k >= 0 && !canReach.has(k));
-        if (pending.length > 0) {
-          stack.push(...pending);
-          continue;
-        }
-        stack.pop();
-        if (!canReach.has(top))
-          canReach.set(
-            top,
-            this.targetsOf(top).some((k) => (k < 0 ? target(k) : canReach.get(k) === true)),
-          );
-      }
-      return canReach.get(ref) === true;
-    };
-    if (!reaches(root)) return undefined;
+  witness(root: number): Map<number, number> | undefined {
+    if (root === FALSE) return undefined;
     const assignment = new Map<number, number>();
-    let ref = root;
-    while (ref >= 0) {
-      const v = this.varOf(ref);
-      const edge = this.edgesOf(ref).find((e) => reaches(e.target));
-      if (!edge) return undefined;
-      assignment.set(v, edge.region);
+    for (let ref = root; ref >= 0; ) {
+      const edge = this.edgesOf(ref).find((e) => e.target !== FALSE);
+      if (!edge) return undefined; // unreachable in a reduced diagram
+      assignment.set(this.varOf(ref), edge.region);
       ref = edge.target;
     }
     return assignment;
