@@ -539,42 +539,31 @@ class Run {
         });
         return { text: answer.text, model: name, score: undefined };
       } catch (error) {
-        if (this.ctx.signal.aborted) {
-          // No outcome to count against the model, but the probe slot must be freed and the
-          // attempt reported.
-          breaker.release();
-          endSpan(span, { 'routelang.error_class': 'aborted' }, 'the caller cancelled the request');
-          this.attempts.push({
-            target: name,
-            kind: 'model',
-            outcome: 'error',
-            errorClass: 'aborted',
-            message: 'the caller cancelled the request',
-            inputTokens: 0,
-            outputTokens: 0,
-            cost: 0,
-            latencyMs: this.ctx.now() - started,
-            attempt,
-          });
-          throw new StepFailure('aborted', 'the caller cancelled the request');
-        }
-        const errorClass = classOf(error, signal);
-        endSpan(span, { 'routelang.error_class': errorClass }, messageOf(error));
-        // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
-        breaker.record(!RETRYABLE.has(errorClass));
-        lastError = new StepFailure(errorClass, `\`${name}\`: ${messageOf(error)}`);
+        // A caller's abort is no outcome of the model's: it frees a half-open probe slot instead
+        // of counting against the circuit, and ends the request.
+        const aborted = this.ctx.signal.aborted;
+        const errorClass = aborted ? 'aborted' : classOf(error, signal);
+        const message = aborted ? 'the caller cancelled the request' : messageOf(error);
+        endSpan(span, { 'routelang.error_class': errorClass }, message);
         this.attempts.push({
           target: name,
           kind: 'model',
           outcome: 'error',
           errorClass,
-          message: messageOf(error),
+          message,
           inputTokens: 0,
           outputTokens: 0,
           cost: 0,
           latencyMs: this.ctx.now() - started,
           attempt,
         });
+        if (errorClass === 'aborted') {
+          breaker.release();
+          throw new StepFailure('aborted', message);
+        }
+        // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
+        breaker.record(!RETRYABLE.has(errorClass));
+        lastError = new StepFailure(errorClass, `\`${name}\`: ${message}`);
         if (!RETRYABLE.has(errorClass)) break;
       }
     }
