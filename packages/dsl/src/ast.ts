@@ -70,12 +70,19 @@ export interface SymbolValue extends NodeBase {
   readonly name: Ident;
 }
 
+/** `env("NAME")`: a value read from the environment where the policy is served (secrets). */
+export interface CallValue extends NodeBase {
+  readonly kind: 'Call';
+  readonly callee: Ident;
+  readonly argument: StringLit;
+}
+
 /** Where the parser could not make sense of a value, expression or plan. */
 export interface ErrorNode extends NodeBase {
   readonly kind: 'Error';
 }
 
-export type Value = StringLit | NumberLit | MoneyLit | BoolLit | ListLit | ObjectLit | SymbolValue | ErrorNode;
+export type Value = StringLit | NumberLit | MoneyLit | BoolLit | ListLit | ObjectLit | SymbolValue | CallValue | ErrorNode;
 
 // ---------------------------------------------------------------- expressions
 
@@ -279,6 +286,13 @@ export interface ModelDecl extends NodeBase {
   readonly properties: readonly Property[];
 }
 
+/** `provider NAME { protocol = openai  base_url = "…"  api_key = env("…") }`: how a provider is reached. */
+export interface ProviderDecl extends NodeBase {
+  readonly kind: 'ProviderDecl';
+  readonly name: Ident;
+  readonly properties: readonly Property[];
+}
+
 export interface ToolDecl extends NodeBase {
   readonly kind: 'ToolDecl';
   readonly name: Ident;
@@ -364,6 +378,7 @@ export type Declaration =
   | EnumDecl
   | InputDecl
   | ModelDecl
+  | ProviderDecl
   | ToolDecl
   | ValidatorDecl
   | ClassifierDecl

@@ -302,6 +302,27 @@ export const CATALOGUE = {
     explanation:
       "Requests are JSON objects read in JavaScript, where `__proto__` sets an object's prototype instead of holding a value: no request could carry such a field, and the runtime treats the key as unknown. Rename the field.",
   },
+  RL2037: {
+    name: 'literal-secret',
+    severity: 'error',
+    summary: 'a secret written in the policy',
+    explanation:
+      'A provider\'s `api_key` (and any header that carries a credential) must come from the environment of the process that serves the policy: `api_key = env("OPENAI_API_KEY")`. A key written in a `.route` file ends up in version control, in the IR artifact and in every log that prints the policy. Only the name of the variable is stored; its value is read when the gateway starts and never logged.',
+  },
+  RL2038: {
+    name: 'undeclared-provider',
+    severity: 'warning',
+    summary: 'a model names a provider the policy does not declare',
+    explanation:
+      'Once a policy declares how providers are reached (`provider NAME { … }`), `routelang serve` can call only the declared ones. A model whose `provider` is not declared needs a host adapter (`Router.load(ir, { adapters })`) or an `--upstream NAME=URL` option, or a `provider` declaration.',
+  },
+  RL2039: {
+    name: 'misplaced-env',
+    severity: 'error',
+    summary: '`env(…)` where a secret cannot stand',
+    explanation:
+      '`env("NAME")` reads a value from the environment of the process that serves the policy. It gives a provider\'s `api_key` and `headers` values, and nothing else: every other value is part of the policy and is checked, diffed and proved with it.',
+  },
   RL3001: {
     name: 'unsatisfiable-rule',
     severity: 'warning',

@@ -36,6 +36,17 @@ export function emitIR(compilation: Compilation, baseDir?: string): PolicyIR {
       ...(f.classifier !== undefined ? { classifier: f.classifier } : {}),
     })),
     models: [...compilation.models.values()],
+    ...(policy.providers.size > 0
+      ? {
+          providers: [...policy.providers.values()].map((p) => ({
+            name: p.name,
+            protocol: p.protocol,
+            baseUrl: p.baseUrl,
+            ...(p.apiKeyEnv !== undefined ? { apiKeyEnv: p.apiKeyEnv } : {}),
+            ...(Object.keys(p.headers).length > 0 ? { headers: { ...p.headers } } : {}),
+          })),
+        }
+      : {}),
     tools: [...policy.tools.values()].map((t) => ({
       name: t.name,
       kind: t.toolKind,

@@ -172,8 +172,9 @@ class Printer {
         );
         return;
       case 'ModelDecl':
+      case 'ProviderDecl':
       case 'ToolDecl':
-        this.block(`${decl.kind === 'ModelDecl' ? 'model' : 'tool'} ${decl.name.name}`, decl.span, decl.properties.map(propertyItem));
+        this.block(`${DECLARATION_WORD[decl.kind]} ${decl.name.name}`, decl.span, decl.properties.map(propertyItem));
         return;
       case 'ValidatorDecl':
         this.line(`validator ${decl.name.name} = ${validatorText(decl.spec)}`, decl.span);
@@ -277,6 +278,8 @@ function validatorText(spec: A.ValidatorDecl['spec']): string {
   }
 }
 
+const DECLARATION_WORD = { ModelDecl: 'model', ProviderDecl: 'provider', ToolDecl: 'tool' } as const;
+
 /** Prints a value in canonical form. */
 export function valueText(value: A.Value): string {
   switch (value.kind) {
@@ -293,6 +296,8 @@ export function valueText(value: A.Value): string {
       return value.entries.length === 0 ? '{}' : `{ ${value.entries.map((e) => `${e.key.name}: ${valueText(e.value)}`).join(', ')} }`;
     case 'Symbol':
       return value.name.name;
+    case 'Call':
+      return `${value.callee.name}(${value.argument.raw})`;
     case 'Error':
       return '';
   }

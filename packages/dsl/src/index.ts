@@ -4,7 +4,7 @@ export { analyze, type Counterexample, decidingRules, dollars, maxPromptTokens, 
 export type { DecidingRule, PlannedCall } from './analyze/paths.js';
 export type { CostBound } from './analyze/resources.js';
 export type * from './ast.js';
-export { BUDGET_KEYS, DEPLOYMENTS, MODEL_PROPERTIES, TOOL_KINDS, TOOL_PROPERTIES } from './check/declarations.js';
+export { BUDGET_KEYS, DEPLOYMENTS, MODEL_PROPERTIES, PROTOCOLS, PROVIDER_PROPERTIES, TOOL_KINDS, TOOL_PROPERTIES } from './check/declarations.js';
 export { MODEL_EXPR_PROPERTIES, TEXT_PARTS } from './check/expressions.js';
 export { type CheckResult, check, describeType } from './check/index.js';
 export { ERROR_CLASSES, PLAN_OPTIONS } from './check/plans.js';

@@ -35,6 +35,7 @@ const SOFT_KEYWORDS = new Set([
   'given',
   'expect',
   'plan',
+  'provider',
 ]);
 
 export const Identifier = createToken({
@@ -63,6 +64,7 @@ export const Kw = {
   input: keyword('input'),
   from: keyword('from'),
   model: keyword('model'),
+  provider: keyword('provider'),
   tool: keyword('tool'),
   validator: keyword('validator'),
   extern: keyword('extern'),
@@ -109,6 +111,7 @@ export const DECLARATION_KEYWORDS: ReadonlySet<string> = new Set([
   'enum',
   'input',
   'model',
+  'provider',
   'tool',
   'validator',
   'classifier',

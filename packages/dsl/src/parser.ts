@@ -128,6 +128,7 @@ class RouteParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.enumDecl) },
       { ALT: () => this.SUBRULE(this.inputBlock) },
       { ALT: () => this.SUBRULE(this.modelDecl) },
+      { ALT: () => this.SUBRULE(this.providerDecl) },
       { ALT: () => this.SUBRULE(this.toolDecl) },
       { ALT: () => this.SUBRULE(this.validatorDecl) },
       { ALT: () => this.SUBRULE(this.classifierDecl) },
@@ -136,7 +137,7 @@ class RouteParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.budgetDecl) },
       { ALT: () => this.SUBRULE(this.testDecl) },
     ],
-    ERR_MSG: 'a declaration (`policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` or `test`)',
+    ERR_MSG: 'a declaration (`policy`, `import`, `enum`, `input`, `model`, `provider`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` or `test`)',
   };
 
   /** Alternatives built once: an OR literal would allocate its closures on every call. */
@@ -180,7 +181,21 @@ class RouteParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const t = this.CONSUME(FieldName);
-          return this.ACTION(() => ({ kind: 'Symbol', name: this.ident(t), span: this.tokSpan(t) }));
+          // `env("NAME")`: a name applied to a string.
+          let argument: IToken | undefined;
+          let close: IToken | undefined;
+          this.OPTION(() => {
+            this.CONSUME(LParen);
+            argument = this.CONSUME(StringLiteral);
+            close = this.CONSUME(RParen);
+          });
+          return this.ACTION((): A.Value => {
+            const name = this.ident(t);
+            if (argument && close) {
+              return { kind: 'Call', callee: name, argument: this.str(argument), span: this.join(name.span, this.tokSpan(close)) };
+            }
+            return { kind: 'Symbol', name, span: this.tokSpan(t) };
+          });
         },
       },
     ],
@@ -614,6 +629,18 @@ class RouteParser extends EmbeddedActionsParser {
     const block = this.SUBRULE(this.propertyBlock);
     return this.ACTION(() => ({
       kind: 'ModelDecl',
+      name: this.ident(name),
+      properties: block.properties,
+      span: this.join(this.tokSpan(kw), this.tokSpan(block.close)),
+    }));
+  });
+
+  private providerDecl = this.RULE('providerDecl', (): A.ProviderDecl => {
+    const kw = this.CONSUME(Kw.provider);
+    const name = this.CONSUME(Identifier);
+    const block = this.SUBRULE(this.propertyBlock);
+    return this.ACTION(() => ({
+      kind: 'ProviderDecl',
       name: this.ident(name),
       properties: block.properties,
       span: this.join(this.tokSpan(kw), this.tokSpan(block.close)),
@@ -1224,7 +1251,7 @@ export function parse(text: string, file: string): ParseResult {
           { start: first.startOffset, end: last.startOffset + last.image.length },
           `expected a declaration, found ${describeToken(first)}${didYouMean(first, DECLARATION_KEYWORDS)}`,
           {
-            help: 'a policy file holds `policy`, `import`, `enum`, `input`, `model`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` and `test` declarations',
+            help: 'a policy file holds `policy`, `import`, `enum`, `input`, `model`, `provider`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` and `test` declarations',
             fix: keywordFix(first, DECLARATION_KEYWORDS, file),
           },
         ),
@@ -1323,6 +1350,8 @@ function declarationChunks(tokens: IToken[], text: string): Chunk[] {
       // `model` starts a declaration only as `model NAME`; elsewhere it is the `model` of an assertion
       // (where a name can never follow it: only an operator or `.` can).
       !(token.image === 'model' && tokens[i + 1]?.tokenType !== Identifier) &&
+      // `provider` is also a field name (`provider == "openai"`): only `provider NAME {` declares one.
+      !(token.image === 'provider' && !hasDeclarationShape(tokens, i)) &&
       (depth <= 0 || (startsLine(token, text) && hasDeclarationShape(tokens, i)));
     if (startsDeclaration) {
       chunks.push({ tokens: current, next: token });
@@ -1354,6 +1383,7 @@ function hasDeclarationShape(tokens: IToken[], i: number): boolean {
     case 'test':
       return next === StringLiteral;
     case 'enum':
+    case 'provider':
       return next === Identifier && after === LBrace;
     case 'input':
     case 'budget':

@@ -56,6 +56,25 @@ export const Model = z
   .strict();
 export type Model = z.infer<typeof Model>;
 
+/** A header value: written in the policy, or read from an environment variable when the router loads. */
+export const ProviderValue = z.union([z.object({ value: z.string() }).strict(), z.object({ env: z.string() }).strict()]);
+export type ProviderValue = z.infer<typeof ProviderValue>;
+
+/**
+ * How a provider is reached (`provider NAME { … }`). Secrets are never in the IR: only the
+ * names of the environment variables that hold them.
+ */
+export const Provider = z
+  .object({
+    name: z.string(),
+    protocol: z.enum(['openai', 'anthropic']),
+    baseUrl: z.string(),
+    apiKeyEnv: z.string().optional(),
+    headers: z.record(z.string(), ProviderValue).optional(),
+  })
+  .strict();
+export type Provider = z.infer<typeof Provider>;
+
 export const Tool = z
   .object({ name: z.string(), kind: z.string(), timeoutMs: z.number().positive().optional(), cost: z.number().nonnegative().optional() })
   .strict();
@@ -245,6 +264,8 @@ export const PolicyIR = z
     policy: z.object({ name: z.string().nullable(), version: z.string().nullable(), source: z.string() }).strict(),
     inputs: z.array(Field),
     models: z.array(Model),
+    /** Declared providers (absent when the policy declares none: the host brings adapters). */
+    providers: z.array(Provider).optional(),
     tools: z.array(Tool),
     validators: z.array(Validator),
     classifiers: z.array(Classifier),

@@ -5,9 +5,9 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import type * as A from '../ast.js';
 import type { CheckContext } from './context.js';
 import { closest, listNames } from './context.js';
-import type { BudgetInfo, ClassifierInfo, Deployment, EnumInfo, ModelInfo, ToolInfo, ValidatorInfo } from './policy.js';
+import type { BudgetInfo, ClassifierInfo, Deployment, EnumInfo, ModelInfo, ProviderInfo, ProviderValue, ToolInfo, ValidatorInfo } from './policy.js';
 import type { Located } from './symbols.js';
-import { ValueReader } from './values.js';
+import { reportMisplacedCall, ValueReader } from './values.js';
 
 /** Reports keys given twice and keys not in `known`; returns the first value per key. */
 export function propertyMap<P extends { key: A.Ident; value: A.Value }>(
@@ -122,6 +122,107 @@ export function checkModel(ctx: CheckContext, { node, file }: Located<A.ModelDec
   const maxOut = maxOutput && read.tokens(maxOutput, 'max_output');
   const latencyMs = latency && read.duration(latency, 'latency');
   return { ...info, ...(maxOut !== undefined ? { maxOutput: maxOut } : {}), ...(latencyMs !== undefined ? { latencyMs } : {}) };
+}
+
+export const PROVIDER_PROPERTIES = ['protocol', 'base_url', 'api_key', 'headers'] as const;
+export const PROTOCOLS = ['openai', 'anthropic'] as const;
+/** Where each protocol is served when `base_url` is not given. */
+export const DEFAULT_BASE_URLS: Readonly<Record<(typeof PROTOCOLS)[number], string>> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com/v1',
+};
+/** Headers that carry credentials: their values must come from `env(…)`. */
+const SECRET_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|cookie)$|key|token|secret/i;
+
+export function checkProvider(ctx: CheckContext, { node, file }: Located<A.ProviderDecl>): ProviderInfo {
+  const read = new ValueReader(ctx, file);
+  const where = `provider \`${node.name.name}\``;
+  const props = propertyMap(ctx, file, node.properties, PROVIDER_PROPERTIES, where);
+  const protocolProp = props.get('protocol');
+  if (!protocolProp) {
+    ctx.report('RL2009', file, node.name, `${where} needs a \`protocol\``, {
+      help: `e.g. \`protocol = openai\` (OpenAI chat completions, also vLLM, Ollama, OpenRouter, Azure-style endpoints) or \`protocol = anthropic\` (Anthropic Messages)`,
+    });
+  }
+  const protocol = ((protocolProp && read.symbol(protocolProp.value, 'protocol', PROTOCOLS)) ?? 'openai') as ProviderInfo['protocol'];
+  const baseUrlProp = props.get('base_url');
+  let baseUrl = DEFAULT_BASE_URLS[protocol];
+  if (baseUrlProp) {
+    const url = read.string(baseUrlProp.value, 'base_url');
+    if (url !== undefined) {
+      if (/^https?:\/\/[^\s/]+/.test(url)) baseUrl = url.replace(/\/+$/, '');
+      else ctx.report('RL2024', file, baseUrlProp.value, `\`base_url\` must be an http(s) URL, found "${url}"`, { help: `e.g. \`base_url = "${DEFAULT_BASE_URLS[protocol]}"\`` });
+    }
+  }
+  const apiKey = props.get('api_key');
+  const apiKeyEnv = apiKey ? secret(ctx, file, apiKey.value, 'api_key', node.name.name) : undefined;
+  const headers: Record<string, ProviderValue> = {};
+  const headersProp = props.get('headers');
+  if (headersProp) {
+    const value = headersProp.value;
+    if (value.kind !== 'Object') {
+      read.string(value, 'headers'); // reports the shape
+    } else {
+      for (const entry of value.entries) {
+        const name = entry.key.name;
+        if (entry.value.kind === 'String' && SECRET_HEADER.test(name)) {
+          secret(ctx, file, entry.value, `headers.${name}`, node.name.name);
+        } else if (entry.value.kind === 'Call') {
+          const env = secret(ctx, file, entry.value, `headers.${name}`, node.name.name);
+          if (env !== undefined) headers[name] = { env };
+        } else {
+          const text = read.string(entry.value, `headers.${name}`);
+          if (text !== undefined) headers[name] = { value: text };
+        }
+      }
+    }
+  }
+  return { name: node.name.name, node, file, protocol, baseUrl, ...(apiKeyEnv !== undefined ? { apiKeyEnv } : {}), headers };
+}
+
+/** Once a policy declares providers, a model naming another one cannot be served without a host adapter (RL2038). */
+export function reportUndeclaredProviders(ctx: CheckContext, models: ReadonlyMap<string, ModelInfo>, providers: ReadonlyMap<string, ProviderInfo>): void {
+  for (const model of models.values()) {
+    if (model.provider === '' || providers.has(model.provider)) continue;
+    const value = model.node.properties.find((p) => p.key.name === 'provider')?.value;
+    if (!value) continue;
+    const suggestion = closest(model.provider, providers.keys());
+    ctx.report(
+      'RL2038',
+      model.file,
+      value,
+      `model \`${model.name}\` is served by \`${model.provider}\`, which no \`provider\` declaration describes${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
+      {
+        help: `declare \`provider ${model.provider} { protocol = openai  base_url = "…" }\`, or give a host adapter or \`--upstream ${model.provider}=URL\``,
+        fix: suggestion ? { title: `change to "${suggestion}"`, edits: [{ file: model.file, span: value.span, newText: `"${suggestion}"` }] } : undefined,
+      },
+    );
+  }
+}
+
+/** A secret: `env("NAME")` gives the variable's name; a literal is reported (RL2037), never kept. */
+function secret(ctx: CheckContext, file: string, value: A.Value, key: string, provider: string): string | undefined {
+  if (value.kind === 'Call') {
+    if (value.callee.name !== 'env') {
+      reportMisplacedCall(ctx, file, value);
+      return undefined;
+    }
+    const name = value.argument.value;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      ctx.report('RL2024', file, value.argument, `\`env(…)\` takes the name of an environment variable, found "${name}"`, {
+        help: 'a variable name is letters, digits and `_`, e.g. `env("OPENAI_API_KEY")`',
+      });
+      return undefined;
+    }
+    return name;
+  }
+  if (value.kind === 'Error') return undefined;
+  const suggested = `${provider.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_API_KEY`;
+  ctx.report('RL2037', file, value, `\`${key}\` is a secret: read it from the environment, not the policy`, {
+    help: `write \`${key.startsWith('headers.') ? '' : `${key} = `}env("${suggested}")\` and set ${suggested} where the policy is served`,
+    fix: { title: `read it from \`env("${suggested}")\``, edits: [{ file, span: value.span, newText: `env("${suggested}")` }] },
+  });
+  return undefined;
 }
 
 export const TOOL_PROPERTIES = ['kind', 'timeout', 'cost'] as const;

@@ -5,6 +5,7 @@
 import type * as A from '../ast.js';
 import type { CheckContext } from './context.js';
 import { closest, listNames } from './context.js';
+import { reportMisplacedCall } from './values.js';
 import { DEPLOYMENTS } from './declarations.js';
 import { enumMember } from './fields.js';
 import type { FieldInfo, ModelInfo } from './policy.js';
@@ -157,6 +158,9 @@ export class ExprChecker {
         return this.literalType(value);
       case 'Object':
         this.ctx.report('RL2012', this.scope.file, value, 'an object cannot be used in a condition');
+        return T.error;
+      case 'Call':
+        reportMisplacedCall(this.ctx, this.scope.file, value);
         return T.error;
       case 'Error':
         return T.error;

@@ -7,11 +7,11 @@ import type * as A from '../ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { LoadedProgram } from '../load.js';
 import { CheckContext } from './context.js';
-import { checkBudgets, checkClassifier, checkEnum, checkModel, checkTool, checkValidator } from './declarations.js';
+import { checkBudgets, checkClassifier, checkEnum, checkModel, checkProvider, checkTool, checkValidator, reportUndeclaredProviders } from './declarations.js';
 import { ExprChecker } from './expressions.js';
 import { checkInputs } from './fields.js';
 import { PlanChecker, type PlanScope } from './plans.js';
-import type { AssertInfo, ClassifierInfo, EnumInfo, ModelInfo, Policy, RouteInfo, TestInfo, ToolInfo, ValidatorInfo } from './policy.js';
+import type { AssertInfo, ClassifierInfo, EnumInfo, ModelInfo, Policy, ProviderInfo, RouteInfo, TestInfo, ToolInfo, ValidatorInfo } from './policy.js';
 import { collectSymbols } from './symbols.js';
 import { checkTest } from './tests.js';
 
@@ -43,6 +43,9 @@ export function check(program: LoadedProgram): CheckResult {
   for (const [name, located] of symbols.enums) enums.set(name, checkEnum(ctx, located));
   const models = new Map<string, ModelInfo>();
   for (const [name, located] of symbols.models) models.set(name, checkModel(ctx, located));
+  const providers = new Map<string, ProviderInfo>();
+  for (const [name, located] of symbols.providers) providers.set(name, checkProvider(ctx, located));
+  if (providers.size > 0) reportUndeclaredProviders(ctx, models, providers);
   const tools = new Map<string, ToolInfo>();
   for (const [name, located] of symbols.tools) tools.set(name, checkTool(ctx, located));
   const validators = new Map<string, ValidatorInfo>();
@@ -139,6 +142,7 @@ export function check(program: LoadedProgram): CheckResult {
     fields,
     enums,
     models,
+    providers,
     tools,
     validators,
     classifiers,

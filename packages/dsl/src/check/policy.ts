@@ -46,6 +46,17 @@ export interface ModelInfo extends Declared<A.ModelDecl> {
   readonly latencyMs?: number;
 }
 
+/** A value the gateway reads when it starts: a literal, or the name of an environment variable. */
+export type ProviderValue = { readonly value: string } | { readonly env: string };
+
+export interface ProviderInfo extends Declared<A.ProviderDecl> {
+  readonly protocol: 'openai' | 'anthropic';
+  readonly baseUrl: string;
+  /** The environment variable holding the API key (never the key itself). */
+  readonly apiKeyEnv?: string;
+  readonly headers: Readonly<Record<string, ProviderValue>>;
+}
+
 export interface ToolInfo extends Declared<A.ToolDecl> {
   readonly toolKind: string;
   readonly timeoutMs?: number;
@@ -101,6 +112,7 @@ export interface Policy {
   readonly fields: ReadonlyMap<string, FieldInfo>;
   readonly enums: ReadonlyMap<string, EnumInfo>;
   readonly models: ReadonlyMap<string, ModelInfo>;
+  readonly providers: ReadonlyMap<string, ProviderInfo>;
   readonly tools: ReadonlyMap<string, ToolInfo>;
   readonly validators: ReadonlyMap<string, ValidatorInfo>;
   readonly classifiers: ReadonlyMap<string, ClassifierInfo>;

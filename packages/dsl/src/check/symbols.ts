@@ -14,6 +14,7 @@ export interface Located<N> {
 export interface SymbolTables {
   readonly enums: Map<string, Located<A.EnumDecl>>;
   readonly models: Map<string, Located<A.ModelDecl>>;
+  readonly providers: Map<string, Located<A.ProviderDecl>>;
   readonly tools: Map<string, Located<A.ToolDecl>>;
   readonly validators: Map<string, Located<A.ValidatorDecl>>;
   readonly classifiers: Map<string, Located<A.ClassifierDecl>>;
@@ -29,6 +30,7 @@ export interface SymbolTables {
 const KIND_WORD: Record<string, string> = {
   Enum: 'enum',
   ModelDecl: 'model',
+  ProviderDecl: 'provider',
   ToolDecl: 'tool',
   ValidatorDecl: 'validator',
   ClassifierDecl: 'classifier',
@@ -41,6 +43,7 @@ export function collectSymbols(program: LoadedProgram, ctx: CheckContext): Symbo
   const tables: SymbolTables = {
     enums: new Map(),
     models: new Map(),
+    providers: new Map(),
     tools: new Map(),
     validators: new Map(),
     classifiers: new Map(),
@@ -107,6 +110,9 @@ export function collectSymbols(program: LoadedProgram, ctx: CheckContext): Symbo
         case 'ModelDecl':
           add(tables.models, decl, file);
           claimPlanName(decl.name, file, 'model');
+          break;
+        case 'ProviderDecl':
+          add(tables.providers, decl, file);
           break;
         case 'ToolDecl':
           add(tables.tools, decl, file);

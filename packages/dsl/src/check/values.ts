@@ -21,6 +21,8 @@ export function describeValue(value: A.Value): string {
       return 'an object';
     case 'Symbol':
       return `the name \`${value.name.name}\``;
+    case 'Call':
+      return `\`${value.callee.name}(…)\``;
     case 'Error':
       return 'an invalid value';
   }
@@ -33,7 +35,9 @@ export class ValueReader {
   ) {}
 
   private wrong(value: A.Value, key: string, expected: string): undefined {
-    if (value.kind !== 'Error') {
+    if (value.kind === 'Call') {
+      reportMisplacedCall(this.ctx, this.file, value);
+    } else if (value.kind !== 'Error') {
       this.ctx.report('RL2012', this.file, value, `\`${key}\` takes ${expected}, found ${describeValue(value)}`, { help: `write ${expected}` });
     }
     return undefined;
@@ -131,4 +135,17 @@ export class ValueReader {
     }
     return out;
   }
+}
+
+/** `env("…")` outside a provider's `api_key` or `headers`, or a call of anything but `env`. */
+export function reportMisplacedCall(ctx: CheckContext, file: string, value: A.CallValue): void {
+  if (value.callee.name !== 'env') {
+    ctx.report('RL2039', file, value.callee, `there is no function \`${value.callee.name}\`; the only one is \`env("NAME")\``, {
+      help: '`env("NAME")` reads a secret from the environment of the process that serves the policy',
+    });
+    return;
+  }
+  ctx.report('RL2039', file, value, '`env(…)` can only give a provider\'s `api_key` or a `headers` value', {
+    help: 'secrets come from the environment where the policy is served; every other value is written in the policy',
+  });
 }

@@ -15,6 +15,8 @@ import {
   PLAN_OPTIONS,
   type PlainToken,
   type Policy,
+  PROTOCOLS,
+  PROVIDER_PROPERTIES,
   SCALAR_TYPES,
   TEXT_PARTS,
   TOOL_KINDS,
@@ -210,7 +212,14 @@ function itemsFor(ctx: Context): CompletionItem[] {
       return [];
     case 'model':
       if (last?.kind === 'Equals' && prev?.image === 'deployment') return words(DEPLOYMENTS, CompletionItemKind.EnumMember, 'deployment');
+      if (last?.kind === 'Equals' && prev?.image === 'provider')
+        return [...ctx.policy.providers.keys()].map((p) => ({ label: `"${p}"`, kind: CompletionItemKind.Module, detail: 'declared provider' }));
       if (d === 1 && ctx.lineStart) return properties(MODEL_PROPERTIES, 'model property', present(tokens));
+      return [];
+    case 'provider':
+      if (last?.kind === 'Equals' && prev?.image === 'protocol') return words(PROTOCOLS, CompletionItemKind.EnumMember, 'protocol');
+      if (last?.kind === 'Equals' && prev?.image === 'api_key') return [{ label: 'env("…")', kind: CompletionItemKind.Function, detail: 'read the key from the environment', insertText: 'env("$1")', insertTextFormat: InsertTextFormat.Snippet }];
+      if (d === 1 && (ctx.lineStart || last?.kind === 'LBrace')) return properties(PROVIDER_PROPERTIES, 'provider property', present(tokens));
       return [];
     case 'tool':
       if (last?.kind === 'Equals' && prev?.image === 'kind') return words(TOOL_KINDS, CompletionItemKind.EnumMember, 'tool kind');

@@ -83,6 +83,7 @@ const RESERVED = new Set([
   'input',
   'from',
   'model',
+  'provider',
   'tool',
   'validator',
   'classifier',

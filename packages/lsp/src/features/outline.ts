@@ -72,6 +72,16 @@ function declarationSymbol(source: SourceFile, decl: Declaration): DocumentSymbo
       );
     case 'ToolDecl':
       return symbol(source, decl.name.name, 'tool', SymbolKind.Function, decl, decl.name);
+    case 'ProviderDecl':
+      return symbol(
+        source,
+        decl.name.name,
+        'provider',
+        SymbolKind.Interface,
+        decl,
+        decl.name,
+        decl.properties.map((p) => symbol(source, p.key.name, source.slice(p.value.span), SymbolKind.Property, p, p.key)),
+      );
     case 'ValidatorDecl':
       return symbol(source, decl.name.name, 'validator', SymbolKind.Method, decl, decl.name);
     case 'ClassifierDecl':

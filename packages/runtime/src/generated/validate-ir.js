@@ -4,7 +4,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema7"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema8"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema7"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema8":{"type":"string"},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema7"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema8"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema7"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema8":{"type":"string"},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
 const schema12 = {"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]};
 const schema22 = {"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false};
 const schema23 = {"type":"string"};
@@ -4016,15 +4016,15 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data.tools !== undefined){
-let data37 = data.tools;
+if(data.providers !== undefined){
+let data37 = data.providers;
 if(Array.isArray(data37)){
 const len7 = data37.length;
 for(let i7=0; i7<len7; i7++){
 let data38 = data37[i7];
 if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
 if(data38.name === undefined){
-const err100 = {instancePath:instancePath+"/tools/" + i7,schemaPath:"#/properties/tools/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const err100 = {instancePath:instancePath+"/providers/" + i7,schemaPath:"#/properties/providers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -4033,8 +4033,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data38.kind === undefined){
-const err101 = {instancePath:instancePath+"/tools/" + i7,schemaPath:"#/properties/tools/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data38.protocol === undefined){
+const err101 = {instancePath:instancePath+"/providers/" + i7,schemaPath:"#/properties/providers/items/required",keyword:"required",params:{missingProperty: "protocol"},message:"must have required property '"+"protocol"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -4043,9 +4043,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key9 in data38){
-if(!((((key9 === "name") || (key9 === "kind")) || (key9 === "timeoutMs")) || (key9 === "cost"))){
-const err102 = {instancePath:instancePath+"/tools/" + i7,schemaPath:"#/properties/tools/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data38.baseUrl === undefined){
+const err102 = {instancePath:instancePath+"/providers/" + i7,schemaPath:"#/properties/providers/items/required",keyword:"required",params:{missingProperty: "baseUrl"},message:"must have required property '"+"baseUrl"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -4054,10 +4053,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data38.name !== undefined){
-if(typeof data38.name !== "string"){
-const err103 = {instancePath:instancePath+"/tools/" + i7+"/name",schemaPath:"#/properties/tools/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key9 in data38){
+if(!(((((key9 === "name") || (key9 === "protocol")) || (key9 === "baseUrl")) || (key9 === "apiKeyEnv")) || (key9 === "headers"))){
+const err103 = {instancePath:instancePath+"/providers/" + i7,schemaPath:"#/properties/providers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -4067,9 +4065,9 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data38.kind !== undefined){
-if(typeof data38.kind !== "string"){
-const err104 = {instancePath:instancePath+"/tools/" + i7+"/kind",schemaPath:"#/properties/tools/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data38.name !== undefined){
+if(typeof data38.name !== "string"){
+const err104 = {instancePath:instancePath+"/providers/" + i7+"/name",schemaPath:"#/properties/providers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -4079,11 +4077,10 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data38.timeoutMs !== undefined){
-let data41 = data38.timeoutMs;
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 <= 0 || isNaN(data41)){
-const err105 = {instancePath:instancePath+"/tools/" + i7+"/timeoutMs",schemaPath:"#/properties/tools/items/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data38.protocol !== undefined){
+let data40 = data38.protocol;
+if(typeof data40 !== "string"){
+const err105 = {instancePath:instancePath+"/providers/" + i7+"/protocol",schemaPath:"#/properties/providers/items/properties/protocol/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -4092,9 +4089,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-else {
-const err106 = {instancePath:instancePath+"/tools/" + i7+"/timeoutMs",schemaPath:"#/properties/tools/items/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(!((data40 === "openai") || (data40 === "anthropic"))){
+const err106 = {instancePath:instancePath+"/providers/" + i7+"/protocol",schemaPath:"#/properties/providers/items/properties/protocol/enum",keyword:"enum",params:{allowedValues: schema11.properties.providers.items.properties.protocol.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -4104,11 +4100,9 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data38.cost !== undefined){
-let data42 = data38.cost;
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 < 0 || isNaN(data42)){
-const err107 = {instancePath:instancePath+"/tools/" + i7+"/cost",schemaPath:"#/properties/tools/items/properties/cost/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data38.baseUrl !== undefined){
+if(typeof data38.baseUrl !== "string"){
+const err107 = {instancePath:instancePath+"/providers/" + i7+"/baseUrl",schemaPath:"#/properties/providers/items/properties/baseUrl/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -4118,8 +4112,9 @@ vErrors.push(err107);
 errors++;
 }
 }
-else {
-const err108 = {instancePath:instancePath+"/tools/" + i7+"/cost",schemaPath:"#/properties/tools/items/properties/cost/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data38.apiKeyEnv !== undefined){
+if(typeof data38.apiKeyEnv !== "string"){
+const err108 = {instancePath:instancePath+"/providers/" + i7+"/apiKeyEnv",schemaPath:"#/properties/providers/items/properties/apiKeyEnv/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -4129,9 +4124,13 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/tools/" + i7,schemaPath:"#/properties/tools/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data38.headers !== undefined){
+let data43 = data38.headers;
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+for(const key10 in data43){
+const _errs119 = errors;
+if(typeof key10 !== "string"){
+const err109 = {instancePath:instancePath+"/providers/" + i7+"/headers",schemaPath:"#/properties/providers/items/properties/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key10};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -4140,10 +4139,9 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-}
-else {
-const err110 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var valid31 = _errs119 === errors;
+if(!valid31){
+const err110 = {instancePath:instancePath+"/providers/" + i7+"/headers",schemaPath:"#/properties/providers/items/properties/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key10},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -4153,18 +4151,14 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data.validators !== undefined){
-let data43 = data.validators;
-if(Array.isArray(data43)){
-const len8 = data43.length;
-for(let i8=0; i8<len8; i8++){
-let data44 = data43[i8];
-const _errs120 = errors;
+for(const key11 in data43){
+let data44 = data43[key11];
+const _errs123 = errors;
 let valid33 = false;
-const _errs121 = errors;
+const _errs124 = errors;
 if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(data44.name === undefined){
-const err111 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data44.value === undefined){
+const err111 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/0/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -4173,8 +4167,9 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data44.kind === undefined){
-const err112 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+for(const key12 in data44){
+if(!(key12 === "value")){
+const err112 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -4183,8 +4178,10 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data44.function === undefined){
-const err113 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/0/required",keyword:"required",params:{missingProperty: "function"},message:"must have required property '"+"function"+"'"};
+}
+if(data44.value !== undefined){
+if(typeof data44.value !== "string"){
+const err113 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/value",schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/0/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -4193,9 +4190,10 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key10 in data44){
-if(!(((key10 === "name") || (key10 === "kind")) || (key10 === "function"))){
-const err114 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -4204,10 +4202,13 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data44.name !== undefined){
-if(typeof data44.name !== "string"){
-const err115 = {instancePath:instancePath+"/validators/" + i8+"/name",schemaPath:"#/properties/validators/items/anyOf/0/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid3 = _errs124 === errors;
+valid33 = valid33 || _valid3;
+if(!valid33){
+const _errs129 = errors;
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.env === undefined){
+const err115 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/1/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -4216,11 +4217,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data44.kind !== undefined){
-let data46 = data44.kind;
-if(typeof data46 !== "string"){
-const err116 = {instancePath:instancePath+"/validators/" + i8+"/kind",schemaPath:"#/properties/validators/items/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key13 in data44){
+if(!(key13 === "env")){
+const err116 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -4229,8 +4228,10 @@ vErrors.push(err116);
 }
 errors++;
 }
-if("extern" !== data46){
-const err117 = {instancePath:instancePath+"/validators/" + i8+"/kind",schemaPath:"#/properties/validators/items/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "extern"},message:"must be equal to constant"};
+}
+if(data44.env !== undefined){
+if(typeof data44.env !== "string"){
+const err117 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/env",schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/1/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -4240,9 +4241,9 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data44.function !== undefined){
-if(typeof data44.function !== "string"){
-const err118 = {instancePath:instancePath+"/validators/" + i8+"/function",schemaPath:"#/properties/validators/items/anyOf/0/properties/function/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err118 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -4251,10 +4252,11 @@ vErrors.push(err118);
 }
 errors++;
 }
+var _valid3 = _errs129 === errors;
+valid33 = valid33 || _valid3;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid33){
+const err119 = {instancePath:instancePath+"/providers/" + i7+"/headers/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/providers/items/properties/headers/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -4263,213 +4265,11 @@ vErrors.push(err119);
 }
 errors++;
 }
-var _valid3 = _errs121 === errors;
-valid33 = valid33 || _valid3;
-if(!valid33){
-const _errs130 = errors;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(data44.name === undefined){
-const err120 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
-if(vErrors === null){
-vErrors = [err120];
-}
 else {
-vErrors.push(err120);
-}
-errors++;
-}
-if(data44.kind === undefined){
-const err121 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-if(data44.path === undefined){
-const err122 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-for(const key11 in data44){
-if(!(((key11 === "name") || (key11 === "kind")) || (key11 === "path"))){
-const err123 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-}
-if(data44.name !== undefined){
-if(typeof data44.name !== "string"){
-const err124 = {instancePath:instancePath+"/validators/" + i8+"/name",schemaPath:"#/properties/validators/items/anyOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-}
-if(data44.kind !== undefined){
-let data49 = data44.kind;
-if(typeof data49 !== "string"){
-const err125 = {instancePath:instancePath+"/validators/" + i8+"/kind",schemaPath:"#/properties/validators/items/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-if("schema" !== data49){
-const err126 = {instancePath:instancePath+"/validators/" + i8+"/kind",schemaPath:"#/properties/validators/items/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "schema"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-}
-if(data44.path !== undefined){
-if(typeof data44.path !== "string"){
-const err127 = {instancePath:instancePath+"/validators/" + i8+"/path",schemaPath:"#/properties/validators/items/anyOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-}
-}
-else {
-const err128 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-var _valid3 = _errs130 === errors;
-valid33 = valid33 || _valid3;
-if(!valid33){
-const _errs139 = errors;
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(data44.name === undefined){
-const err129 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/2/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-if(data44.kind === undefined){
-const err130 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-for(const key12 in data44){
-if(!((key12 === "name") || (key12 === "kind"))){
-const err131 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
-}
-errors++;
-}
-}
-if(data44.name !== undefined){
-if(typeof data44.name !== "string"){
-const err132 = {instancePath:instancePath+"/validators/" + i8+"/name",schemaPath:"#/properties/validators/items/anyOf/2/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err132];
-}
-else {
-vErrors.push(err132);
-}
-errors++;
-}
-}
-if(data44.kind !== undefined){
-let data52 = data44.kind;
-if(typeof data52 !== "string"){
-const err133 = {instancePath:instancePath+"/validators/" + i8+"/kind",schemaPath:"#/properties/validators/items/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-if(!((data52 === "json") || (data52 === "not_empty"))){
-const err134 = {instancePath:instancePath+"/validators/" + i8+"/kind",schemaPath:"#/properties/validators/items/anyOf/2/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.validators.items.anyOf[2].properties.kind.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-var _valid3 = _errs139 === errors;
-valid33 = valid33 || _valid3;
-}
-}
-if(!valid33){
-const err136 = {instancePath:instancePath+"/validators/" + i8,schemaPath:"#/properties/validators/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err136];
-}
-else {
-vErrors.push(err136);
-}
-errors++;
-}
-else {
-errors = _errs120;
+errors = _errs123;
 if(vErrors !== null){
-if(_errs120){
-vErrors.length = _errs120;
+if(_errs123){
+vErrors.length = _errs123;
 }
 else {
 vErrors = null;
@@ -4479,7 +4279,220 @@ vErrors = null;
 }
 }
 else {
-const err137 = {instancePath:instancePath+"/validators",schemaPath:"#/properties/validators/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err120 = {instancePath:instancePath+"/providers/" + i7+"/headers",schemaPath:"#/properties/providers/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/providers/" + i7,schemaPath:"#/properties/providers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/providers",schemaPath:"#/properties/providers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+if(data.tools !== undefined){
+let data47 = data.tools;
+if(Array.isArray(data47)){
+const len8 = data47.length;
+for(let i8=0; i8<len8; i8++){
+let data48 = data47[i8];
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.name === undefined){
+const err123 = {instancePath:instancePath+"/tools/" + i8,schemaPath:"#/properties/tools/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+if(data48.kind === undefined){
+const err124 = {instancePath:instancePath+"/tools/" + i8,schemaPath:"#/properties/tools/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+for(const key14 in data48){
+if(!((((key14 === "name") || (key14 === "kind")) || (key14 === "timeoutMs")) || (key14 === "cost"))){
+const err125 = {instancePath:instancePath+"/tools/" + i8,schemaPath:"#/properties/tools/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+if(data48.name !== undefined){
+if(typeof data48.name !== "string"){
+const err126 = {instancePath:instancePath+"/tools/" + i8+"/name",schemaPath:"#/properties/tools/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+}
+if(data48.kind !== undefined){
+if(typeof data48.kind !== "string"){
+const err127 = {instancePath:instancePath+"/tools/" + i8+"/kind",schemaPath:"#/properties/tools/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+}
+if(data48.timeoutMs !== undefined){
+let data51 = data48.timeoutMs;
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 <= 0 || isNaN(data51)){
+const err128 = {instancePath:instancePath+"/tools/" + i8+"/timeoutMs",schemaPath:"#/properties/tools/items/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+else {
+const err129 = {instancePath:instancePath+"/tools/" + i8+"/timeoutMs",schemaPath:"#/properties/tools/items/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+if(data48.cost !== undefined){
+let data52 = data48.cost;
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 < 0 || isNaN(data52)){
+const err130 = {instancePath:instancePath+"/tools/" + i8+"/cost",schemaPath:"#/properties/tools/items/properties/cost/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/tools/" + i8+"/cost",schemaPath:"#/properties/tools/items/properties/cost/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+}
+else {
+const err132 = {instancePath:instancePath+"/tools/" + i8,schemaPath:"#/properties/tools/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+}
+}
+else {
+const err133 = {instancePath:instancePath+"/tools",schemaPath:"#/properties/tools/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+if(data.validators !== undefined){
+let data53 = data.validators;
+if(Array.isArray(data53)){
+const len9 = data53.length;
+for(let i9=0; i9<len9; i9++){
+let data54 = data53[i9];
+const _errs150 = errors;
+let valid41 = false;
+const _errs151 = errors;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.name === undefined){
+const err134 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+if(data54.kind === undefined){
+const err135 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+if(data54.function === undefined){
+const err136 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/0/required",keyword:"required",params:{missingProperty: "function"},message:"must have required property '"+"function"+"'"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+for(const key15 in data54){
+if(!(((key15 === "name") || (key15 === "kind")) || (key15 === "function"))){
+const err137 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -4489,15 +4502,9 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data.classifiers !== undefined){
-let data53 = data.classifiers;
-if(Array.isArray(data53)){
-const len9 = data53.length;
-for(let i9=0; i9<len9; i9++){
-let data54 = data53[i9];
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.name === undefined){
-const err138 = {instancePath:instancePath+"/classifiers/" + i9,schemaPath:"#/properties/classifiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data54.name !== undefined){
+if(typeof data54.name !== "string"){
+const err138 = {instancePath:instancePath+"/validators/" + i9+"/name",schemaPath:"#/properties/validators/items/anyOf/0/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -4506,8 +4513,11 @@ vErrors.push(err138);
 }
 errors++;
 }
-if(data54.target === undefined){
-const err139 = {instancePath:instancePath+"/classifiers/" + i9,schemaPath:"#/properties/classifiers/items/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+}
+if(data54.kind !== undefined){
+let data56 = data54.kind;
+if(typeof data56 !== "string"){
+const err139 = {instancePath:instancePath+"/validators/" + i9+"/kind",schemaPath:"#/properties/validators/items/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -4516,8 +4526,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data54.labels === undefined){
-const err140 = {instancePath:instancePath+"/classifiers/" + i9,schemaPath:"#/properties/classifiers/items/required",keyword:"required",params:{missingProperty: "labels"},message:"must have required property '"+"labels"+"'"};
+if("extern" !== data56){
+const err140 = {instancePath:instancePath+"/validators/" + i9+"/kind",schemaPath:"#/properties/validators/items/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "extern"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -4526,9 +4536,10 @@ vErrors.push(err140);
 }
 errors++;
 }
-for(const key13 in data54){
-if(!(((((key13 === "name") || (key13 === "target")) || (key13 === "extern")) || (key13 === "labels")) || (key13 === "default"))){
-const err141 = {instancePath:instancePath+"/classifiers/" + i9,schemaPath:"#/properties/classifiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+}
+if(data54.function !== undefined){
+if(typeof data54.function !== "string"){
+const err141 = {instancePath:instancePath+"/validators/" + i9+"/function",schemaPath:"#/properties/validators/items/anyOf/0/properties/function/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -4538,9 +4549,9 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data54.name !== undefined){
-if(typeof data54.name !== "string"){
-const err142 = {instancePath:instancePath+"/classifiers/" + i9+"/name",schemaPath:"#/properties/classifiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err142 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -4549,10 +4560,13 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data54.target !== undefined){
-if(typeof data54.target !== "string"){
-const err143 = {instancePath:instancePath+"/classifiers/" + i9+"/target",schemaPath:"#/properties/classifiers/items/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid4 = _errs151 === errors;
+valid41 = valid41 || _valid4;
+if(!valid41){
+const _errs160 = errors;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.name === undefined){
+const err143 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/1/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -4561,10 +4575,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-if(data54.extern !== undefined){
-if(typeof data54.extern !== "string"){
-const err144 = {instancePath:instancePath+"/classifiers/" + i9+"/extern",schemaPath:"#/properties/classifiers/items/properties/extern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data54.kind === undefined){
+const err144 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -4573,16 +4585,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data54.labels !== undefined){
-let data58 = data54.labels;
-if(Array.isArray(data58)){
-const len10 = data58.length;
-for(let i10=0; i10<len10; i10++){
-let data59 = data58[i10];
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.label === undefined){
-const err145 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10,schemaPath:"#/properties/classifiers/items/properties/labels/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+if(data54.path === undefined){
+const err145 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/1/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -4591,8 +4595,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data59.examples === undefined){
-const err146 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10,schemaPath:"#/properties/classifiers/items/properties/labels/items/required",keyword:"required",params:{missingProperty: "examples"},message:"must have required property '"+"examples"+"'"};
+for(const key16 in data54){
+if(!(((key16 === "name") || (key16 === "kind")) || (key16 === "path"))){
+const err146 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -4601,9 +4606,10 @@ vErrors.push(err146);
 }
 errors++;
 }
-for(const key14 in data59){
-if(!((key14 === "label") || (key14 === "examples"))){
-const err147 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10,schemaPath:"#/properties/classifiers/items/properties/labels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+if(data54.name !== undefined){
+if(typeof data54.name !== "string"){
+const err147 = {instancePath:instancePath+"/validators/" + i9+"/name",schemaPath:"#/properties/validators/items/anyOf/1/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -4613,9 +4619,10 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data59.label !== undefined){
-if(typeof data59.label !== "string"){
-const err148 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10+"/label",schemaPath:"#/properties/classifiers/items/properties/labels/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data54.kind !== undefined){
+let data59 = data54.kind;
+if(typeof data59 !== "string"){
+const err148 = {instancePath:instancePath+"/validators/" + i9+"/kind",schemaPath:"#/properties/validators/items/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -4624,14 +4631,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-if(data59.examples !== undefined){
-let data61 = data59.examples;
-if(Array.isArray(data61)){
-const len11 = data61.length;
-for(let i11=0; i11<len11; i11++){
-if(typeof data61[i11] !== "string"){
-const err149 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10+"/examples/" + i11,schemaPath:"#/properties/classifiers/items/properties/labels/items/properties/examples/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("schema" !== data59){
+const err149 = {instancePath:instancePath+"/validators/" + i9+"/kind",schemaPath:"#/properties/validators/items/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "schema"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -4641,9 +4642,9 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-else {
-const err150 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10+"/examples",schemaPath:"#/properties/classifiers/items/properties/labels/items/properties/examples/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data54.path !== undefined){
+if(typeof data54.path !== "string"){
+const err150 = {instancePath:instancePath+"/validators/" + i9+"/path",schemaPath:"#/properties/validators/items/anyOf/1/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -4655,7 +4656,7 @@ errors++;
 }
 }
 else {
-const err151 = {instancePath:instancePath+"/classifiers/" + i9+"/labels/" + i10,schemaPath:"#/properties/classifiers/items/properties/labels/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err151 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -4664,10 +4665,13 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-}
-else {
-const err152 = {instancePath:instancePath+"/classifiers/" + i9+"/labels",schemaPath:"#/properties/classifiers/items/properties/labels/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid4 = _errs160 === errors;
+valid41 = valid41 || _valid4;
+if(!valid41){
+const _errs169 = errors;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.name === undefined){
+const err152 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/2/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -4676,10 +4680,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-if(data54.default !== undefined){
-if(typeof data54.default !== "string"){
-const err153 = {instancePath:instancePath+"/classifiers/" + i9+"/default",schemaPath:"#/properties/classifiers/items/properties/default/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data54.kind === undefined){
+const err153 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -4688,10 +4690,9 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-}
-else {
-const err154 = {instancePath:instancePath+"/classifiers/" + i9,schemaPath:"#/properties/classifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key17 in data54){
+if(!((key17 === "name") || (key17 === "kind"))){
+const err154 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -4701,9 +4702,9 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
-else {
-const err155 = {instancePath:instancePath+"/classifiers",schemaPath:"#/properties/classifiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data54.name !== undefined){
+if(typeof data54.name !== "string"){
+const err155 = {instancePath:instancePath+"/validators/" + i9+"/name",schemaPath:"#/properties/validators/items/anyOf/2/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -4713,15 +4714,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data.routes !== undefined){
-let data64 = data.routes;
-if(Array.isArray(data64)){
-const len12 = data64.length;
-for(let i12=0; i12<len12; i12++){
-let data65 = data64[i12];
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.name === undefined){
-const err156 = {instancePath:instancePath+"/routes/" + i12,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data54.kind !== undefined){
+let data62 = data54.kind;
+if(typeof data62 !== "string"){
+const err156 = {instancePath:instancePath+"/validators/" + i9+"/kind",schemaPath:"#/properties/validators/items/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -4730,8 +4726,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data65.rules === undefined){
-const err157 = {instancePath:instancePath+"/routes/" + i12,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "rules"},message:"must have required property '"+"rules"+"'"};
+if(!((data62 === "json") || (data62 === "not_empty"))){
+const err157 = {instancePath:instancePath+"/validators/" + i9+"/kind",schemaPath:"#/properties/validators/items/anyOf/2/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.validators.items.anyOf[2].properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -4740,8 +4736,10 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(data65.graph === undefined){
-const err158 = {instancePath:instancePath+"/routes/" + i12,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "graph"},message:"must have required property '"+"graph"+"'"};
+}
+}
+else {
+const err158 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -4750,9 +4748,12 @@ vErrors.push(err158);
 }
 errors++;
 }
-for(const key15 in data65){
-if(!(((key15 === "name") || (key15 === "rules")) || (key15 === "graph"))){
-const err159 = {instancePath:instancePath+"/routes/" + i12,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+var _valid4 = _errs169 === errors;
+valid41 = valid41 || _valid4;
+}
+}
+if(!valid41){
+const err159 = {instancePath:instancePath+"/validators/" + i9,schemaPath:"#/properties/validators/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -4761,11 +4762,21 @@ vErrors.push(err159);
 }
 errors++;
 }
+else {
+errors = _errs150;
+if(vErrors !== null){
+if(_errs150){
+vErrors.length = _errs150;
 }
-if(data65.name !== undefined){
-let data66 = data65.name;
-if((typeof data66 !== "string") && (data66 !== null)){
-const err160 = {instancePath:instancePath+"/routes/" + i12+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: schema11.properties.routes.items.properties.name.type},message:"must be string,null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err160 = {instancePath:instancePath+"/validators",schemaPath:"#/properties/validators/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -4775,15 +4786,15 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data65.rules !== undefined){
-let data67 = data65.rules;
-if(Array.isArray(data67)){
-const len13 = data67.length;
-for(let i13=0; i13<len13; i13++){
-let data68 = data67[i13];
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.plan === undefined){
-const err161 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+if(data.classifiers !== undefined){
+let data63 = data.classifiers;
+if(Array.isArray(data63)){
+const len10 = data63.length;
+for(let i10=0; i10<len10; i10++){
+let data64 = data63[i10];
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(data64.name === undefined){
+const err161 = {instancePath:instancePath+"/classifiers/" + i10,schemaPath:"#/properties/classifiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -4792,8 +4803,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data68.source === undefined){
-const err162 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(data64.target === undefined){
+const err162 = {instancePath:instancePath+"/classifiers/" + i10,schemaPath:"#/properties/classifiers/items/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -4802,9 +4813,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-for(const key16 in data68){
-if(!(((((key16 === "condition") || (key16 === "text")) || (key16 === "plan")) || (key16 === "label")) || (key16 === "source"))){
-const err163 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(data64.labels === undefined){
+const err163 = {instancePath:instancePath+"/classifiers/" + i10,schemaPath:"#/properties/classifiers/items/required",keyword:"required",params:{missingProperty: "labels"},message:"must have required property '"+"labels"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -4813,16 +4823,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data68.condition !== undefined){
-if(!(validate11(data68.condition, {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/condition",parentData:data68,parentDataProperty:"condition",rootData}))){
-vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-errors = vErrors.length;
-}
-}
-if(data68.text !== undefined){
-if(typeof data68.text !== "string"){
-const err164 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/text",schemaPath:"#/properties/routes/items/properties/rules/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key18 in data64){
+if(!(((((key18 === "name") || (key18 === "target")) || (key18 === "extern")) || (key18 === "labels")) || (key18 === "default"))){
+const err164 = {instancePath:instancePath+"/classifiers/" + i10,schemaPath:"#/properties/classifiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -4832,15 +4835,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data68.plan !== undefined){
-if(!(validate21(data68.plan, {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/plan",parentData:data68,parentDataProperty:"plan",rootData}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-if(data68.label !== undefined){
-if(typeof data68.label !== "string"){
-const err165 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/label",schemaPath:"#/properties/routes/items/properties/rules/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data64.name !== undefined){
+if(typeof data64.name !== "string"){
+const err165 = {instancePath:instancePath+"/classifiers/" + i10+"/name",schemaPath:"#/properties/classifiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -4850,11 +4847,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data68.source !== undefined){
-let data73 = data68.source;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.file === undefined){
-const err166 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(data64.target !== undefined){
+if(typeof data64.target !== "string"){
+const err166 = {instancePath:instancePath+"/classifiers/" + i10+"/target",schemaPath:"#/properties/classifiers/items/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -4863,8 +4858,10 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data73.line === undefined){
-const err167 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
+}
+if(data64.extern !== undefined){
+if(typeof data64.extern !== "string"){
+const err167 = {instancePath:instancePath+"/classifiers/" + i10+"/extern",schemaPath:"#/properties/classifiers/items/properties/extern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -4873,8 +4870,16 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data73.column === undefined){
-const err168 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
+}
+if(data64.labels !== undefined){
+let data68 = data64.labels;
+if(Array.isArray(data68)){
+const len11 = data68.length;
+for(let i11=0; i11<len11; i11++){
+let data69 = data68[i11];
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(data69.label === undefined){
+const err168 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11,schemaPath:"#/properties/classifiers/items/properties/labels/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -4883,9 +4888,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-for(const key17 in data73){
-if(!(((key17 === "file") || (key17 === "line")) || (key17 === "column"))){
-const err169 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source",schemaPath:"#/definitions/__schema7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+if(data69.examples === undefined){
+const err169 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11,schemaPath:"#/properties/classifiers/items/properties/labels/items/required",keyword:"required",params:{missingProperty: "examples"},message:"must have required property '"+"examples"+"'"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -4894,10 +4898,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-if(data73.file !== undefined){
-if(typeof data73.file !== "string"){
-const err170 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/file",schemaPath:"#/definitions/__schema7/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key19 in data69){
+if(!((key19 === "label") || (key19 === "examples"))){
+const err170 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11,schemaPath:"#/properties/classifiers/items/properties/labels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -4907,10 +4910,9 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data73.line !== undefined){
-let data75 = data73.line;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err171 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data69.label !== undefined){
+if(typeof data69.label !== "string"){
+const err171 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11+"/label",schemaPath:"#/properties/classifiers/items/properties/labels/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -4919,9 +4921,14 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 9007199254740991 || isNaN(data75)){
-const err172 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data69.examples !== undefined){
+let data71 = data69.examples;
+if(Array.isArray(data71)){
+const len12 = data71.length;
+for(let i12=0; i12<len12; i12++){
+if(typeof data71[i12] !== "string"){
+const err172 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11+"/examples/" + i12,schemaPath:"#/properties/classifiers/items/properties/labels/items/properties/examples/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -4930,8 +4937,10 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data75 <= 0 || isNaN(data75)){
-const err173 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+else {
+const err173 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11+"/examples",schemaPath:"#/properties/classifiers/items/properties/labels/items/properties/examples/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -4942,10 +4951,8 @@ errors++;
 }
 }
 }
-if(data73.column !== undefined){
-let data76 = data73.column;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err174 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err174 = {instancePath:instancePath+"/classifiers/" + i10+"/labels/" + i11,schemaPath:"#/properties/classifiers/items/properties/labels/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -4954,9 +4961,10 @@ vErrors.push(err174);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 9007199254740991 || isNaN(data76)){
-const err175 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+else {
+const err175 = {instancePath:instancePath+"/classifiers/" + i10+"/labels",schemaPath:"#/properties/classifiers/items/properties/labels/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -4965,8 +4973,10 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data76 <= 0 || isNaN(data76)){
-const err176 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data64.default !== undefined){
+if(typeof data64.default !== "string"){
+const err176 = {instancePath:instancePath+"/classifiers/" + i10+"/default",schemaPath:"#/properties/classifiers/items/properties/default/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -4977,9 +4987,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err177 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13+"/source",schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err177 = {instancePath:instancePath+"/classifiers/" + i10,schemaPath:"#/properties/classifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -4991,7 +5000,7 @@ errors++;
 }
 }
 else {
-const err178 = {instancePath:instancePath+"/routes/" + i12+"/rules/" + i13,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err178 = {instancePath:instancePath+"/classifiers",schemaPath:"#/properties/classifiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -5001,9 +5010,15 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
-else {
-const err179 = {instancePath:instancePath+"/routes/" + i12+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.routes !== undefined){
+let data74 = data.routes;
+if(Array.isArray(data74)){
+const len13 = data74.length;
+for(let i13=0; i13<len13; i13++){
+let data75 = data74[i13];
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+if(data75.name === undefined){
+const err179 = {instancePath:instancePath+"/routes/" + i13,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -5012,12 +5027,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data65.graph !== undefined){
-let data77 = data65.graph;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.variables === undefined){
-const err180 = {instancePath:instancePath+"/routes/" + i12+"/graph",schemaPath:"#/properties/routes/items/properties/graph/required",keyword:"required",params:{missingProperty: "variables"},message:"must have required property '"+"variables"+"'"};
+if(data75.rules === undefined){
+const err180 = {instancePath:instancePath+"/routes/" + i13,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "rules"},message:"must have required property '"+"rules"+"'"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -5026,8 +5037,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(data77.nodes === undefined){
-const err181 = {instancePath:instancePath+"/routes/" + i12+"/graph",schemaPath:"#/properties/routes/items/properties/graph/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
+if(data75.graph === undefined){
+const err181 = {instancePath:instancePath+"/routes/" + i13,schemaPath:"#/properties/routes/items/required",keyword:"required",params:{missingProperty: "graph"},message:"must have required property '"+"graph"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -5036,8 +5047,9 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data77.root === undefined){
-const err182 = {instancePath:instancePath+"/routes/" + i12+"/graph",schemaPath:"#/properties/routes/items/properties/graph/required",keyword:"required",params:{missingProperty: "root"},message:"must have required property '"+"root"+"'"};
+for(const key20 in data75){
+if(!(((key20 === "name") || (key20 === "rules")) || (key20 === "graph"))){
+const err182 = {instancePath:instancePath+"/routes/" + i13,schemaPath:"#/properties/routes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -5046,9 +5058,11 @@ vErrors.push(err182);
 }
 errors++;
 }
-for(const key18 in data77){
-if(!(((key18 === "variables") || (key18 === "nodes")) || (key18 === "root"))){
-const err183 = {instancePath:instancePath+"/routes/" + i12+"/graph",schemaPath:"#/properties/routes/items/properties/graph/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+}
+if(data75.name !== undefined){
+let data76 = data75.name;
+if((typeof data76 !== "string") && (data76 !== null)){
+const err183 = {instancePath:instancePath+"/routes/" + i13+"/name",schemaPath:"#/properties/routes/items/properties/name/type",keyword:"type",params:{type: schema11.properties.routes.items.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -5058,18 +5072,15 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data77.variables !== undefined){
-let data78 = data77.variables;
-if(Array.isArray(data78)){
-const len14 = data78.length;
+if(data75.rules !== undefined){
+let data77 = data75.rules;
+if(Array.isArray(data77)){
+const len14 = data77.length;
 for(let i14=0; i14<len14; i14++){
-let data79 = data78[i14];
-const _errs205 = errors;
-let valid57 = false;
-const _errs206 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.kind === undefined){
-const err184 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+let data78 = data77[i14];
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+if(data78.plan === undefined){
+const err184 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -5078,8 +5089,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data79.field === undefined){
-const err185 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+if(data78.source === undefined){
+const err185 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14,schemaPath:"#/properties/routes/items/properties/rules/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -5088,8 +5099,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data79.bounds === undefined){
-const err186 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/required",keyword:"required",params:{missingProperty: "bounds"},message:"must have required property '"+"bounds"+"'"};
+for(const key21 in data78){
+if(!(((((key21 === "condition") || (key21 === "text")) || (key21 === "plan")) || (key21 === "label")) || (key21 === "source"))){
+const err186 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14,schemaPath:"#/properties/routes/items/properties/rules/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -5098,9 +5110,16 @@ vErrors.push(err186);
 }
 errors++;
 }
-for(const key19 in data79){
-if(!(((key19 === "kind") || (key19 === "field")) || (key19 === "bounds"))){
-const err187 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+}
+if(data78.condition !== undefined){
+if(!(validate11(data78.condition, {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/condition",parentData:data78,parentDataProperty:"condition",rootData}))){
+vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data78.text !== undefined){
+if(typeof data78.text !== "string"){
+const err187 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/text",schemaPath:"#/properties/routes/items/properties/rules/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -5110,10 +5129,15 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data79.kind !== undefined){
-let data80 = data79.kind;
-if(typeof data80 !== "string"){
-const err188 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data78.plan !== undefined){
+if(!(validate21(data78.plan, {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/plan",parentData:data78,parentDataProperty:"plan",rootData}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data78.label !== undefined){
+if(typeof data78.label !== "string"){
+const err188 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/label",schemaPath:"#/properties/routes/items/properties/rules/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -5122,8 +5146,12 @@ vErrors.push(err188);
 }
 errors++;
 }
-if("interval" !== data80){
-const err189 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "interval"},message:"must be equal to constant"};
+}
+if(data78.source !== undefined){
+let data83 = data78.source;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.file === undefined){
+const err189 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -5132,12 +5160,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-if(data79.field !== undefined){
-let data81 = data79.field;
-if(Array.isArray(data81)){
-if(data81.length < 1){
-const err190 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data83.line === undefined){
+const err190 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -5146,10 +5170,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-const len15 = data81.length;
-for(let i15=0; i15<len15; i15++){
-if(typeof data81[i15] !== "string"){
-const err191 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field/" + i15,schemaPath:"#/definitions/__schema8/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data83.column === undefined){
+const err191 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -5158,10 +5180,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-}
-else {
-const err192 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key22 in data83){
+if(!(((key22 === "file") || (key22 === "line")) || (key22 === "column"))){
+const err192 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -5171,15 +5192,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data79.bounds !== undefined){
-let data83 = data79.bounds;
-if(Array.isArray(data83)){
-const len16 = data83.length;
-for(let i16=0; i16<len16; i16++){
-let data84 = data83[i16];
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-if(data84.at === undefined){
-const err193 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds/" + i16,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'"};
+if(data83.file !== undefined){
+if(typeof data83.file !== "string"){
+const err193 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/file",schemaPath:"#/definitions/__schema7/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -5188,8 +5203,11 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(data84.inclusive === undefined){
-const err194 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds/" + i16,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/required",keyword:"required",params:{missingProperty: "inclusive"},message:"must have required property '"+"inclusive"+"'"};
+}
+if(data83.line !== undefined){
+let data85 = data83.line;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err194 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -5198,9 +5216,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-for(const key20 in data84){
-if(!((key20 === "at") || (key20 === "inclusive"))){
-const err195 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds/" + i16,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 9007199254740991 || isNaN(data85)){
+const err195 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -5209,11 +5227,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data84.at !== undefined){
-let data85 = data84.at;
-if(!((typeof data85 == "number") && (isFinite(data85)))){
-const err196 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds/" + i16+"/at",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/properties/at/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data85 <= 0 || isNaN(data85)){
+const err196 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -5223,9 +5238,11 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data84.inclusive !== undefined){
-if(typeof data84.inclusive !== "boolean"){
-const err197 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds/" + i16+"/inclusive",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/properties/inclusive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data83.column !== undefined){
+let data86 = data83.column;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err197 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -5234,10 +5251,9 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-}
-else {
-const err198 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds/" + i16,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 9007199254740991 || isNaN(data86)){
+const err198 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -5246,10 +5262,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-}
-else {
-const err199 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/bounds",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data86 <= 0 || isNaN(data86)){
+const err199 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -5260,8 +5274,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err200 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err200 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -5270,13 +5285,10 @@ vErrors.push(err200);
 }
 errors++;
 }
-var _valid4 = _errs206 === errors;
-valid57 = valid57 || _valid4;
-if(!valid57){
-const _errs225 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.kind === undefined){
-const err201 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err201 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14,schemaPath:"#/properties/routes/items/properties/rules/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -5285,8 +5297,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data79.field === undefined){
-const err202 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+}
+}
+else {
+const err202 = {instancePath:instancePath+"/routes/" + i13+"/rules",schemaPath:"#/properties/routes/items/properties/rules/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -5295,8 +5309,12 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data79.members === undefined){
-const err203 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/required",keyword:"required",params:{missingProperty: "members"},message:"must have required property '"+"members"+"'"};
+}
+if(data75.graph !== undefined){
+let data87 = data75.graph;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.variables === undefined){
+const err203 = {instancePath:instancePath+"/routes/" + i13+"/graph",schemaPath:"#/properties/routes/items/properties/graph/required",keyword:"required",params:{missingProperty: "variables"},message:"must have required property '"+"variables"+"'"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -5305,9 +5323,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-for(const key21 in data79){
-if(!(((key21 === "kind") || (key21 === "field")) || (key21 === "members"))){
-const err204 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties"};
+if(data87.nodes === undefined){
+const err204 = {instancePath:instancePath+"/routes/" + i13+"/graph",schemaPath:"#/properties/routes/items/properties/graph/required",keyword:"required",params:{missingProperty: "nodes"},message:"must have required property '"+"nodes"+"'"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -5316,11 +5333,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data79.kind !== undefined){
-let data87 = data79.kind;
-if(typeof data87 !== "string"){
-const err205 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data87.root === undefined){
+const err205 = {instancePath:instancePath+"/routes/" + i13+"/graph",schemaPath:"#/properties/routes/items/properties/graph/required",keyword:"required",params:{missingProperty: "root"},message:"must have required property '"+"root"+"'"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -5329,8 +5343,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-if("enum" !== data87){
-const err206 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "enum"},message:"must be equal to constant"};
+for(const key23 in data87){
+if(!(((key23 === "variables") || (key23 === "nodes")) || (key23 === "root"))){
+const err206 = {instancePath:instancePath+"/routes/" + i13+"/graph",schemaPath:"#/properties/routes/items/properties/graph/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -5340,11 +5355,18 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data79.field !== undefined){
-let data88 = data79.field;
+if(data87.variables !== undefined){
+let data88 = data87.variables;
 if(Array.isArray(data88)){
-if(data88.length < 1){
-const err207 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+const len15 = data88.length;
+for(let i15=0; i15<len15; i15++){
+let data89 = data88[i15];
+const _errs235 = errors;
+let valid65 = false;
+const _errs236 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kind === undefined){
+const err207 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -5353,10 +5375,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-const len17 = data88.length;
-for(let i17=0; i17<len17; i17++){
-if(typeof data88[i17] !== "string"){
-const err208 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field/" + i17,schemaPath:"#/definitions/__schema9/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.field === undefined){
+const err208 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -5365,10 +5385,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-}
-else {
-const err209 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data89.bounds === undefined){
+const err209 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/required",keyword:"required",params:{missingProperty: "bounds"},message:"must have required property '"+"bounds"+"'"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -5377,14 +5395,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(data79.members !== undefined){
-let data90 = data79.members;
-if(Array.isArray(data90)){
-const len18 = data90.length;
-for(let i18=0; i18<len18; i18++){
-if(typeof data90[i18] !== "string"){
-const err210 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/members/" + i18,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/members/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key24 in data89){
+if(!(((key24 === "kind") || (key24 === "field")) || (key24 === "bounds"))){
+const err210 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -5394,9 +5407,10 @@ vErrors.push(err210);
 errors++;
 }
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/members",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/members/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data89.kind !== undefined){
+let data90 = data89.kind;
+if(typeof data90 !== "string"){
+const err211 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -5405,10 +5419,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-}
-else {
-const err212 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if("interval" !== data90){
+const err212 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "interval"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -5417,13 +5429,12 @@ vErrors.push(err212);
 }
 errors++;
 }
-var _valid4 = _errs225 === errors;
-valid57 = valid57 || _valid4;
-if(!valid57){
-const _errs239 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.kind === undefined){
-const err213 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data89.field !== undefined){
+let data91 = data89.field;
+if(Array.isArray(data91)){
+if(data91.length < 1){
+const err213 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -5432,8 +5443,10 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data79.field === undefined){
-const err214 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+const len16 = data91.length;
+for(let i16=0; i16<len16; i16++){
+if(typeof data91[i16] !== "string"){
+const err214 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i16,schemaPath:"#/definitions/__schema8/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -5442,9 +5455,10 @@ vErrors.push(err214);
 }
 errors++;
 }
-for(const key22 in data79){
-if(!((key22 === "kind") || (key22 === "field"))){
-const err215 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+}
+}
+else {
+const err215 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -5454,10 +5468,15 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data79.kind !== undefined){
-let data92 = data79.kind;
-if(typeof data92 !== "string"){
-const err216 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.bounds !== undefined){
+let data93 = data89.bounds;
+if(Array.isArray(data93)){
+const len17 = data93.length;
+for(let i17=0; i17<len17; i17++){
+let data94 = data93[i17];
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+if(data94.at === undefined){
+const err216 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds/" + i17,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/required",keyword:"required",params:{missingProperty: "at"},message:"must have required property '"+"at"+"'"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -5466,8 +5485,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-if("bool" !== data92){
-const err217 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "bool"},message:"must be equal to constant"};
+if(data94.inclusive === undefined){
+const err217 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds/" + i17,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/required",keyword:"required",params:{missingProperty: "inclusive"},message:"must have required property '"+"inclusive"+"'"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -5476,12 +5495,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data79.field !== undefined){
-let data93 = data79.field;
-if(Array.isArray(data93)){
-if(data93.length < 1){
-const err218 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+for(const key25 in data94){
+if(!((key25 === "at") || (key25 === "inclusive"))){
+const err218 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds/" + i17,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -5490,10 +5506,11 @@ vErrors.push(err218);
 }
 errors++;
 }
-const len19 = data93.length;
-for(let i19=0; i19<len19; i19++){
-if(typeof data93[i19] !== "string"){
-const err219 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field/" + i19,schemaPath:"#/definitions/__schema10/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data94.at !== undefined){
+let data95 = data94.at;
+if(!((typeof data95 == "number") && (isFinite(data95)))){
+const err219 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds/" + i17+"/at",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/properties/at/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -5503,9 +5520,9 @@ vErrors.push(err219);
 errors++;
 }
 }
-}
-else {
-const err220 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data94.inclusive !== undefined){
+if(typeof data94.inclusive !== "boolean"){
+const err220 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds/" + i17+"/inclusive",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/properties/inclusive/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -5517,7 +5534,7 @@ errors++;
 }
 }
 else {
-const err221 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err221 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds/" + i17,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -5526,13 +5543,10 @@ vErrors.push(err221);
 }
 errors++;
 }
-var _valid4 = _errs239 === errors;
-valid57 = valid57 || _valid4;
-if(!valid57){
-const _errs249 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.kind === undefined){
-const err222 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err222 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/bounds",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/properties/bounds/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -5541,8 +5555,10 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(data79.field === undefined){
-const err223 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+}
+}
+else {
+const err223 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -5551,8 +5567,13 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data79.literals === undefined){
-const err224 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/required",keyword:"required",params:{missingProperty: "literals"},message:"must have required property '"+"literals"+"'"};
+var _valid5 = _errs236 === errors;
+valid65 = valid65 || _valid5;
+if(!valid65){
+const _errs255 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kind === undefined){
+const err224 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -5561,9 +5582,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-for(const key23 in data79){
-if(!(((key23 === "kind") || (key23 === "field")) || (key23 === "literals"))){
-const err225 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties"};
+if(data89.field === undefined){
+const err225 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -5572,11 +5592,8 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data79.kind !== undefined){
-let data95 = data79.kind;
-if(typeof data95 !== "string"){
-const err226 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.members === undefined){
+const err226 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/required",keyword:"required",params:{missingProperty: "members"},message:"must have required property '"+"members"+"'"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -5585,8 +5602,9 @@ vErrors.push(err226);
 }
 errors++;
 }
-if("literal" !== data95){
-const err227 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "literal"},message:"must be equal to constant"};
+for(const key26 in data89){
+if(!(((key26 === "kind") || (key26 === "field")) || (key26 === "members"))){
+const err227 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -5596,11 +5614,10 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data79.field !== undefined){
-let data96 = data79.field;
-if(Array.isArray(data96)){
-if(data96.length < 1){
-const err228 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data89.kind !== undefined){
+let data97 = data89.kind;
+if(typeof data97 !== "string"){
+const err228 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -5609,10 +5626,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-const len20 = data96.length;
-for(let i20=0; i20<len20; i20++){
-if(typeof data96[i20] !== "string"){
-const err229 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field/" + i20,schemaPath:"#/definitions/__schema11/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("enum" !== data97){
+const err229 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "enum"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -5622,9 +5637,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
-else {
-const err230 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data89.field !== undefined){
+let data98 = data89.field;
+if(Array.isArray(data98)){
+if(data98.length < 1){
+const err230 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -5633,14 +5650,10 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data79.literals !== undefined){
-let data98 = data79.literals;
-if(Array.isArray(data98)){
-const len21 = data98.length;
-for(let i21=0; i21<len21; i21++){
-if(typeof data98[i21] !== "string"){
-const err231 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/literals/" + i21,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/literals/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len18 = data98.length;
+for(let i18=0; i18<len18; i18++){
+if(typeof data98[i18] !== "string"){
+const err231 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i18,schemaPath:"#/definitions/__schema9/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -5652,7 +5665,7 @@ errors++;
 }
 }
 else {
-const err232 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/literals",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/literals/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err232 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -5662,9 +5675,13 @@ vErrors.push(err232);
 errors++;
 }
 }
-}
-else {
-const err233 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data89.members !== undefined){
+let data100 = data89.members;
+if(Array.isArray(data100)){
+const len19 = data100.length;
+for(let i19=0; i19<len19; i19++){
+if(typeof data100[i19] !== "string"){
+const err233 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/members/" + i19,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/members/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -5673,13 +5690,10 @@ vErrors.push(err233);
 }
 errors++;
 }
-var _valid4 = _errs249 === errors;
-valid57 = valid57 || _valid4;
-if(!valid57){
-const _errs263 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.kind === undefined){
-const err234 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err234 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/members",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/properties/members/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -5688,8 +5702,10 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(data79.field === undefined){
-const err235 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+}
+}
+else {
+const err235 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -5698,8 +5714,13 @@ vErrors.push(err235);
 }
 errors++;
 }
-if(data79.substring === undefined){
-const err236 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/required",keyword:"required",params:{missingProperty: "substring"},message:"must have required property '"+"substring"+"'"};
+var _valid5 = _errs255 === errors;
+valid65 = valid65 || _valid5;
+if(!valid65){
+const _errs269 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kind === undefined){
+const err236 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -5708,9 +5729,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-for(const key24 in data79){
-if(!(((key24 === "kind") || (key24 === "field")) || (key24 === "substring"))){
-const err237 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties"};
+if(data89.field === undefined){
+const err237 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -5719,11 +5739,9 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-if(data79.kind !== undefined){
-let data100 = data79.kind;
-if(typeof data100 !== "string"){
-const err238 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key27 in data89){
+if(!((key27 === "kind") || (key27 === "field"))){
+const err238 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -5732,8 +5750,11 @@ vErrors.push(err238);
 }
 errors++;
 }
-if("contains" !== data100){
-const err239 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/kind/const",keyword:"const",params:{allowedValue: "contains"},message:"must be equal to constant"};
+}
+if(data89.kind !== undefined){
+let data102 = data89.kind;
+if(typeof data102 !== "string"){
+const err239 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -5742,12 +5763,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-if(data79.field !== undefined){
-let data101 = data79.field;
-if(Array.isArray(data101)){
-if(data101.length < 1){
-const err240 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if("bool" !== data102){
+const err240 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "bool"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -5756,10 +5773,12 @@ vErrors.push(err240);
 }
 errors++;
 }
-const len22 = data101.length;
-for(let i22=0; i22<len22; i22++){
-if(typeof data101[i22] !== "string"){
-const err241 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field/" + i22,schemaPath:"#/definitions/__schema12/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data89.field !== undefined){
+let data103 = data89.field;
+if(Array.isArray(data103)){
+if(data103.length < 1){
+const err241 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -5768,10 +5787,10 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-}
-else {
-const err242 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len20 = data103.length;
+for(let i20=0; i20<len20; i20++){
+if(typeof data103[i20] !== "string"){
+const err242 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i20,schemaPath:"#/definitions/__schema10/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -5781,9 +5800,9 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data79.substring !== undefined){
-if(typeof data79.substring !== "string"){
-const err243 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/substring",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/substring/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err243 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -5795,7 +5814,7 @@ errors++;
 }
 }
 else {
-const err244 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err244 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -5804,13 +5823,13 @@ vErrors.push(err244);
 }
 errors++;
 }
-var _valid4 = _errs263 === errors;
-valid57 = valid57 || _valid4;
-if(!valid57){
-const _errs275 = errors;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.kind === undefined){
-const err245 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+var _valid5 = _errs269 === errors;
+valid65 = valid65 || _valid5;
+if(!valid65){
+const _errs279 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kind === undefined){
+const err245 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -5819,8 +5838,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(data79.field === undefined){
-const err246 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+if(data89.field === undefined){
+const err246 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -5829,8 +5848,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data79.literal === undefined){
-const err247 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/required",keyword:"required",params:{missingProperty: "literal"},message:"must have required property '"+"literal"+"'"};
+if(data89.literals === undefined){
+const err247 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/required",keyword:"required",params:{missingProperty: "literals"},message:"must have required property '"+"literals"+"'"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -5839,9 +5858,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-for(const key25 in data79){
-if(!(((key25 === "kind") || (key25 === "field")) || (key25 === "literal"))){
-const err248 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties"};
+for(const key28 in data89){
+if(!(((key28 === "kind") || (key28 === "field")) || (key28 === "literals"))){
+const err248 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -5851,10 +5870,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data79.kind !== undefined){
-let data104 = data79.kind;
-if(typeof data104 !== "string"){
-const err249 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.kind !== undefined){
+let data105 = data89.kind;
+if(typeof data105 !== "string"){
+const err249 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -5863,8 +5882,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-if("member" !== data104){
-const err250 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "member"},message:"must be equal to constant"};
+if("literal" !== data105){
+const err250 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "literal"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -5874,11 +5893,11 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data79.field !== undefined){
-let data105 = data79.field;
-if(Array.isArray(data105)){
-if(data105.length < 1){
-const err251 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data89.field !== undefined){
+let data106 = data89.field;
+if(Array.isArray(data106)){
+if(data106.length < 1){
+const err251 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -5887,10 +5906,10 @@ vErrors.push(err251);
 }
 errors++;
 }
-const len23 = data105.length;
-for(let i23=0; i23<len23; i23++){
-if(typeof data105[i23] !== "string"){
-const err252 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field/" + i23,schemaPath:"#/definitions/__schema13/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len21 = data106.length;
+for(let i21=0; i21<len21; i21++){
+if(typeof data106[i21] !== "string"){
+const err252 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i21,schemaPath:"#/definitions/__schema11/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -5902,7 +5921,7 @@ errors++;
 }
 }
 else {
-const err253 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err253 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -5912,9 +5931,13 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data79.literal !== undefined){
-if(typeof data79.literal !== "string"){
-const err254 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14+"/literal",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/literal/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.literals !== undefined){
+let data108 = data89.literals;
+if(Array.isArray(data108)){
+const len22 = data108.length;
+for(let i22=0; i22<len22; i22++){
+if(typeof data108[i22] !== "string"){
+const err254 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/literals/" + i22,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/literals/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -5926,7 +5949,7 @@ errors++;
 }
 }
 else {
-const err255 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err255 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/literals",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/properties/literals/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -5935,15 +5958,10 @@ vErrors.push(err255);
 }
 errors++;
 }
-var _valid4 = _errs275 === errors;
-valid57 = valid57 || _valid4;
 }
 }
-}
-}
-}
-if(!valid57){
-const err256 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables/" + i14,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+else {
+const err256 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -5952,21 +5970,13 @@ vErrors.push(err256);
 }
 errors++;
 }
-else {
-errors = _errs205;
-if(vErrors !== null){
-if(_errs205){
-vErrors.length = _errs205;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err257 = {instancePath:instancePath+"/routes/" + i12+"/graph/variables",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid5 = _errs279 === errors;
+valid65 = valid65 || _valid5;
+if(!valid65){
+const _errs293 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kind === undefined){
+const err257 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -5975,16 +5985,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-if(data77.nodes !== undefined){
-let data108 = data77.nodes;
-if(Array.isArray(data108)){
-const len24 = data108.length;
-for(let i24=0; i24<len24; i24++){
-let data109 = data108[i24];
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-if(data109.variable === undefined){
-const err258 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/required",keyword:"required",params:{missingProperty: "variable"},message:"must have required property '"+"variable"+"'"};
+if(data89.field === undefined){
+const err258 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -5993,8 +5995,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(data109.children === undefined){
-const err259 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/required",keyword:"required",params:{missingProperty: "children"},message:"must have required property '"+"children"+"'"};
+if(data89.substring === undefined){
+const err259 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/required",keyword:"required",params:{missingProperty: "substring"},message:"must have required property '"+"substring"+"'"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -6003,9 +6005,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-for(const key26 in data109){
-if(!((key26 === "variable") || (key26 === "children"))){
-const err260 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties"};
+for(const key29 in data89){
+if(!(((key29 === "kind") || (key29 === "field")) || (key29 === "substring"))){
+const err260 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -6015,10 +6017,10 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data109.variable !== undefined){
-let data110 = data109.variable;
-if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
-const err261 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/variable",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/variable/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data89.kind !== undefined){
+let data110 = data89.kind;
+if(typeof data110 !== "string"){
+const err261 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -6027,9 +6029,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-if((typeof data110 == "number") && (isFinite(data110))){
-if(data110 > 9007199254740991 || isNaN(data110)){
-const err262 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/variable",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/variable/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if("contains" !== data110){
+const err262 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/kind/const",keyword:"const",params:{allowedValue: "contains"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -6038,8 +6039,12 @@ vErrors.push(err262);
 }
 errors++;
 }
-if(data110 < 0 || isNaN(data110)){
-const err263 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/variable",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/variable/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data89.field !== undefined){
+let data111 = data89.field;
+if(Array.isArray(data111)){
+if(data111.length < 1){
+const err263 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -6048,16 +6053,10 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-}
-if(data109.children !== undefined){
-let data111 = data109.children;
-if(Array.isArray(data111)){
-const len25 = data111.length;
-for(let i25=0; i25<len25; i25++){
-let data112 = data111[i25];
-if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
-const err264 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/children/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const len23 = data111.length;
+for(let i23=0; i23<len23; i23++){
+if(typeof data111[i23] !== "string"){
+const err264 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i23,schemaPath:"#/definitions/__schema12/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -6066,9 +6065,10 @@ vErrors.push(err264);
 }
 errors++;
 }
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 > 9007199254740991 || isNaN(data112)){
-const err265 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/children/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+}
+else {
+const err265 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -6077,8 +6077,10 @@ vErrors.push(err265);
 }
 errors++;
 }
-if(data112 < -9007199254740991 || isNaN(data112)){
-const err266 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/children/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+if(data89.substring !== undefined){
+if(typeof data89.substring !== "string"){
+const err266 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/substring",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/properties/substring/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -6089,9 +6091,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err267 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24+"/children",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err267 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -6100,10 +6101,13 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-}
-else {
-const err268 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes/" + i24,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid5 = _errs293 === errors;
+valid65 = valid65 || _valid5;
+if(!valid65){
+const _errs305 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kind === undefined){
+const err268 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -6112,10 +6116,8 @@ vErrors.push(err268);
 }
 errors++;
 }
-}
-}
-else {
-const err269 = {instancePath:instancePath+"/routes/" + i12+"/graph/nodes",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data89.field === undefined){
+const err269 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -6124,11 +6126,8 @@ vErrors.push(err269);
 }
 errors++;
 }
-}
-if(data77.root !== undefined){
-let data113 = data77.root;
-if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
-const err270 = {instancePath:instancePath+"/routes/" + i12+"/graph/root",schemaPath:"#/properties/routes/items/properties/graph/properties/root/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data89.literal === undefined){
+const err270 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/required",keyword:"required",params:{missingProperty: "literal"},message:"must have required property '"+"literal"+"'"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -6137,9 +6136,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-if((typeof data113 == "number") && (isFinite(data113))){
-if(data113 > 9007199254740991 || isNaN(data113)){
-const err271 = {instancePath:instancePath+"/routes/" + i12+"/graph/root",schemaPath:"#/properties/routes/items/properties/graph/properties/root/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+for(const key30 in data89){
+if(!(((key30 === "kind") || (key30 === "field")) || (key30 === "literal"))){
+const err271 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -6148,8 +6147,11 @@ vErrors.push(err271);
 }
 errors++;
 }
-if(data113 < -9007199254740991 || isNaN(data113)){
-const err272 = {instancePath:instancePath+"/routes/" + i12+"/graph/root",schemaPath:"#/properties/routes/items/properties/graph/properties/root/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+}
+if(data89.kind !== undefined){
+let data114 = data89.kind;
+if(typeof data114 !== "string"){
+const err272 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -6158,11 +6160,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err273 = {instancePath:instancePath+"/routes/" + i12+"/graph",schemaPath:"#/properties/routes/items/properties/graph/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if("member" !== data114){
+const err273 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/kind",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "member"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -6172,9 +6171,11 @@ vErrors.push(err273);
 errors++;
 }
 }
-}
-else {
-const err274 = {instancePath:instancePath+"/routes/" + i12,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data89.field !== undefined){
+let data115 = data89.field;
+if(Array.isArray(data115)){
+if(data115.length < 1){
+const err274 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/field/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -6183,10 +6184,10 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-}
-else {
-const err275 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len24 = data115.length;
+for(let i24=0; i24<len24; i24++){
+if(typeof data115[i24] !== "string"){
+const err275 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i24,schemaPath:"#/definitions/__schema13/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -6196,15 +6197,9 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data.assertions !== undefined){
-let data114 = data.assertions;
-if(Array.isArray(data114)){
-const len26 = data114.length;
-for(let i26=0; i26<len26; i26++){
-let data115 = data114[i26];
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-if(data115.condition === undefined){
-const err276 = {instancePath:instancePath+"/assertions/" + i26,schemaPath:"#/properties/assertions/items/required",keyword:"required",params:{missingProperty: "condition"},message:"must have required property '"+"condition"+"'"};
+}
+else {
+const err276 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/field/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -6213,8 +6208,10 @@ vErrors.push(err276);
 }
 errors++;
 }
-if(data115.source === undefined){
-const err277 = {instancePath:instancePath+"/assertions/" + i26,schemaPath:"#/properties/assertions/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+}
+if(data89.literal !== undefined){
+if(typeof data89.literal !== "string"){
+const err277 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/literal",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/properties/literal/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -6223,9 +6220,10 @@ vErrors.push(err277);
 }
 errors++;
 }
-for(const key27 in data115){
-if(!(((key27 === "label") || (key27 === "condition")) || (key27 === "source"))){
-const err278 = {instancePath:instancePath+"/assertions/" + i26,schemaPath:"#/properties/assertions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties"};
+}
+}
+else {
+const err278 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -6234,10 +6232,15 @@ vErrors.push(err278);
 }
 errors++;
 }
+var _valid5 = _errs305 === errors;
+valid65 = valid65 || _valid5;
 }
-if(data115.label !== undefined){
-if(typeof data115.label !== "string"){
-const err279 = {instancePath:instancePath+"/assertions/" + i26+"/label",schemaPath:"#/properties/assertions/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+}
+}
+if(!valid65){
+const err279 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15,schemaPath:"#/properties/routes/items/properties/graph/properties/variables/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -6246,18 +6249,21 @@ vErrors.push(err279);
 }
 errors++;
 }
+else {
+errors = _errs235;
+if(vErrors !== null){
+if(_errs235){
+vErrors.length = _errs235;
 }
-if(data115.condition !== undefined){
-if(!(validate11(data115.condition, {instancePath:instancePath+"/assertions/" + i26+"/condition",parentData:data115,parentDataProperty:"condition",rootData}))){
-vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-errors = vErrors.length;
+else {
+vErrors = null;
 }
 }
-if(data115.source !== undefined){
-let data118 = data115.source;
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-if(data118.file === undefined){
-const err280 = {instancePath:instancePath+"/assertions/" + i26+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+}
+}
+}
+else {
+const err280 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables",schemaPath:"#/properties/routes/items/properties/graph/properties/variables/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -6266,8 +6272,16 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data118.line === undefined){
-const err281 = {instancePath:instancePath+"/assertions/" + i26+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
+}
+if(data87.nodes !== undefined){
+let data118 = data87.nodes;
+if(Array.isArray(data118)){
+const len25 = data118.length;
+for(let i25=0; i25<len25; i25++){
+let data119 = data118[i25];
+if(data119 && typeof data119 == "object" && !Array.isArray(data119)){
+if(data119.variable === undefined){
+const err281 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/required",keyword:"required",params:{missingProperty: "variable"},message:"must have required property '"+"variable"+"'"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -6276,8 +6290,8 @@ vErrors.push(err281);
 }
 errors++;
 }
-if(data118.column === undefined){
-const err282 = {instancePath:instancePath+"/assertions/" + i26+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
+if(data119.children === undefined){
+const err282 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/required",keyword:"required",params:{missingProperty: "children"},message:"must have required property '"+"children"+"'"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -6286,9 +6300,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-for(const key28 in data118){
-if(!(((key28 === "file") || (key28 === "line")) || (key28 === "column"))){
-const err283 = {instancePath:instancePath+"/assertions/" + i26+"/source",schemaPath:"#/definitions/__schema7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties"};
+for(const key31 in data119){
+if(!((key31 === "variable") || (key31 === "children"))){
+const err283 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -6298,9 +6312,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data118.file !== undefined){
-if(typeof data118.file !== "string"){
-const err284 = {instancePath:instancePath+"/assertions/" + i26+"/source/file",schemaPath:"#/definitions/__schema7/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data119.variable !== undefined){
+let data120 = data119.variable;
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+const err284 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/variable",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/variable/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -6309,11 +6324,9 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-if(data118.line !== undefined){
-let data120 = data118.line;
-if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
-const err285 = {instancePath:instancePath+"/assertions/" + i26+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 > 9007199254740991 || isNaN(data120)){
+const err285 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/variable",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/variable/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -6322,9 +6335,8 @@ vErrors.push(err285);
 }
 errors++;
 }
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 > 9007199254740991 || isNaN(data120)){
-const err286 = {instancePath:instancePath+"/assertions/" + i26+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data120 < 0 || isNaN(data120)){
+const err286 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/variable",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/variable/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -6333,8 +6345,16 @@ vErrors.push(err286);
 }
 errors++;
 }
-if(data120 <= 0 || isNaN(data120)){
-const err287 = {instancePath:instancePath+"/assertions/" + i26+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+if(data119.children !== undefined){
+let data121 = data119.children;
+if(Array.isArray(data121)){
+const len26 = data121.length;
+for(let i26=0; i26<len26; i26++){
+let data122 = data121[i26];
+if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
+const err287 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/children/" + i26,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/items/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -6343,12 +6363,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-}
-if(data118.column !== undefined){
-let data121 = data118.column;
-if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
-const err288 = {instancePath:instancePath+"/assertions/" + i26+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 > 9007199254740991 || isNaN(data122)){
+const err288 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/children/" + i26,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -6357,9 +6374,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-if((typeof data121 == "number") && (isFinite(data121))){
-if(data121 > 9007199254740991 || isNaN(data121)){
-const err289 = {instancePath:instancePath+"/assertions/" + i26+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data122 < -9007199254740991 || isNaN(data122)){
+const err289 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/children/" + i26,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -6368,8 +6384,11 @@ vErrors.push(err289);
 }
 errors++;
 }
-if(data121 <= 0 || isNaN(data121)){
-const err290 = {instancePath:instancePath+"/assertions/" + i26+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+}
+else {
+const err290 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25+"/children",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/properties/children/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -6380,9 +6399,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err291 = {instancePath:instancePath+"/assertions/" + i26+"/source",schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err291 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes/" + i25,schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -6394,7 +6412,7 @@ errors++;
 }
 }
 else {
-const err292 = {instancePath:instancePath+"/assertions/" + i26,schemaPath:"#/properties/assertions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err292 = {instancePath:instancePath+"/routes/" + i13+"/graph/nodes",schemaPath:"#/properties/routes/items/properties/graph/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -6404,9 +6422,10 @@ vErrors.push(err292);
 errors++;
 }
 }
-}
-else {
-const err293 = {instancePath:instancePath+"/assertions",schemaPath:"#/properties/assertions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data87.root !== undefined){
+let data123 = data87.root;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+const err293 = {instancePath:instancePath+"/routes/" + i13+"/graph/root",schemaPath:"#/properties/routes/items/properties/graph/properties/root/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -6415,13 +6434,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(data.budget !== undefined){
-let data122 = data.budget;
-if(data122 && typeof data122 == "object" && !Array.isArray(data122)){
-for(const key29 in data122){
-if(!((key29 === "perRequest") || (key29 === "perTenant"))){
-const err294 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties"};
+if((typeof data123 == "number") && (isFinite(data123))){
+if(data123 > 9007199254740991 || isNaN(data123)){
+const err294 = {instancePath:instancePath+"/routes/" + i13+"/graph/root",schemaPath:"#/properties/routes/items/properties/graph/properties/root/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -6430,12 +6445,8 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-if(data122.perRequest !== undefined){
-let data123 = data122.perRequest;
-if((typeof data123 == "number") && (isFinite(data123))){
-if(data123 < 0 || isNaN(data123)){
-const err295 = {instancePath:instancePath+"/budget/perRequest",schemaPath:"#/properties/budget/properties/perRequest/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data123 < -9007199254740991 || isNaN(data123)){
+const err295 = {instancePath:instancePath+"/routes/" + i13+"/graph/root",schemaPath:"#/properties/routes/items/properties/graph/properties/root/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -6445,8 +6456,10 @@ vErrors.push(err295);
 errors++;
 }
 }
+}
+}
 else {
-const err296 = {instancePath:instancePath+"/budget/perRequest",schemaPath:"#/properties/budget/properties/perRequest/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err296 = {instancePath:instancePath+"/routes/" + i13+"/graph",schemaPath:"#/properties/routes/items/properties/graph/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -6456,11 +6469,9 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data122.perTenant !== undefined){
-let data124 = data122.perTenant;
-if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
-if(data124.amount === undefined){
-const err297 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
+}
+else {
+const err297 = {instancePath:instancePath+"/routes/" + i13,schemaPath:"#/properties/routes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -6469,8 +6480,10 @@ vErrors.push(err297);
 }
 errors++;
 }
-if(data124.period === undefined){
-const err298 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
+}
+}
+else {
+const err298 = {instancePath:instancePath+"/routes",schemaPath:"#/properties/routes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -6479,9 +6492,16 @@ vErrors.push(err298);
 }
 errors++;
 }
-for(const key30 in data124){
-if(!((key30 === "amount") || (key30 === "period"))){
-const err299 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties"};
+}
+if(data.assertions !== undefined){
+let data124 = data.assertions;
+if(Array.isArray(data124)){
+const len27 = data124.length;
+for(let i27=0; i27<len27; i27++){
+let data125 = data124[i27];
+if(data125 && typeof data125 == "object" && !Array.isArray(data125)){
+if(data125.condition === undefined){
+const err299 = {instancePath:instancePath+"/assertions/" + i27,schemaPath:"#/properties/assertions/items/required",keyword:"required",params:{missingProperty: "condition"},message:"must have required property '"+"condition"+"'"};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -6490,12 +6510,8 @@ vErrors.push(err299);
 }
 errors++;
 }
-}
-if(data124.amount !== undefined){
-let data125 = data124.amount;
-if((typeof data125 == "number") && (isFinite(data125))){
-if(data125 < 0 || isNaN(data125)){
-const err300 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data125.source === undefined){
+const err300 = {instancePath:instancePath+"/assertions/" + i27,schemaPath:"#/properties/assertions/items/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -6504,9 +6520,9 @@ vErrors.push(err300);
 }
 errors++;
 }
-}
-else {
-const err301 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key32 in data125){
+if(!(((key32 === "label") || (key32 === "condition")) || (key32 === "source"))){
+const err301 = {instancePath:instancePath+"/assertions/" + i27,schemaPath:"#/properties/assertions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -6516,10 +6532,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data124.period !== undefined){
-let data126 = data124.period;
-if(typeof data126 !== "string"){
-const err302 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data125.label !== undefined){
+if(typeof data125.label !== "string"){
+const err302 = {instancePath:instancePath+"/assertions/" + i27+"/label",schemaPath:"#/properties/assertions/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -6528,8 +6543,18 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(!((data126 === "day") || (data126 === "hour"))){
-const err303 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/enum",keyword:"enum",params:{allowedValues: schema11.properties.budget.properties.perTenant.properties.period.enum},message:"must be equal to one of the allowed values"};
+}
+if(data125.condition !== undefined){
+if(!(validate11(data125.condition, {instancePath:instancePath+"/assertions/" + i27+"/condition",parentData:data125,parentDataProperty:"condition",rootData}))){
+vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data125.source !== undefined){
+let data128 = data125.source;
+if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
+if(data128.file === undefined){
+const err303 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -6538,10 +6563,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-}
-}
-else {
-const err304 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data128.line === undefined){
+const err304 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -6550,10 +6573,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-}
-}
-else {
-const err305 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data128.column === undefined){
+const err305 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -6562,15 +6583,291 @@ vErrors.push(err305);
 }
 errors++;
 }
-}
-}
-else {
-const err306 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key33 in data128){
+if(!(((key33 === "file") || (key33 === "line")) || (key33 === "column"))){
+const err306 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err306];
 }
 else {
 vErrors.push(err306);
+}
+errors++;
+}
+}
+if(data128.file !== undefined){
+if(typeof data128.file !== "string"){
+const err307 = {instancePath:instancePath+"/assertions/" + i27+"/source/file",schemaPath:"#/definitions/__schema7/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+}
+if(data128.line !== undefined){
+let data130 = data128.line;
+if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
+const err308 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+if((typeof data130 == "number") && (isFinite(data130))){
+if(data130 > 9007199254740991 || isNaN(data130)){
+const err309 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+if(data130 <= 0 || isNaN(data130)){
+const err310 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
+}
+errors++;
+}
+}
+}
+if(data128.column !== undefined){
+let data131 = data128.column;
+if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
+const err311 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err311];
+}
+else {
+vErrors.push(err311);
+}
+errors++;
+}
+if((typeof data131 == "number") && (isFinite(data131))){
+if(data131 > 9007199254740991 || isNaN(data131)){
+const err312 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
+}
+errors++;
+}
+if(data131 <= 0 || isNaN(data131)){
+const err313 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err313];
+}
+else {
+vErrors.push(err313);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err314 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err314];
+}
+else {
+vErrors.push(err314);
+}
+errors++;
+}
+}
+}
+else {
+const err315 = {instancePath:instancePath+"/assertions/" + i27,schemaPath:"#/properties/assertions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err315];
+}
+else {
+vErrors.push(err315);
+}
+errors++;
+}
+}
+}
+else {
+const err316 = {instancePath:instancePath+"/assertions",schemaPath:"#/properties/assertions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err316];
+}
+else {
+vErrors.push(err316);
+}
+errors++;
+}
+}
+if(data.budget !== undefined){
+let data132 = data.budget;
+if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
+for(const key34 in data132){
+if(!((key34 === "perRequest") || (key34 === "perTenant"))){
+const err317 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err317];
+}
+else {
+vErrors.push(err317);
+}
+errors++;
+}
+}
+if(data132.perRequest !== undefined){
+let data133 = data132.perRequest;
+if((typeof data133 == "number") && (isFinite(data133))){
+if(data133 < 0 || isNaN(data133)){
+const err318 = {instancePath:instancePath+"/budget/perRequest",schemaPath:"#/properties/budget/properties/perRequest/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err318];
+}
+else {
+vErrors.push(err318);
+}
+errors++;
+}
+}
+else {
+const err319 = {instancePath:instancePath+"/budget/perRequest",schemaPath:"#/properties/budget/properties/perRequest/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err319];
+}
+else {
+vErrors.push(err319);
+}
+errors++;
+}
+}
+if(data132.perTenant !== undefined){
+let data134 = data132.perTenant;
+if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
+if(data134.amount === undefined){
+const err320 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
+if(vErrors === null){
+vErrors = [err320];
+}
+else {
+vErrors.push(err320);
+}
+errors++;
+}
+if(data134.period === undefined){
+const err321 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
+if(vErrors === null){
+vErrors = [err321];
+}
+else {
+vErrors.push(err321);
+}
+errors++;
+}
+for(const key35 in data134){
+if(!((key35 === "amount") || (key35 === "period"))){
+const err322 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err322];
+}
+else {
+vErrors.push(err322);
+}
+errors++;
+}
+}
+if(data134.amount !== undefined){
+let data135 = data134.amount;
+if((typeof data135 == "number") && (isFinite(data135))){
+if(data135 < 0 || isNaN(data135)){
+const err323 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err323];
+}
+else {
+vErrors.push(err323);
+}
+errors++;
+}
+}
+else {
+const err324 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err324];
+}
+else {
+vErrors.push(err324);
+}
+errors++;
+}
+}
+if(data134.period !== undefined){
+let data136 = data134.period;
+if(typeof data136 !== "string"){
+const err325 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err325];
+}
+else {
+vErrors.push(err325);
+}
+errors++;
+}
+if(!((data136 === "day") || (data136 === "hour"))){
+const err326 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/enum",keyword:"enum",params:{allowedValues: schema11.properties.budget.properties.perTenant.properties.period.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err326];
+}
+else {
+vErrors.push(err326);
+}
+errors++;
+}
+}
+}
+else {
+const err327 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err327];
+}
+else {
+vErrors.push(err327);
+}
+errors++;
+}
+}
+}
+else {
+const err328 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err328];
+}
+else {
+vErrors.push(err328);
+}
+errors++;
+}
+}
+}
+else {
+const err329 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err329];
+}
+else {
+vErrors.push(err329);
 }
 errors++;
 }
