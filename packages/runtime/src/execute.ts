@@ -12,10 +12,34 @@ import { splitArm } from './split.js';
 import type { StateStore } from './state.js';
 import type { NormalizedRequest } from './values.js';
 
+/** A chat message in OpenAI's format (`{ role, content, tool_calls?, tool_call_id? }`), the lingua franca adapters translate from. */
+export type ChatMessage = Readonly<Record<string, unknown>>;
+
 /** What a model adapter is asked to do. */
 export interface ModelCall {
   readonly model: Model;
   readonly prompt: string;
+  /**
+   * The whole conversation, when the caller has one (the gateway does): adapters send it
+   * instead of `prompt` as one user message. `prompt` is then the text the policy routed on.
+   */
+  readonly messages?: readonly ChatMessage[];
+  /**
+   * Request fields the router does not interpret (`tools`, `tool_choice`, `temperature`,
+   * `response_format`…), in OpenAI's names: an OpenAI-protocol adapter sends them untouched,
+   * another translates what its protocol has.
+   */
+  readonly passthrough?: Readonly<Record<string, unknown>>;
+  /**
+   * Set when the caller streams and this call's answer goes to the caller as it comes: call
+   * it with each piece of text as it arrives. An adapter that does not stream may ignore it
+   * (its answer is then sent in one piece).
+   */
+  readonly onDelta?: (text: string) => void;
+  /** The prompt's token count (the policy's tokenizer), for an upstream that reports no usage. */
+  readonly promptTokens: number;
+  /** The policy's tokenizer, for counting an answer whose upstream reports no usage. */
+  readonly countTokens: (text: string) => number;
   /** The output cap in force (`max_tokens`, else the model's `max_output`). */
   readonly maxTokens: number | undefined;
   /** The call's timeout in milliseconds (the plan's `timeout`, else the router's default); `signal` aborts when it passes. */
@@ -27,6 +51,10 @@ export interface ModelCall {
 export interface ModelAnswer {
   readonly text: string;
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number };
+  /** Tool calls the model asked for, in OpenAI's format (`{ id, type: 'function', function: { name, arguments } }`). */
+  readonly toolCalls?: readonly unknown[];
+  /** Why the answer ended, in OpenAI's words: `stop`, `length`, `tool_calls`, `content_filter`. */
+  readonly finishReason?: string;
 }
 
 /** Calls one provider. Throw a `ProviderError` to say which error class a failure is. */
@@ -48,6 +76,8 @@ export class ProviderError extends Error {
   constructor(
     readonly errorClass: ErrorClass,
     message: string,
+    /** The upstream's HTTP status, when the failure was an HTTP answer. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'ProviderError';
@@ -72,6 +102,8 @@ export interface Attempt {
   readonly latencyMs: number;
   /** The validator's score, when the step was scored. */
   readonly score?: number;
+  /** Milliseconds from the call's start to its first streamed text, when it streamed. */
+  readonly firstTokenMs?: number;
   readonly attempt: number;
   /** What the request did after this call: fell back to the next plan, or escalated to the next cascade step. */
   readonly then?: 'fallback' | 'escalation';
@@ -108,6 +140,12 @@ export interface ExecutionContext {
   /** The tenant's spend limit for the current window, when the policy has one. */
   readonly tenantBudget?: { readonly limit: number; readonly key: string; readonly ttlMs: number; readonly state: StateStore };
   readonly salt: string;
+  /** The conversation and the fields passed through to the upstream (see `ModelCall`). */
+  readonly messages?: readonly ChatMessage[];
+  readonly passthrough?: Readonly<Record<string, unknown>>;
+  readonly countTokens: (text: string) => number;
+  /** Streaming: where the answer's text goes as it comes, and the longest wait for a call's first text. */
+  readonly stream?: { readonly onDelta: (text: string) => void; readonly firstTokenTimeoutMs?: number };
 }
 
 /** Running per-model statistics for adaptive choices (exponentially weighted). */
@@ -146,12 +184,20 @@ export interface Movement {
 
 /** The result of running a plan. */
 export type Execution = (
-  | { readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined }
+  | ({ readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined } & AnswerExtras)
   | { readonly ok: false; readonly denied: string }
   | { readonly ok: false; readonly errorClass: ErrorClass | 'aborted'; readonly message: string }
 ) & { readonly attempts: readonly Attempt[] } & Movement;
 
-type StepResult = { text: string; model: string | undefined; score: number | undefined };
+/** What an answer carries besides its text. */
+export interface AnswerExtras {
+  readonly toolCalls?: readonly unknown[];
+  readonly finishReason?: string;
+  /** True when the text already went to the stream as it came (else a stream sends it in one piece). */
+  readonly streamed?: boolean;
+}
+
+type StepResult = { text: string; model: string | undefined; score: number | undefined } & AnswerExtras;
 
 class StepFailure extends Error {
   constructor(
@@ -184,7 +230,8 @@ async function runPlan(run: Run, plan: Plan, ctx: ExecutionContext, attempts: At
   const moved = (): Movement & { attempts: Attempt[] } => ({ attempts, fallbacks: run.fallbacks, escalations: run.escalations });
   try {
     const result = await run.plan(plan, {}, ctx.salt);
-    return { ok: true, ...result, ...moved() };
+    if (ctx.stream && !run.committed && result.text !== '') ctx.stream.onDelta(result.text);
+    return { ok: true, ...result, ...(ctx.stream ? { streamed: true } : {}), ...moved() };
   } catch (error) {
     if (error instanceof Denied) return { ok: false, denied: error.message, ...moved() };
     if (error instanceof StepFailure) return { ok: false, errorClass: error.errorClass, message: error.message, ...moved() };
@@ -196,6 +243,13 @@ class Run {
   private spent = 0;
   fallbacks = 0;
   escalations = 0;
+  /**
+   * Streaming: true once text has gone to the caller. From then on the answer cannot change:
+   * a failure ends the run (no retry, fallback, escalation or next candidate).
+   */
+  committed = false;
+  /** Steps whose answer may yet be rejected (cascade steps before the last, `try … until`) run buffered. */
+  private buffered = 0;
   /** The signal adapters get. Calls in a run are sequential, so one controller serves them
    * all until a call times out; then it is aborted (cutting that call off) and replaced. */
   private controller = new AbortController();
@@ -235,21 +289,31 @@ class Run {
    * fires (aborting the call's signal) or the caller cancels. Late settlements of an
    * abandoned call are observed by the race, so they never become unhandled rejections.
    */
-  private async guarded<T>(start: (signal: AbortSignal) => Promise<T> | T, timeoutMs: number): Promise<{ value: T; signal: AbortSignal }> {
+  private async guarded<T>(
+    start: (signal: AbortSignal, firstText: () => void) => Promise<T> | T,
+    timeoutMs: number,
+    firstTokenMs?: number,
+  ): Promise<{ value: T; signal: AbortSignal }> {
     const controller = this.controller;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let firstTimer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      const fire = (message: string) => () => {
+        clearTimeout(timer);
+        clearTimeout(firstTimer);
         this.controller = new AbortController();
-        controller.abort(new DOMException('the call timed out', 'TimeoutError'));
-        reject(new ProviderError('timeout', 'the call timed out'));
-      }, timeoutMs);
+        controller.abort(new DOMException(message, 'TimeoutError'));
+        reject(new ProviderError('timeout', message));
+      };
+      timer = setTimeout(fire('the call timed out'), timeoutMs);
+      if (firstTokenMs !== undefined) firstTimer = setTimeout(fire(`no text within ${firstTokenMs} ms (the first-token limit)`), firstTokenMs);
     });
     try {
-      const value = await Promise.race([Promise.resolve(start(controller.signal)), timeout, this.cancelled]);
+      const value = await Promise.race([Promise.resolve(start(controller.signal, () => clearTimeout(firstTimer))), timeout, this.cancelled]);
       return { value, signal: controller.signal };
     } finally {
       clearTimeout(timer);
+      clearTimeout(firstTimer);
     }
   }
 
@@ -264,7 +328,7 @@ class Run {
         try {
           return await this.plan(plan.primary, options, `${salt}/p`);
         } catch (error) {
-          if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
+          if (!(error instanceof StepFailure) || error.errorClass === 'aborted' || this.committed) throw error;
           if (plan.on && !plan.on.includes(error.errorClass)) throw error;
           this.fallbacks++;
           this.markLast('fallback');
@@ -303,6 +367,9 @@ class Run {
         this.escalations++;
         this.markLast('escalation');
       }
+      // Only the last step's answer is certain to be the cascade's: the others run buffered.
+      const final = i === steps.length - 1;
+      if (!final) this.buffered++;
       try {
         const answer = await this.plan(steps[i] as Plan, options, `${salt}/c${i}`);
         const score = await this.score(until.validator, answer);
@@ -310,8 +377,10 @@ class Run {
         last = { ...answer, score };
         if (passes(score, until)) return last;
       } catch (error) {
-        if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
+        if (!(error instanceof StepFailure) || error.errorClass === 'aborted' || this.committed) throw error;
         lastError = error; // a failed step escalates like a low score
+      } finally {
+        if (!final) this.buffered--;
       }
     }
     if (last) return last;
@@ -401,7 +470,7 @@ class Run {
         }
         return answer;
       } catch (error) {
-        if (!(error instanceof StepFailure) || error.errorClass === 'aborted') throw error;
+        if (!(error instanceof StepFailure) || error.errorClass === 'aborted' || this.committed) throw error;
         lastError = error;
       }
     }
@@ -515,9 +584,41 @@ class Run {
         { attributes: { 'routelang.model': name, 'gen_ai.system': model.provider, 'gen_ai.request.model': model.id, 'routelang.attempt': attempt } },
         this.ctx.tracing.context,
       );
+      let firstTokenMs: number | undefined;
       try {
         const timeoutMs = options.timeoutMs ?? this.ctx.defaultTimeoutMs;
-        const call = await this.guarded((s) => adapter({ model, prompt: this.ctx.prompt, maxTokens, timeoutMs, signal: s }), timeoutMs);
+        const stream = this.buffered === 0 ? this.ctx.stream : undefined;
+        const call = await this.guarded(
+          (s, firstText) => {
+            // Text goes to the caller only while this call is the live one: a call that timed
+            // out (its signal aborted) may still emit, and is ignored.
+            const onDelta = stream
+              ? (text: string) => {
+                  if (s.aborted || typeof text !== 'string' || text === '') return;
+                  if (firstTokenMs === undefined) {
+                    firstTokenMs = this.ctx.now() - started;
+                    firstText();
+                  }
+                  this.committed = true;
+                  stream.onDelta(text);
+                }
+              : undefined;
+            return adapter({
+              model,
+              prompt: this.ctx.prompt,
+              maxTokens,
+              timeoutMs,
+              signal: s,
+              promptTokens: this.ctx.promptTokens,
+              countTokens: this.ctx.countTokens,
+              ...(this.ctx.messages ? { messages: this.ctx.messages } : {}),
+              ...(this.ctx.passthrough ? { passthrough: this.ctx.passthrough } : {}),
+              ...(onDelta ? { onDelta } : {}),
+            });
+          },
+          timeoutMs,
+          stream?.firstTokenTimeoutMs,
+        );
         signal = call.signal;
         const answer = checkAnswer(call.value, name);
         endSpan(span, { 'gen_ai.usage.input_tokens': answer.usage.inputTokens, 'gen_ai.usage.output_tokens': answer.usage.outputTokens });
@@ -535,9 +636,16 @@ class Run {
           outputTokens: answer.usage.outputTokens,
           cost,
           latencyMs,
+          ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),
           attempt,
         });
-        return { text: answer.text, model: name, score: undefined };
+        return {
+          text: answer.text,
+          model: name,
+          score: undefined,
+          ...(answer.toolCalls !== undefined ? { toolCalls: answer.toolCalls } : {}),
+          ...(answer.finishReason !== undefined ? { finishReason: answer.finishReason } : {}),
+        };
       } catch (error) {
         // A caller's abort is no outcome of the model's: it frees a half-open probe slot instead
         // of counting against the circuit, and ends the request.
@@ -555,6 +663,7 @@ class Run {
           outputTokens: 0,
           cost: 0,
           latencyMs: this.ctx.now() - started,
+          ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),
           attempt,
         });
         if (errorClass === 'aborted') {
@@ -564,7 +673,8 @@ class Run {
         // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
         breaker.record(!RETRYABLE.has(errorClass));
         lastError = new StepFailure(errorClass, `\`${name}\`: ${message}`);
-        if (!RETRYABLE.has(errorClass)) break;
+        // Once text went to the caller, a retry would send a second answer after part of the first.
+        if (!RETRYABLE.has(errorClass) || this.committed) break;
       }
     }
     throw lastError as StepFailure;
@@ -587,9 +697,17 @@ function endSpan(span: Span | undefined, attributes: Record<string, string | num
 
 /** Checks an adapter's answer: a provider that returns garbage fails like any other. */
 function checkAnswer(answer: unknown, name: string): ModelAnswer {
-  const a = answer as { text?: unknown; usage?: { inputTokens?: unknown; outputTokens?: unknown } } | null;
+  const a = answer as { text?: unknown; usage?: { inputTokens?: unknown; outputTokens?: unknown }; toolCalls?: unknown; finishReason?: unknown } | null;
   const ok = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (!a || typeof a.text !== 'string' || !a.usage || !ok(a.usage.inputTokens) || !ok(a.usage.outputTokens)) {
+  if (
+    !a ||
+    typeof a.text !== 'string' ||
+    !a.usage ||
+    !ok(a.usage.inputTokens) ||
+    !ok(a.usage.outputTokens) ||
+    (a.toolCalls !== undefined && !Array.isArray(a.toolCalls)) ||
+    (a.finishReason !== undefined && typeof a.finishReason !== 'string')
+  ) {
     throw new ProviderError('server_error', `\`${name}\` returned a malformed answer`);
   }
   return a as ModelAnswer;

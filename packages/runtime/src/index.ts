@@ -4,14 +4,25 @@ export { type BreakerOptions, type BreakerState, CircuitBreaker, DEFAULT_BREAKER
 export { classifyLexically, type ExternClassifier } from './classify.js';
 export type { Decision, ExplainStep, Refusal, RuleRef } from './decision.js';
 export { compareValues, evaluate } from './evaluate.js';
-export { type Attempt, type ModelAdapter, type ModelAnswer, type ModelCall, ModelStats, ProviderError, type Scorer, type ToolAdapter } from './execute.js';
+export { ANTHROPIC_DEFAULT_MAX_TOKENS, type AnthropicOptions, anthropicMessages, translateRequest as anthropicRequest } from './anthropic.js';
+export {
+  type Attempt,
+  type ChatMessage,
+  type ModelAdapter,
+  type ModelAnswer,
+  type ModelCall,
+  ModelStats,
+  ProviderError,
+  type Scorer,
+  type ToolAdapter,
+} from './execute.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
 export * from './ir.js';
 export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
-export { type Clock, Router, RouterLoadError, type RouterOptions, type RunOptions, type RunResult } from './router.js';
+export { type Clock, type DecideOptions, Router, RouterLoadError, type RouterOptions, type RunOptions, type RunResult, type StreamEvent } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export { memoryState, type StateStore, tenantWindow } from './state.js';
 export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';

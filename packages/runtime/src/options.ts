@@ -38,6 +38,9 @@ export const RouterOptionsSchema = z
       .object({ onEvent: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })
       .strict()
       .optional(),
+    firstTokenTimeoutMs: z.number().positive().optional(),
+    upstreams: z.record(z.string(), z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL')).optional(),
+    fetch: fn.optional(),
   })
   .strict();
 

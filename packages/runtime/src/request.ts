@@ -18,6 +18,8 @@ export type RequestErrorCode =
   | 'too_long'
   | 'classifier_failed'
   | 'no_rule_matched'
+  | 'unknown_route'
+  | 'unknown_model'
   | 'internal_error';
 
 export interface RequestError {

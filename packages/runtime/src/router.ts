@@ -7,10 +7,24 @@ import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@ope
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
 import { type CompiledRoute, type Decision, type Refusal, RouterDecision, type RuleRef } from './decision.js';
-import { type Attempt, type Execution, execute, type ModelAdapter, ModelStats, NEVER, type Scorer, type ToolAdapter } from './execute.js';
+import {
+  type AnswerExtras,
+  type Attempt,
+  type ChatMessage,
+  type Execution,
+  execute,
+  type ModelAdapter,
+  ModelStats,
+  NEVER,
+  type Scorer,
+  type ToolAdapter,
+} from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
 import { compileGraph, graphProblems, walk } from './graph.js';
-import type { Classifier, Model, Plan, PolicyIR, Tool, Value } from './ir.js';
+import { anthropicMessages } from './anthropic.js';
+import { evaluate } from './evaluate.js';
+import type { Classifier, Model, Plan, PolicyIR, Provider, Tool, Value } from './ir.js';
+import { openAICompatible } from './openai.js';
 import { optionProblems } from './options.js';
 import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPlans } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
@@ -59,6 +73,15 @@ export interface RouterOptions {
   readonly classifiers?: Readonly<Record<string, ExternClassifier>>;
   /** Limits on request sizes. */
   readonly limits?: Partial<RequestLimits>;
+  /**
+   * Streaming: the longest a call may take to send its first text before it counts as a
+   * timeout (and the plan falls back). Default: none (only the call's timeout).
+   */
+  readonly firstTokenTimeoutMs?: number;
+  /** Base URLs that replace declared providers' `base_url` (`--upstream NAME=URL`), by provider name. */
+  readonly upstreams?: Readonly<Record<string, string>>;
+  /** The fetch declared providers' adapters use (default: the global one). */
+  readonly fetch?: typeof fetch;
 }
 
 /** A monotonic clock: `now()` in milliseconds, and a wait that ends early when `signal` aborts. */
@@ -67,19 +90,77 @@ export interface Clock {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
 }
 
+/** Adapters for the policy's declared providers (`provider NAME { … }`), with `upstreams` overriding base URLs. */
+function providerAdapters(providers: readonly Provider[], options: RouterOptions): Record<string, ModelAdapter> {
+  const out: Record<string, ModelAdapter> = {};
+  for (const p of providers) {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(p.headers ?? {})) {
+      const text = 'env' in value ? process.env[value.env] : value.value;
+      if (text !== undefined) headers[name] = text;
+    }
+    const settings = {
+      baseUrl: options.upstreams?.[p.name] ?? p.baseUrl,
+      ...(p.apiKeyEnv !== undefined ? { apiKeyEnv: p.apiKeyEnv } : {}),
+      headers,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    };
+    out[p.name] = p.protocol === 'anthropic' ? anthropicMessages(settings) : openAICompatible(settings);
+  }
+  return out;
+}
+
 /** Per-call options of `run()`. */
 export interface RunOptions {
   /** Aborts the run: the call in flight ends with the class `aborted`. */
   readonly signal?: AbortSignal;
   /** Carried into the decision-log event, to join it with the host's own logs (default: a random UUID). */
   readonly requestId?: string;
+  /**
+   * The whole conversation in OpenAI's message format, sent to the model instead of the
+   * prompt field as one user message (the policy still routes on the request's fields).
+   */
+  readonly messages?: readonly ChatMessage[];
+  /** Fields sent to the upstream untouched (`tools`, `temperature`, …; see `ModelCall.passthrough`). */
+  readonly passthrough?: Readonly<Record<string, unknown>>;
+  /**
+   * Streams the answer: receives its text as it comes (see `stream()`). Retries, fallbacks
+   * and escalations happen freely until the first text is sent; after that a failure ends
+   * the run with its error class.
+   */
+  readonly onDelta?: (text: string) => void;
+  /** Overrides the router's `firstTokenTimeoutMs` for this run. */
+  readonly firstTokenTimeoutMs?: number;
+  /** Start from this named route instead of the entry route. */
+  readonly route?: string;
+  /**
+   * Call this catalogue model instead of the decided plan (the caller named it). It is
+   * served only when every `assert` holds for it on this request; else the run is denied
+   * naming the assertion. `rule` is still the rule the policy would have chosen.
+   */
+  readonly model?: string;
 }
+
+/** Options of `decide()`. */
+export interface DecideOptions {
+  /** Decide from this named route instead of the entry route. */
+  readonly route?: string;
+}
+
+/** What `stream()` yields: the answer's text as it comes, then the run's result. */
+export type StreamEvent = { readonly type: 'text'; readonly text: string } | { readonly type: 'done'; readonly result: RunResult };
 
 /** What `run()` returns. */
 export type RunResult =
-  | ({ readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined } & RunFacts)
+  | ({ readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined } & AnswerExtras & RunFacts)
   | ({ readonly ok: false; readonly denied: string } & RunFacts)
-  | ({ readonly ok: false; readonly errorClass: string; readonly message: string } & RunFacts)
+  | ({
+      readonly ok: false;
+      readonly errorClass: string;
+      readonly message: string;
+      /** Streaming: text had already gone to the caller when the run failed. */
+      readonly streamed?: boolean;
+    } & RunFacts)
   | { readonly ok: false; readonly errors: readonly RequestError[]; readonly attempts: readonly Attempt[]; readonly cost: number; readonly latencyMs: number };
 
 interface RunFacts {
@@ -143,6 +224,8 @@ export class Router {
   private state: StateStore = memoryState();
   private runOptions: RouterOptions = {};
   private scorers: ReadonlyMap<string, Scorer> = new Map();
+  /** The host's adapters over those built from declared providers; undefined when there are neither. */
+  private adapters: Readonly<Record<string, ModelAdapter>> | undefined;
 
   private constructor(
     ir: PolicyIR,
@@ -234,7 +317,11 @@ export class Router {
     this.runOptions = options;
     this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
     this.state = options.state ?? memoryState(options.now ?? Date.now);
-    if (!options.adapters) return;
+    // Declared providers give adapters; the host's own win.
+    const declared = providerAdapters(this.ir.providers ?? [], options);
+    this.adapters = options.adapters || Object.keys(declared).length > 0 ? { ...declared, ...options.adapters } : undefined;
+    const adapters = this.adapters;
+    if (!adapters) return;
     const missing: { path: string; message: string }[] = [];
     // Only what some plan can call: a catalogue may declare models of providers this policy
     // never routes to, and those need no adapter.
@@ -243,7 +330,7 @@ export class Router {
     const usedTools = new Set(plans.flatMap((plan) => planTools(plan)));
     const models = this.ir.models.filter((m) => usedModels.has(m.name));
     for (const provider of new Set(models.map((m) => m.provider))) {
-      if (typeof options.adapters[provider] !== 'function')
+      if (typeof adapters[provider] !== 'function')
         missing.push({
           path: `/adapters/${provider}`,
           message: `no adapter for provider \`${provider}\` (used by ${models
@@ -292,7 +379,7 @@ export class Router {
     const clock = this.runOptions.clock;
     const now = clock ? () => clock.now() : () => performance.now();
     const started = now();
-    const decision = this.decide(input);
+    const decision = this.decide(input, options.route !== undefined ? { route: options.route } : {});
     const requestId = options.requestId ?? globalThis.crypto.randomUUID();
     if (!decision.ok) {
       const invalid: RunResult = { ok: false, errors: decision.errors, attempts: [], cost: 0, latencyMs: now() - started };
@@ -300,7 +387,8 @@ export class Router {
       this.observe(invalid, requestId, typeof raw === 'string' ? raw : undefined);
       return invalid;
     }
-    if (!this.runOptions.adapters) {
+    const adapters = this.adapters;
+    if (!adapters) {
       return {
         ok: false,
         errors: [{ field: '', code: 'internal_error', message: 'run() needs model adapters: pass `adapters` to Router.load' }],
@@ -308,6 +396,35 @@ export class Router {
         cost: 0,
         latencyMs: 0,
       };
+    }
+    let plan = decision.resolved;
+    if (options.model !== undefined) {
+      // The caller named a model: served only where every assertion holds for it.
+      const request = (decision as RouterDecision).normalizedRequest;
+      const model = this.models.get(options.model);
+      const refused: RunResult | undefined = !model
+        ? { ok: false, errors: [{ field: 'model', code: 'unknown_model', message: `the catalogue has no model \`${options.model}\`` }], attempts: [], cost: 0, latencyMs: now() - started }
+        : (() => {
+            const broken = this.ir.assertions.find((a) => !evaluate(a.condition, request, model));
+            return broken
+              ? {
+                  ok: false as const,
+                  denied: `assertion ${broken.label ? `"${broken.label}"` : `at ${broken.source.file}:${broken.source.line}`} does not hold for \`${model.name}\` on this request`,
+                  rule: decision.rule,
+                  attempts: [],
+                  fallbacks: 0,
+                  escalations: 0,
+                  cost: 0,
+                  latencyMs: now() - started,
+                }
+              : undefined;
+          })();
+      if (refused) {
+        const tenant = decision.request.tenant;
+        this.observe(refused, requestId, typeof tenant === 'string' ? tenant : undefined);
+        return refused;
+      }
+      plan = { kind: 'model', model: options.model };
     }
     const promptField = this.promptField;
     const prompt = promptField !== undefined ? String(decision.request[promptField] ?? '') : '';
@@ -323,11 +440,11 @@ export class Router {
         ...(decision.rule.label ? { 'routelang.rule.label': decision.rule.label } : {}),
       },
     });
-    const execution: Execution = await execute(decision.resolved, {
+    const execution: Execution = await execute(plan, {
       ...(tracer && span ? { tracing: { tracer, context: trace.setSpan(otelContext.active(), span) } } : {}),
       models: this.models,
       tools: this.tools,
-      adapters: this.runOptions.adapters,
+      adapters,
       toolAdapters: this.runOptions.tools ?? {},
       scorers: this.scorers,
       assertions: this.ir.assertions,
@@ -345,6 +462,10 @@ export class Router {
       breakers: this.breakers,
       ...this.tenantBudget(decision.request),
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
+      countTokens: this.countTokens,
+      ...(options.messages ? { messages: options.messages } : {}),
+      ...(options.passthrough ? { passthrough: options.passthrough } : {}),
+      ...(options.onDelta ? { stream: { onDelta: options.onDelta, ...this.firstTokenLimit(options) } } : {}),
     });
     const cost = execution.attempts.reduce((sum, a) => sum + a.cost, 0);
     const base = {
@@ -356,10 +477,25 @@ export class Router {
       latencyMs: now() - started,
     };
     const result: RunResult = execution.ok
-      ? { ok: true, text: execution.text, model: execution.model, score: execution.score, ...base }
+      ? {
+          ok: true,
+          text: execution.text,
+          model: execution.model,
+          score: execution.score,
+          ...(execution.toolCalls !== undefined ? { toolCalls: execution.toolCalls } : {}),
+          ...(execution.finishReason !== undefined ? { finishReason: execution.finishReason } : {}),
+          ...(execution.streamed ? { streamed: true } : {}),
+          ...base,
+        }
       : 'denied' in execution
         ? { ok: false, denied: execution.denied, ...base }
-        : { ok: false, errorClass: execution.errorClass, message: execution.message, ...base };
+        : {
+            ok: false,
+            errorClass: execution.errorClass,
+            message: execution.message,
+            ...(execution.attempts.some((a) => a.firstTokenMs !== undefined) ? { streamed: true } : {}),
+            ...base,
+          };
     if (span) {
       span.setAttributes({
         'routelang.outcome': result.ok ? 'ok' : 'denied' in result ? 'denied' : 'failed',
@@ -374,6 +510,64 @@ export class Router {
     const tenant = decision.request.tenant;
     this.observe(result, requestId, typeof tenant === 'string' ? tenant : undefined);
     return result;
+  }
+
+  private firstTokenLimit(options: RunOptions): { firstTokenTimeoutMs?: number } {
+    const ms = options.firstTokenTimeoutMs ?? this.runOptions.firstTokenTimeoutMs;
+    return ms !== undefined ? { firstTokenTimeoutMs: ms } : {};
+  }
+
+  /**
+   * Runs a request and streams its answer: yields the text as it comes (`{ type: 'text' }`),
+   * then the same result `run()` returns (`{ type: 'done' }`), always last. Retries and
+   * fallbacks happen freely until the first text; a failure after it ends the stream with
+   * `done` carrying the error class and `streamed: true`. Cascade steps before the last and
+   * `try … until` answers are held until accepted, then sent in one piece. Breaking out of
+   * the loop cancels the run (the upstream call is aborted).
+   *
+   * @example
+   * for await (const event of router.stream({ prompt: 'hi' })) {
+   *   if (event.type === 'text') process.stdout.write(event.text);
+   *   else console.log(event.result.ok ? event.result.model : event.result);
+   * }
+   */
+  async *stream(input: unknown, options: Omit<RunOptions, 'onDelta'> = {}): AsyncGenerator<StreamEvent, void, undefined> {
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    const controller = new AbortController();
+    const caller = options.signal;
+    const onCallerAbort = (): void => controller.abort(caller?.reason);
+    if (caller?.aborted) controller.abort(caller.reason);
+    else caller?.addEventListener('abort', onCallerAbort, { once: true });
+    let finished: RunResult | undefined;
+    const running = this.run(input, {
+      ...options,
+      signal: controller.signal,
+      onDelta: (text) => {
+        queue.push(text);
+        wake?.();
+      },
+    }).then((result) => {
+      finished = result;
+      wake?.();
+    });
+    try {
+      while (true) {
+        while (queue.length > 0) yield { type: 'text', text: queue.shift() as string };
+        if (finished) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (queue.length > 0 || finished) resolve();
+        });
+        wake = undefined;
+      }
+      yield { type: 'done', result: finished };
+    } finally {
+      // The consumer stopped early (or the run ended): cancel what is still running.
+      if (!finished) controller.abort(new DOMException('the stream was abandoned', 'AbortError'));
+      caller?.removeEventListener('abort', onCallerAbort);
+      await running;
+    }
   }
 
   /** Per model and per rule: counts, tokens, cost, latency percentiles, error, fallback and escalation rates. */
@@ -445,12 +639,15 @@ export class Router {
     return ir;
   }
 
-  /** Decides a request. Pure and synchronous; never throws (a failing host callback becomes an error). */
-  decide(input: unknown): Decision | Refusal {
+  /**
+   * Decides a request, from the entry route or (with `route`) from a named route. Pure and
+   * synchronous; never throws (a failing host callback becomes an error).
+   */
+  decide(input: unknown, options: DecideOptions = {}): Decision | Refusal {
     const engine = this.active;
-    if (engine !== this) return engine.decide(input);
+    if (engine !== this) return engine.decide(input, options);
     try {
-      return this.decideUnguarded(input);
+      return this.decideUnguarded(input, options.route ?? null);
     } catch (error) {
       // Only host code (a token counter) can throw here; the host gets an answer, not an exception.
       return {
@@ -460,12 +657,15 @@ export class Router {
     }
   }
 
-  private decideUnguarded(input: unknown): Decision | Refusal {
+  private decideUnguarded(input: unknown, start: string | null): Decision | Refusal {
+    if (start !== null && !this.routes.has(start)) {
+      return { ok: false, errors: [{ field: '', code: 'unknown_route', message: `the policy has no route \`${start}\`` }] };
+    }
     const normalized = normalizeRequest(input, this.requestContext);
     if (!normalized.ok) return { ok: false, errors: normalized.errors };
     const request = normalized.request;
     const path: RuleRef[] = [];
-    let current = this.routes.get(null);
+    let current = this.routes.get(start);
     for (let hops = 0; current && hops <= this.routes.size; hops++) {
       const index = walk(current.graph, request);
       if (index < 0) {
