@@ -61,7 +61,15 @@ describe('openAICompatible', () => {
   it('returns the answer and usage, sending the key from the environment and max_tokens', async () => {
     process.env.ROUTELANG_TEST_KEY = 'sk-test';
     const adapter = openAICompatible({ baseUrl: `${base}/`, apiKeyEnv: 'ROUTELANG_TEST_KEY' });
-    const answer = await adapter({ model: model('gpt-x'), prompt: 'hello', maxTokens: 64, timeoutMs: 5_000, signal: new AbortController().signal, promptTokens: 1, countTokens: () => 1 });
+    const answer = await adapter({
+      model: model('gpt-x'),
+      prompt: 'hello',
+      maxTokens: 64,
+      timeoutMs: 5_000,
+      signal: new AbortController().signal,
+      promptTokens: 1,
+      countTokens: () => 1,
+    });
     expect(answer).toEqual({ text: 'echo: hello', usage: { inputTokens: 12, outputTokens: 3 }, finishReason: 'stop' });
     expect(seen.at(-1)).toEqual({ model: 'gpt-x', auth: 'Bearer sk-test', maxTokens: 64 });
   });

@@ -137,7 +137,8 @@ class RouteParser extends EmbeddedActionsParser {
       { ALT: () => this.SUBRULE(this.budgetDecl) },
       { ALT: () => this.SUBRULE(this.testDecl) },
     ],
-    ERR_MSG: 'a declaration (`policy`, `import`, `enum`, `input`, `model`, `provider`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` or `test`)',
+    ERR_MSG:
+      'a declaration (`policy`, `import`, `enum`, `input`, `model`, `provider`, `tool`, `validator`, `classifier`, `route`, `assert`, `budget` or `test`)',
   };
 
   /** Alternatives built once: an OR literal would allocate its closures on every call. */

@@ -132,7 +132,9 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((part) => (typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
+      .map((part) =>
+        typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '',
+      )
       .join('');
   }
   return '';
@@ -208,7 +210,8 @@ async function streamAnswer(body: ReadableStream<Uint8Array>, call: ModelCall, w
         outputTokens = data.message?.usage?.output_tokens;
         break;
       case 'content_block_start':
-        if (data.content_block?.type === 'tool_use') blocks.set(data.index ?? blocks.size, { id: data.content_block.id, name: data.content_block.name, json: '' });
+        if (data.content_block?.type === 'tool_use')
+          blocks.set(data.index ?? blocks.size, { id: data.content_block.id, name: data.content_block.name, json: '' });
         break;
       case 'content_block_delta':
         if (data.delta?.type === 'text_delta' && typeof data.delta.text === 'string' && data.delta.text !== '') {

@@ -145,7 +145,7 @@ export interface ExecutionContext {
   readonly passthrough?: Readonly<Record<string, unknown>>;
   readonly countTokens: (text: string) => number;
   /** Streaming: where the answer's text goes as it comes, and the longest wait for a call's first text. */
-  readonly stream?: { readonly onDelta: (text: string) => void; readonly firstTokenTimeoutMs?: number };
+  readonly stream?: { readonly onDelta: (text: string, model: string | undefined) => void; readonly firstTokenTimeoutMs?: number };
 }
 
 /** Running per-model statistics for adaptive choices (exponentially weighted). */
@@ -230,7 +230,7 @@ async function runPlan(run: Run, plan: Plan, ctx: ExecutionContext, attempts: At
   const moved = (): Movement & { attempts: Attempt[] } => ({ attempts, fallbacks: run.fallbacks, escalations: run.escalations });
   try {
     const result = await run.plan(plan, {}, ctx.salt);
-    if (ctx.stream && !run.committed && result.text !== '') ctx.stream.onDelta(result.text);
+    if (ctx.stream && !run.committed && result.text !== '') ctx.stream.onDelta(result.text, result.model);
     return { ok: true, ...result, ...(ctx.stream ? { streamed: true } : {}), ...moved() };
   } catch (error) {
     if (error instanceof Denied) return { ok: false, denied: error.message, ...moved() };
@@ -600,7 +600,7 @@ class Run {
                     firstText();
                   }
                   this.committed = true;
-                  stream.onDelta(text);
+                  stream.onDelta(text, name);
                 }
               : undefined;
             return adapter({

@@ -1,10 +1,10 @@
 // The public API of @routelang/runtime.
 
+export { ANTHROPIC_DEFAULT_MAX_TOKENS, type AnthropicOptions, anthropicMessages, translateRequest as anthropicRequest } from './anthropic.js';
 export { type BreakerOptions, type BreakerState, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
 export { classifyLexically, type ExternClassifier } from './classify.js';
 export type { Decision, ExplainStep, Refusal, RuleRef } from './decision.js';
 export { compareValues, evaluate } from './evaluate.js';
-export { ANTHROPIC_DEFAULT_MAX_TOKENS, type AnthropicOptions, anthropicMessages, translateRequest as anthropicRequest } from './anthropic.js';
 export {
   type Attempt,
   type ChatMessage,

@@ -54,7 +54,12 @@ export function upstreamError(status: number, detail: string, what: string): Pro
 }
 
 /** Sends a request; network failures and HTTP errors become `ProviderError`s. */
-export async function post(doFetch: typeof fetch, url: string, init: { headers: Record<string, string>; body: unknown; signal: AbortSignal }, what: string): Promise<Response> {
+export async function post(
+  doFetch: typeof fetch,
+  url: string,
+  init: { headers: Record<string, string>; body: unknown; signal: AbortSignal },
+  what: string,
+): Promise<Response> {
   let response: Response;
   try {
     response = await doFetch(url, { method: 'POST', signal: init.signal, headers: init.headers, body: JSON.stringify(init.body) });
@@ -168,7 +173,8 @@ async function streamAnswer(body: ReadableStream<Uint8Array>, call: ModelCall, w
     }
     for (const t of delta?.tool_calls ?? []) {
       const i = typeof t.index === 'number' ? t.index : tools.length;
-      const slot = (tools[i] ??= { type: 'function', function: { name: '', arguments: '' } });
+      const slot = tools[i] ?? { type: 'function', function: { name: '', arguments: '' } };
+      tools[i] = slot;
       if (t.id) slot.id = t.id;
       if (t.function?.name) slot.function.name += t.function.name;
       if (t.function?.arguments) slot.function.arguments += t.function.arguments;

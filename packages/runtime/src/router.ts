@@ -4,9 +4,11 @@
 // it continues in), and returns the deciding rule and plan. It never throws.
 
 import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { anthropicMessages } from './anthropic.js';
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
 import { type CompiledRoute, type Decision, type Refusal, RouterDecision, type RuleRef } from './decision.js';
+import { evaluate } from './evaluate.js';
 import {
   type AnswerExtras,
   type Attempt,
@@ -21,8 +23,6 @@ import {
 } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
 import { compileGraph, graphProblems, walk } from './graph.js';
-import { anthropicMessages } from './anthropic.js';
-import { evaluate } from './evaluate.js';
 import type { Classifier, Model, Plan, PolicyIR, Provider, Tool, Value } from './ir.js';
 import { openAICompatible } from './openai.js';
 import { optionProblems } from './options.js';
@@ -128,7 +128,7 @@ export interface RunOptions {
    * and escalations happen freely until the first text is sent; after that a failure ends
    * the run with its error class.
    */
-  readonly onDelta?: (text: string) => void;
+  readonly onDelta?: (text: string, model: string | undefined) => void;
   /** Overrides the router's `firstTokenTimeoutMs` for this run. */
   readonly firstTokenTimeoutMs?: number;
   /** Start from this named route instead of the entry route. */
@@ -148,7 +148,9 @@ export interface DecideOptions {
 }
 
 /** What `stream()` yields: the answer's text as it comes, then the run's result. */
-export type StreamEvent = { readonly type: 'text'; readonly text: string } | { readonly type: 'done'; readonly result: RunResult };
+export type StreamEvent =
+  | { readonly type: 'text'; readonly text: string /** The model whose answer this is (undefined for a tool's). */; readonly model: string | undefined }
+  | { readonly type: 'done'; readonly result: RunResult };
 
 /** What `run()` returns. */
 export type RunResult =
@@ -403,7 +405,13 @@ export class Router {
       const request = (decision as RouterDecision).normalizedRequest;
       const model = this.models.get(options.model);
       const refused: RunResult | undefined = !model
-        ? { ok: false, errors: [{ field: 'model', code: 'unknown_model', message: `the catalogue has no model \`${options.model}\`` }], attempts: [], cost: 0, latencyMs: now() - started }
+        ? {
+            ok: false,
+            errors: [{ field: 'model', code: 'unknown_model', message: `the catalogue has no model \`${options.model}\`` }],
+            attempts: [],
+            cost: 0,
+            latencyMs: now() - started,
+          }
         : (() => {
             const broken = this.ir.assertions.find((a) => !evaluate(a.condition, request, model));
             return broken
@@ -532,7 +540,7 @@ export class Router {
    * }
    */
   async *stream(input: unknown, options: Omit<RunOptions, 'onDelta'> = {}): AsyncGenerator<StreamEvent, void, undefined> {
-    const queue: string[] = [];
+    const queue: { text: string; model: string | undefined }[] = [];
     let wake: (() => void) | undefined;
     const controller = new AbortController();
     const caller = options.signal;
@@ -543,8 +551,8 @@ export class Router {
     const running = this.run(input, {
       ...options,
       signal: controller.signal,
-      onDelta: (text) => {
-        queue.push(text);
+      onDelta: (text, model) => {
+        queue.push({ text, model });
         wake?.();
       },
     }).then((result) => {
@@ -553,7 +561,7 @@ export class Router {
     });
     try {
       while (true) {
-        while (queue.length > 0) yield { type: 'text', text: queue.shift() as string };
+        for (let next = queue.shift(); next; next = queue.shift()) yield { type: 'text', ...next };
         if (finished) break;
         await new Promise<void>((resolve) => {
           wake = resolve;

@@ -22,7 +22,13 @@ export async function* readSse(body: ReadableStream<Uint8Array>, what: string): 
   let data: string[] = [];
   try {
     while (true) {
-      const { value, done } = await reader.read();
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw new ProviderError('server_error', `${what}: the stream broke: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const { value, done } = chunk;
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
       let newline = buffer.indexOf('\n');

@@ -151,7 +151,10 @@ export function checkProvider(ctx: CheckContext, { node, file }: Located<A.Provi
     const url = read.string(baseUrlProp.value, 'base_url');
     if (url !== undefined) {
       if (/^https?:\/\/[^\s/]+/.test(url)) baseUrl = url.replace(/\/+$/, '');
-      else ctx.report('RL2024', file, baseUrlProp.value, `\`base_url\` must be an http(s) URL, found "${url}"`, { help: `e.g. \`base_url = "${DEFAULT_BASE_URLS[protocol]}"\`` });
+      else
+        ctx.report('RL2024', file, baseUrlProp.value, `\`base_url\` must be an http(s) URL, found "${url}"`, {
+          help: `e.g. \`base_url = "${DEFAULT_BASE_URLS[protocol]}"\``,
+        });
     }
   }
   const apiKey = props.get('api_key');

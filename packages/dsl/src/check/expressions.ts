@@ -5,11 +5,11 @@
 import type * as A from '../ast.js';
 import type { CheckContext } from './context.js';
 import { closest, listNames } from './context.js';
-import { reportMisplacedCall } from './values.js';
 import { DEPLOYMENTS } from './declarations.js';
 import { enumMember } from './fields.js';
 import type { FieldInfo, ModelInfo } from './policy.js';
 import { describeType, equalityComparable, isStringy, moneyType, numberType, orderable, T, type Type } from './types.js';
+import { reportMisplacedCall } from './values.js';
 
 /** What an expression can see. */
 export interface ExprScope {

@@ -145,7 +145,7 @@ export function reportMisplacedCall(ctx: CheckContext, file: string, value: A.Ca
     });
     return;
   }
-  ctx.report('RL2039', file, value, '`env(…)` can only give a provider\'s `api_key` or a `headers` value', {
+  ctx.report('RL2039', file, value, "`env(…)` can only give a provider's `api_key` or a `headers` value", {
     help: 'secrets come from the environment where the policy is served; every other value is written in the policy',
   });
 }

@@ -10,6 +10,7 @@ import { runFmt } from './fmt.js';
 import { runGraph } from './graph.js';
 import { runImport } from './import.js';
 import { type CommandIO, processIO } from './io.js';
+import { runKeysAdd, runServe } from './serve.js';
 import { runSimulate } from './simulate.js';
 import { runTest } from './test.js';
 
@@ -49,6 +50,23 @@ commands:
       --format text|json
   graph FILE             the decision graphs
       --format mermaid|dot|svg (default mermaid)
+  serve POLICY           an OpenAI-compatible gateway running the policy (or an IR
+                         .json): POST /v1/chat/completions (streaming too), GET
+                         /v1/models, POST /v1/route/explain, /healthz, /readyz, /metrics;
+                         prints \`listening on URL\`; reloads on edits and SIGHUP
+      --port N           default 8080 (0: a free port)
+      --host H           default 127.0.0.1
+      --upstream NAME=URL    where provider NAME is served (repeatable)
+      --keys FILE        require API keys (see \`keys add\`); tenant comes from the key
+      --rpm N            requests per minute per key (or per address without keys)
+      --max-body BYTES   the largest request body (default 1048576)
+      --first-token-timeout MS   a streamed call silent this long falls back
+      --log PATH|-|none  the decision log as JSON lines (default -: standard output)
+      --log-prompts      put the conversation's text in the decision log
+      --no-watch         do not reload when the policy's files change
+  keys add --tenant NAME [--keys FILE]
+                         make an API key for NAME (printed once; only its hash is
+                         stored in FILE, default routelang.keys)
 
 FILE may be a directory: every .route file under it is used.
 exit status: 0 ok, 1 problems found, 2 usage error`;
@@ -156,6 +174,62 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         if (values.format !== 'mermaid' && values.format !== 'dot' && values.format !== 'svg')
           return usage(io, `unknown format \`${values.format}\`; use mermaid, dot or svg`);
         return runGraph(positionals[0] as string, values.format, io);
+      }
+      case 'serve': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: {
+            port: { type: 'string', default: '8080' },
+            host: { type: 'string', default: '127.0.0.1' },
+            upstream: { type: 'string', multiple: true, default: [] },
+            keys: { type: 'string' },
+            rpm: { type: 'string' },
+            'max-body': { type: 'string' },
+            'first-token-timeout': { type: 'string' },
+            log: { type: 'string', default: '-' },
+            'log-prompts': { type: 'boolean', default: false },
+            'no-watch': { type: 'boolean', default: false },
+          },
+        });
+        if (positionals.length !== 1) return usage(io, 'serve needs exactly one POLICY');
+        const int = (name: string, text: string | undefined, min: number): number | undefined | string => {
+          if (text === undefined) return undefined;
+          const n = Number(text);
+          return Number.isSafeInteger(n) && n >= min ? n : `--${name} must be a whole number ≥ ${min}, not \`${text}\``;
+        };
+        const port = int('port', values.port, 0);
+        const rpm = int('rpm', values.rpm, 1);
+        const maxBody = int('max-body', values['max-body'], 1);
+        const firstToken = int('first-token-timeout', values['first-token-timeout'], 1);
+        for (const v of [port, rpm, maxBody, firstToken]) if (typeof v === 'string') return usage(io, v);
+        if (typeof port === 'number' && port > 65535) return usage(io, '--port must be at most 65535');
+        return await runServe(
+          {
+            policy: positionals[0] as string,
+            host: values.host as string,
+            port: port as number,
+            upstreams: values.upstream as string[],
+            keys: values.keys,
+            log: values.log as string,
+            logPrompts: values['log-prompts'] === true,
+            requestsPerMinute: rpm as number | undefined,
+            maxBodyBytes: maxBody as number | undefined,
+            firstTokenTimeoutMs: firstToken as number | undefined,
+            watch: values['no-watch'] !== true,
+          },
+          io,
+        );
+      }
+      case 'keys': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { tenant: { type: 'string' }, keys: { type: 'string', default: 'routelang.keys' } },
+        });
+        if (positionals[0] !== 'add' || positionals.length !== 1) return usage(io, 'keys takes `add --tenant NAME [--keys FILE]`');
+        if (values.tenant === undefined) return usage(io, 'keys add needs --tenant NAME');
+        return await runKeysAdd(values.tenant, values.keys as string, io);
       }
       case '--version':
       case '-V':

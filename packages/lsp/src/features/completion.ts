@@ -218,7 +218,16 @@ function itemsFor(ctx: Context): CompletionItem[] {
       return [];
     case 'provider':
       if (last?.kind === 'Equals' && prev?.image === 'protocol') return words(PROTOCOLS, CompletionItemKind.EnumMember, 'protocol');
-      if (last?.kind === 'Equals' && prev?.image === 'api_key') return [{ label: 'env("…")', kind: CompletionItemKind.Function, detail: 'read the key from the environment', insertText: 'env("$1")', insertTextFormat: InsertTextFormat.Snippet }];
+      if (last?.kind === 'Equals' && prev?.image === 'api_key')
+        return [
+          {
+            label: 'env("…")',
+            kind: CompletionItemKind.Function,
+            detail: 'read the key from the environment',
+            insertText: 'env("$1")',
+            insertTextFormat: InsertTextFormat.Snippet,
+          },
+        ];
       if (d === 1 && (ctx.lineStart || last?.kind === 'LBrace')) return properties(PROVIDER_PROPERTIES, 'provider property', present(tokens));
       return [];
     case 'tool':

@@ -1,0 +1,184 @@
+// `routelang serve POLICY`: compiles the policy in-process (or loads an IR `.json`) and
+// serves it as an OpenAI-compatible gateway (@routelang/gateway). The CLI owns the compiler
+// and the gateway owns HTTP; the gateway gets recompilation as a function, so it never
+// imports the compiler and there is no cycle (dsl → gateway → runtime).
+//
+// Reloads: the policy's files (imports included) are watched; SIGHUP reloads too. An edit
+// with errors keeps the old policy serving and prints the diagnostics. SIGTERM and SIGINT
+// drain requests in flight and exit 0.
+
+import { readFileSync, watch } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { type ModelAdapter, openAICompatible, type PolicyIR, RouterLoadError } from '@routelang/runtime';
+import { compilePolicy } from '../compile.js';
+import { hasErrors } from '../diagnostics.js';
+import type { CommandIO } from './io.js';
+import { renderText } from './render.js';
+
+export interface ServeOptions {
+  readonly policy: string;
+  readonly host: string;
+  readonly port: number;
+  /** `NAME=URL`: where a provider is served (replaces a declared `base_url`; an undeclared one speaks OpenAI's protocol). */
+  readonly upstreams: readonly string[];
+  readonly keys: string | undefined;
+  /** `-` standard output (default), `none`, or a file to append to. */
+  readonly log: string;
+  readonly logPrompts: boolean;
+  readonly requestsPerMinute: number | undefined;
+  readonly maxBodyBytes: number | undefined;
+  readonly firstTokenTimeoutMs: number | undefined;
+  readonly watch: boolean;
+}
+
+type Compiled = { ok: true; ir: PolicyIR; files: string[]; warnings: string } | { ok: false; diagnostics: string };
+
+function compileFor(file: string, io: CommandIO): Compiled {
+  if (file.endsWith('.json')) {
+    try {
+      return { ok: true, ir: JSON.parse(readFileSync(file, 'utf8')) as PolicyIR, files: [resolve(file)], warnings: '' };
+    } catch (error) {
+      return { ok: false, diagnostics: `${file}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  const result = compilePolicy(file);
+  const lookup = (f: string) => result.program.modules.get(f)?.source;
+  const text = result.diagnostics.length > 0 ? renderText(result.diagnostics, lookup, io.color) : '';
+  if (hasErrors(result.diagnostics) || !result.ir) return { ok: false, diagnostics: text || `${file}: not compiled` };
+  return { ok: true, ir: result.ir, files: [...result.program.modules.keys()], warnings: text };
+}
+
+/** Runs the gateway until SIGTERM/SIGINT; returns the exit code. */
+export async function runServe(options: ServeOptions, io: CommandIO): Promise<number> {
+  const { startGateway, KeyStore } = await import('@routelang/gateway');
+  const first = compileFor(options.policy, io);
+  if (!first.ok) {
+    io.err(first.diagnostics);
+    io.err(`routelang serve: ${options.policy} has errors; nothing served`);
+    return 1;
+  }
+  if (first.warnings) io.err(first.warnings);
+  const upstreams: Record<string, string> = {};
+  for (const spec of options.upstreams) {
+    const eq = spec.indexOf('=');
+    const name = spec.slice(0, eq);
+    const url = spec.slice(eq + 1);
+    if (eq <= 0 || !/^https?:\/\/[^\s/]+/.test(url)) {
+      io.err(`routelang serve: --upstream takes NAME=URL (an http(s) URL), not \`${spec}\``);
+      return 2;
+    }
+    upstreams[name] = url;
+  }
+  const declared = new Set((first.ir.providers ?? []).map((p) => p.name));
+  // An upstream for an undeclared provider speaks OpenAI's protocol (vLLM, Ollama, a proxy…).
+  const adapters: Record<string, ModelAdapter> = {};
+  for (const [name, url] of Object.entries(upstreams)) if (!declared.has(name)) adapters[name] = openAICompatible({ baseUrl: url });
+  for (const p of first.ir.providers ?? []) {
+    if (p.apiKeyEnv !== undefined && process.env[p.apiKeyEnv] === undefined) {
+      io.err(`routelang serve: warning: ${p.apiKeyEnv} is not set; calls to provider \`${p.name}\` go without a key`);
+    }
+  }
+  if (declared.size === 0 && Object.keys(adapters).length === 0) {
+    io.err('routelang serve: the policy declares no `provider`, so nothing says where its models are served: declare providers or pass --upstream NAME=URL');
+    return 1;
+  }
+  let keys: InstanceType<typeof KeyStore> | undefined;
+  if (options.keys !== undefined) {
+    try {
+      keys = KeyStore.load(options.keys);
+    } catch (error) {
+      io.err(`routelang serve: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  }
+  const log =
+    options.log === 'none'
+      ? undefined
+      : options.log === '-'
+        ? (line: string) => io.out(line)
+        : await (async () => {
+            const { appendFileSync } = await import('node:fs');
+            const path = options.log;
+            return (line: string) => appendFileSync(path, `${line}\n`);
+          })();
+  let files = first.files;
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway({
+      ir: first.ir,
+      router: {
+        ...(Object.keys(adapters).length > 0 ? { adapters } : {}),
+        upstreams,
+        ...(options.firstTokenTimeoutMs !== undefined ? { firstTokenTimeoutMs: options.firstTokenTimeoutMs } : {}),
+      },
+      host: options.host,
+      port: options.port,
+      ...(keys ? { keys } : {}),
+      limits: {
+        ...(options.requestsPerMinute !== undefined ? { requestsPerMinute: options.requestsPerMinute } : {}),
+        ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
+      },
+      ...(log ? { log } : {}),
+      logPrompts: options.logPrompts,
+      notice: (line) => io.err(`routelang serve: ${line}`),
+      reload: async () => {
+        const next = compileFor(options.policy, io);
+        if (!next.ok) return next;
+        if (next.warnings) io.err(next.warnings);
+        files = next.files;
+        return { ok: true, ir: next.ir };
+      },
+    });
+  } catch (error) {
+    if (error instanceof RouterLoadError) {
+      io.err(`routelang serve: ${error.message}`);
+      for (const e of error.errors) io.err(`  ${e.path}: ${e.message}`);
+      return 1;
+    }
+    io.err(`routelang serve: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  io.out(`listening on ${gateway.url}`);
+
+  // Watch the folders (editors replace files by renaming, which a watch on the file loses).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watchers = options.watch
+    ? [...new Set(files.map((f) => dirname(f)))].map((dir) =>
+        watch(dir, (_event, name) => {
+          if (name === null || !files.some((f) => dirname(f) === dir && basename(f) === String(name))) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => void gateway.reload(), 100);
+        }),
+      )
+    : [];
+  const onHangup = (): void => void gateway.reload();
+  process.on('SIGHUP', onHangup);
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      io.err('routelang serve: shutting down; finishing requests in flight');
+      void gateway.close().then(done);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  clearTimeout(timer);
+  for (const w of watchers) w.close();
+  process.off('SIGHUP', onHangup);
+  return 0;
+}
+
+/** `routelang keys add --tenant NAME [--keys FILE]`: prints a new key once; stores its digest. */
+export async function runKeysAdd(tenant: string, file: string, io: CommandIO): Promise<number> {
+  const { addKey } = await import('@routelang/gateway');
+  try {
+    const key = addKey(file, tenant);
+    io.out(key);
+    io.err(`added a key for tenant \`${tenant}\` to ${file} (only its SHA-256 is stored; this is the only time the key is shown)`);
+    return 0;
+  } catch (error) {
+    io.err(`routelang keys: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+}

@@ -1,0 +1,108 @@
+// API keys per tenant. `routelang keys add --tenant acme` makes a random key, prints it
+// once, and appends only its SHA-256 digest to the keys file (JSON lines:
+// `{ "tenant", "sha256", "created" }`), so the file holds nothing a thief could call with.
+// A request's key is hashed and looked up by digest, then compared with `timingSafeEqual`:
+// the time taken depends on the digest, never on how much of a key was guessed right.
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+
+export interface KeyRecord {
+  readonly tenant: string;
+  readonly sha256: string;
+  readonly created: string;
+}
+
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/** Makes a key for `tenant`, appends its digest to `file`, and returns the key (shown once). */
+export function addKey(file: string, tenant: string, now = new Date()): string {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(tenant)) throw new Error(`a tenant is 1 to 128 letters, digits, \`_\`, \`.\`, \`:\` or \`-\`, not "${tenant}"`);
+  const key = `rl-${randomBytes(24).toString('base64url')}`;
+  const record: KeyRecord = { tenant, sha256: digest(key).toString('hex'), created: now.toISOString() };
+  appendFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** The keys of a keys file, by digest. */
+export class KeyStore {
+  private readonly byDigest = new Map<string, { tenant: string; digest: Buffer }>();
+
+  constructor(records: readonly KeyRecord[]) {
+    for (const r of records) this.byDigest.set(r.sha256, { tenant: r.tenant, digest: Buffer.from(r.sha256, 'hex') });
+  }
+
+  /** Reads a keys file; a malformed line is an error naming its line number. */
+  static load(file: string): KeyStore {
+    if (!existsSync(file)) throw new Error(`the keys file ${file} does not exist (make one with \`routelang keys add --tenant NAME --keys ${file}\`)`);
+    const records: KeyRecord[] = [];
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (line.trim() === '') return;
+        let r: Partial<KeyRecord>;
+        try {
+          r = JSON.parse(line) as Partial<KeyRecord>;
+        } catch {
+          throw new Error(`${file}:${i + 1}: not a JSON object`);
+        }
+        if (typeof r.tenant !== 'string' || typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) {
+          throw new Error(`${file}:${i + 1}: a key record is { "tenant": "…", "sha256": "<64 hex digits>" }`);
+        }
+        records.push({ tenant: r.tenant, sha256: r.sha256, created: String(r.created ?? '') });
+      });
+    return new KeyStore(records);
+  }
+
+  get size(): number {
+    return this.byDigest.size;
+  }
+
+  /** The tenant of a presented key, or undefined. */
+  tenantOf(key: string): string | undefined {
+    const d = digest(key);
+    const found = this.byDigest.get(d.toString('hex'));
+    return found && timingSafeEqual(found.digest, d) ? found.tenant : undefined;
+  }
+}
+
+/** Requests per minute per key: a sliding one-minute window of counts in 1-second buckets. */
+export class RateLimiter {
+  private readonly windows = new Map<string, { buckets: Int32Array; second: number; total: number }>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes one request for `key`; returns 0 when allowed, else the seconds to wait. */
+  take(key: string): number {
+    const second = Math.floor(this.now() / 1000);
+    let w = this.windows.get(key);
+    if (!w) {
+      if (this.windows.size > 100_000) this.sweep(second);
+      w = { buckets: new Int32Array(60), second, total: 0 };
+      this.windows.set(key, w);
+    }
+    // Expire the buckets the clock moved past.
+    const moved = Math.min(60, second - w.second);
+    for (let i = 1; i <= moved; i++) {
+      const slot = (w.second + i) % 60;
+      w.total -= w.buckets[slot] as number;
+      w.buckets[slot] = 0;
+    }
+    w.second = Math.max(w.second, second);
+    if (w.total >= this.perMinute) {
+      // The oldest non-empty bucket frees up first.
+      for (let age = 59; age >= 0; age--) if ((w.buckets[(second - age + 60) % 60] as number) > 0) return 60 - age;
+      return 60;
+    }
+    w.buckets[second % 60] = (w.buckets[second % 60] as number) + 1;
+    w.total++;
+    return 0;
+  }
+
+  private sweep(second: number): void {
+    for (const [key, w] of this.windows) if (second - w.second >= 60) this.windows.delete(key);
+  }
+}

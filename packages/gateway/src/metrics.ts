@@ -1,0 +1,121 @@
+// The gateway's Prometheus metrics (prom-client, its own registry): requests, tokens and
+// cost per model, rule and tenant; latency and time-to-first-token histograms per model;
+// fallbacks, escalations and denials per rule; circuit-breaker state per model; requests in
+// flight. Tenant labels are bounded: past `maxTenants` distinct tenants, the rest count as
+// `other`, so a caller inventing tenants cannot grow the registry without limit.
+
+import type { BreakerState, RunEvent } from '@routelang/runtime';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly tenants = new Set<string>();
+  private readonly requests: Counter<'model' | 'rule' | 'tenant' | 'outcome'>;
+  private readonly tokens: Counter<'model' | 'rule' | 'tenant' | 'direction'>;
+  private readonly cost: Counter<'model' | 'rule' | 'tenant'>;
+  private readonly latency: Histogram<'model'>;
+  private readonly firstToken: Histogram<'model'>;
+  private readonly fallbacks: Counter<'rule'>;
+  private readonly escalations: Counter<'rule'>;
+  private readonly denials: Counter<'rule' | 'reason'>;
+  private readonly http: Counter<'status'>;
+  readonly inFlight: Gauge;
+  readonly reloads: Counter<'outcome'>;
+
+  constructor(
+    circuits: () => Record<string, BreakerState>,
+    private readonly maxTenants = 1000,
+  ) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'routelang_requests_total',
+      help: 'Requests run, by the model that answered, the deciding rule, the tenant and the outcome (ok, denied, failed, invalid)',
+      labelNames: ['model', 'rule', 'tenant', 'outcome'],
+      registers,
+    });
+    this.tokens = new Counter({
+      name: 'routelang_tokens_total',
+      help: 'Tokens sent and received, by model, rule, tenant and direction (input, output)',
+      labelNames: ['model', 'rule', 'tenant', 'direction'],
+      registers,
+    });
+    this.cost = new Counter({
+      name: 'routelang_cost_usd_total',
+      help: 'Dollars spent, by model, rule and tenant',
+      labelNames: ['model', 'rule', 'tenant'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'routelang_call_duration_seconds',
+      help: 'Duration of each model call, by model',
+      labelNames: ['model'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.firstToken = new Histogram({
+      name: 'routelang_time_to_first_token_seconds',
+      help: 'Time from the start of a streamed model call to its first text, by model',
+      labelNames: ['model'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.fallbacks = new Counter({ name: 'routelang_fallbacks_total', help: 'Fallbacks taken, by rule', labelNames: ['rule'], registers });
+    this.escalations = new Counter({ name: 'routelang_escalations_total', help: 'Cascade escalations, by rule', labelNames: ['rule'], registers });
+    this.denials = new Counter({
+      name: 'routelang_denials_total',
+      help: 'Requests refused by the policy (a deny rule, an assertion, a budget), by rule and reason',
+      labelNames: ['rule', 'reason'],
+      registers,
+    });
+    this.http = new Counter({ name: 'routelang_http_responses_total', help: 'HTTP responses, by status', labelNames: ['status'], registers });
+    this.inFlight = new Gauge({ name: 'routelang_in_flight_requests', help: 'Requests being served', registers });
+    this.reloads = new Counter({
+      name: 'routelang_policy_reloads_total',
+      help: 'Policy reloads, by outcome (ok, rejected)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    new Gauge({
+      name: 'routelang_circuit_state',
+      help: 'Circuit breaker state per model: 0 closed, 1 half-open, 2 open',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [model, state] of Object.entries(circuits())) this.set({ model }, state === 'open' ? 2 : state === 'half_open' ? 1 : 0);
+      },
+    });
+  }
+
+  private tenant(name: string | undefined): string {
+    if (name === undefined) return '';
+    if (this.tenants.has(name)) return name;
+    if (this.tenants.size >= this.maxTenants) return 'other';
+    this.tenants.add(name);
+    return name;
+  }
+
+  /** Records one run's decision-log event. */
+  record(event: RunEvent, rule: string, denial?: string): void {
+    const tenant = this.tenant(event.tenant);
+    const model = event.model ?? '';
+    this.requests.inc({ model, rule, tenant, outcome: event.outcome });
+    if (event.fallbacks > 0) this.fallbacks.inc({ rule }, event.fallbacks);
+    if (event.escalations > 0) this.escalations.inc({ rule }, event.escalations);
+    if (denial) this.denials.inc({ rule, reason: denial });
+    for (const a of event.attempts) {
+      if (a.kind !== 'model' || a.outcome === 'skipped') continue;
+      if (a.inputTokens > 0) this.tokens.inc({ model: a.target, rule, tenant, direction: 'input' }, a.inputTokens);
+      if (a.outputTokens > 0) this.tokens.inc({ model: a.target, rule, tenant, direction: 'output' }, a.outputTokens);
+      if (a.cost > 0) this.cost.inc({ model: a.target, rule, tenant }, a.cost);
+      this.latency.observe({ model: a.target }, a.latencyMs / 1000);
+      if (a.firstTokenMs !== undefined) this.firstToken.observe({ model: a.target }, a.firstTokenMs / 1000);
+    }
+  }
+
+  status(code: number): void {
+    this.http.inc({ status: String(code) });
+  }
+}
