@@ -235,6 +235,17 @@ describe('errors in OpenAI shape, as each SDK error class', () => {
     expect(timedOut.status).toBe(504);
   });
 
+  it('never echoes a key an upstream puts in its error', async () => {
+    fake.script('gpt-mini', { kind: 'status', status: 401, message: 'Incorrect API key provided: sk-test-openai-secret' });
+    fake.script('claude-x', { kind: 'status', status: 401, message: 'invalid x-api-key sk-ant-test-secret' });
+    const before = log.length;
+    const failed = (await client.chat.completions.create(ask('x')).catch((x: unknown) => x)) as InternalServerError;
+    expect(failed).toBeInstanceOf(InternalServerError);
+    expect(JSON.stringify(failed.error)).not.toMatch(/openai-secret|ant-test-secret/);
+    expect(failed.message).toMatch(/\[redacted\]/);
+    expect(JSON.stringify(log.slice(before))).not.toMatch(/openai-secret|ant-test-secret/);
+  });
+
   it('keeps serving after malformed JSON, an oversized body and a wrong method', async () => {
     const post = (body: string) => fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const malformed = await post('{"model": "auto", "messages": [');

@@ -11,6 +11,7 @@ export {
   type GatewayOptions,
   policyVersion,
   type ReloadOutcome,
+  redactor,
   startGateway,
   targetOf,
 } from './server.js';

@@ -82,6 +82,27 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/**
+ * Removes secrets from text leaving the gateway (error messages, log lines): the values of
+ * the declared providers' key and header variables, and anything shaped like a bearer key.
+ */
+export function redactor(ir: PolicyIR): (text: string) => string {
+  const secrets = new Set<string>();
+  for (const p of ir.providers ?? []) {
+    const names = [p.apiKeyEnv, ...Object.values(p.headers ?? {}).map((v) => ('env' in v ? v.env : undefined))];
+    for (const name of names) {
+      const value = name !== undefined ? process.env[name] : undefined;
+      if (value !== undefined && value.length >= 4) secrets.add(value);
+    }
+  }
+  const shaped = /\b(sk|rl|pk|key)-[A-Za-z0-9_*.-]{6,}/g;
+  return (text) => {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join('[redacted]');
+    return out.replace(shaped, '$1-[redacted]');
+  };
+}
+
 /** The version hash of an IR. */
 export function policyVersion(ir: PolicyIR): string {
   return createHash('sha256').update(JSON.stringify(ir)).digest('hex').slice(0, 12);
@@ -134,12 +155,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           policy: { ...event.policy, hash: version },
           ...(options.logPrompts && prompt !== undefined ? { prompt } : {}),
         };
-        options.log(JSON.stringify(line));
+        options.log(redact(JSON.stringify(line)));
       },
     },
   });
   metrics = new GatewayMetrics(() => router.circuits());
   const gatewayMetrics = metrics;
+  let redact = redactor(options.ir);
   const limiter = limits.requestsPerMinute !== undefined ? new RateLimiter(limits.requestsPerMinute) : undefined;
 
   let inFlight = 0;
@@ -218,7 +240,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       res.destroy();
       return;
     }
-    json(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.code, ...e.extra } }, e.headers);
+    json(
+      res,
+      e.status,
+      JSON.parse(redact(JSON.stringify({ error: { message: e.message, type: e.type, param: e.param, code: e.code, ...e.extra } }))),
+      e.headers,
+    );
   }
 
   function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -373,7 +400,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!started) throw e;
       // After the first text the status is sent: the failure is an error event (the SDKs raise it).
       const message = 'message' in result ? `the answer broke off after it started: ${result.message}` : e.message;
-      send({ error: { message, type: e.type, param: null, code: e.code } });
+      send({ error: { message: redact(message), type: e.type, param: null, code: e.code } });
       res.end();
       return;
     }
@@ -475,6 +502,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       const previous = version;
       version = policyVersion(outcome.ir);
+      redact = redactor(outcome.ir);
       gatewayMetrics.reloads.inc({ outcome: 'ok' });
       notice(`reloaded: ${previous} → ${version}`);
       return true;

@@ -74,7 +74,8 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
   const adapters: Record<string, ModelAdapter> = {};
   for (const [name, url] of Object.entries(upstreams)) if (!declared.has(name)) adapters[name] = openAICompatible({ baseUrl: url });
   for (const p of first.ir.providers ?? []) {
-    if (p.apiKeyEnv !== undefined && process.env[p.apiKeyEnv] === undefined) {
+    // A provider sent elsewhere with --upstream (a local server, a fake) may need no key.
+    if (p.apiKeyEnv !== undefined && process.env[p.apiKeyEnv] === undefined && upstreams[p.name] === undefined) {
       io.err(`routelang serve: warning: ${p.apiKeyEnv} is not set; calls to provider \`${p.name}\` go without a key`);
     }
   }
