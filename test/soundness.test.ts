@@ -5,6 +5,7 @@
 //   an entry rule with no RL3006 keeps the per-request budget,
 //   a route with no `otherwise` and no RL3003/RL3009 matches every request that reaches it —
 // and each is tested on many requests by the reference interpreter (AST walk, no diagrams).
+// Refutations too: the request an RL3003, RL3004 or RL3006 shows must do what it says.
 // A request that breaks a claim is a false proof: the test prints the policy and the request.
 // CI hunts ROUTELANG_HUNT_POLICIES (default 10,000) policies; `pnpm hunt` a million
 // (ROUTELANG_HUNT_SEED=10001 pnpm hunt explores past the seeds CI covers).
@@ -25,7 +26,7 @@ interface HuntReport {
   policies: number;
   requests: number;
   /** Claims tested, by kind. */
-  claims: { assertions: number; unreachable: number; budgets: number; coverage: number; decisions: number };
+  claims: { assertions: number; unreachable: number; budgets: number; coverage: number; decisions: number; refutations: number };
   /** Policies the checker found too large (RL3008) or could not decide somewhere (RL3009). */
   tooLarge: number;
   undecided: number;
@@ -52,7 +53,7 @@ function hunt(firstSeed: number, policies: number, requestsPerPolicy: number): H
   const report: HuntReport = {
     policies: 0,
     requests: 0,
-    claims: { assertions: 0, unreachable: 0, budgets: 0, coverage: 0, decisions: 0 },
+    claims: { assertions: 0, unreachable: 0, budgets: 0, coverage: 0, decisions: 0, refutations: 0 },
     tooLarge: 0,
     undecided: 0,
     falseProofs: [],
@@ -122,6 +123,33 @@ function hunt(firstSeed: number, policies: number, requestsPerPolicy: number): H
       report.byKind[kind] = (report.byKind[kind] ?? 0) + 1;
       if (report.falseProofs.length < 5) report.falseProofs.push(`seed ${seed}: ${what}\nrequest ${JSON.stringify(request).slice(0, 400)}\n${generated.text}`);
     };
+    // Refutations: the request a diagnostic shows must do what it says (a wrong witness is a
+    // false alarm, and the same bug could hide a proof). Sizes given as notes
+    // ("with 8001 ≤ prompt.tokens") are not part of the request: those are skipped.
+    for (const d of result.diagnostics) {
+      const request = d.counterexample as Record<string, Scalar> | undefined;
+      if (!request || /\} with /.test(d.message)) continue;
+      const r = reach(policy, request, count);
+      if (d.code === 'RL3004') {
+        const [, label, model] = /assertion "(.*?)" fails: .* to `([^`]+)`/.exec(d.message) ?? [];
+        const assertion = policy.asserts.find((a) => a.label === label);
+        report.claims.refutations++;
+        if (!assertion || !model || !r.models.has(model) || assertionHolds(policy, assertion.node.expr as A.Expr, request, model, count)) {
+          broken('refutation', `RL3004 says ${JSON.stringify(request)} breaks "${label}" at \`${model}\`, but it does not: ${d.message}`, request);
+        }
+      } else if (d.code === 'RL3003') {
+        const named = /no rule of route `([^`]+)`/.exec(d.message)?.[1] ?? null;
+        report.claims.refutations++;
+        if (!r.unmatched.has(named))
+          broken('refutation', `RL3003 says no rule of ${named ?? 'the entry route'} matches ${JSON.stringify(request)}, but one does`, request);
+      } else if (d.code === 'RL3006') {
+        const line = lineOf(d.span.start);
+        const index = entryRules.findIndex((rule) => lineOf(rule.plan.span.start) === line);
+        report.claims.refutations++;
+        if (r.entryRule !== index) broken('refutation', `RL3006's example ${JSON.stringify(request)} is not decided by the rule on line ${line}`, request);
+      }
+    }
+
     const rng = new Rng(seed ^ 0x2545f491);
     for (const request of huntRequests(generated, rng, requestsPerPolicy)) {
       report.requests++;
@@ -162,7 +190,7 @@ describe('no false proofs', () => {
   it(`in ${POLICIES.toLocaleString('en-US')} random policies`, { timeout: 0 }, () => {
     const report = hunt(FIRST_SEED, POLICIES, REQUESTS);
     console.log(
-      `false-proof hunt: ${report.policies} policies (seeds ${FIRST_SEED} to ${FIRST_SEED + POLICIES - 1}), ${report.requests} requests; claims tested: ${report.claims.assertions} assertions proved, ${report.claims.unreachable} rules unreachable, ${report.claims.budgets} budgets kept, ${report.claims.coverage} routes covering, ${report.claims.decisions} policies' decide() compared; ${report.tooLarge} too large, ${report.undecided} with an undecided question; false proofs: ${JSON.stringify(report.byKind)}`,
+      `false-proof hunt: ${report.policies} policies (seeds ${FIRST_SEED} to ${FIRST_SEED + POLICIES - 1}), ${report.requests} requests; claims tested: ${report.claims.assertions} assertions proved, ${report.claims.unreachable} rules unreachable, ${report.claims.budgets} budgets kept, ${report.claims.coverage} routes covering, ${report.claims.decisions} policies' decide() compared, ${report.claims.refutations} counterexamples replayed; ${report.tooLarge} too large, ${report.undecided} with an undecided question; false proofs: ${JSON.stringify(report.byKind)}`,
     );
     expect(report.falseProofs).toEqual([]);
     expect(report.byKind).toEqual({});

@@ -41,7 +41,7 @@ export interface FakeUpstream {
 }
 
 /** Starts the fake upstream on 127.0.0.1 (port 0: a free one). */
-export async function startFakeUpstream(options: { port?: number; host?: string } = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(options: { port?: number; host?: string; defaultBehaviour?: Behaviour } = {}): Promise<FakeUpstream> {
   const scripts = new Map<string, Behaviour>();
   const received: Received[] = [];
   const hanging = new Set<ServerResponse>();
@@ -63,7 +63,7 @@ export async function startFakeUpstream(options: { port?: number; host?: string 
         received.push({ path, headers: req.headers, body });
         const protocol = path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/messages') ? 'anthropic' : undefined;
         if (req.method !== 'POST' || !protocol) return send(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'not_found' } });
-        const behaviour = scripts.get(String(body.model)) ?? { kind: 'echo' };
+        const behaviour = scripts.get(String(body.model)) ?? options.defaultBehaviour ?? { kind: 'echo' };
         void answer(protocol, body, behaviour, res, hanging);
       },
       () => res.destroy(),

@@ -170,7 +170,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sockets = new Set<Socket>();
 
   const server: Server = createServer(
-    { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs, maxHeaderSize: 16 * 1024 },
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      maxHeaderSize: 16 * 1024,
+      noDelay: true,
+    },
     (req, res) => {
       void handle(req, res);
     },
@@ -358,8 +364,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const id = `chatcmpl-${requestId}`;
     let started = false;
     let modelId = '';
+    // Writes made in one turn of the event loop go out in one packet (pieces that arrived
+    // together from the upstream leave together), without delaying any of them.
+    let corked = false;
     const send = (data: unknown): void => {
-      if (!res.destroyed) res.write(`data: ${JSON.stringify(data)}\n\n`);
+      if (res.destroyed) return;
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      res.write(`data: ${JSON.stringify(data)}\n\n`);
     };
     const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) => ({
       id,

@@ -14,7 +14,7 @@
 // HTTP failures map as for OpenAI (429 rate_limit, 529 overloaded and 5xx server_error).
 
 import { type ChatMessage, type ModelAdapter, type ModelAnswer, type ModelCall, ProviderError } from './execute.js';
-import { messagesOf, parseJson, post } from './openai.js';
+import { messagesOf, parseJson, post, transportOf } from './openai.js';
 import { readSse } from './sse.js';
 
 export interface AnthropicOptions {
@@ -49,7 +49,7 @@ const FINISH: Readonly<Record<string, string>> = { end_turn: 'stop', stop_sequen
 
 /** Builds an adapter for Anthropic's Messages API; the model's `id` is sent as `model`. */
 export function anthropicMessages(options: AnthropicOptions): ModelAdapter {
-  const doFetch = options.fetch ?? fetch;
+  const transport = transportOf(options.fetch);
   const url = `${options.baseUrl.replace(/\/+$/, '')}/messages`;
   return async (call) => {
     const what = call.model.id;
@@ -62,8 +62,8 @@ export function anthropicMessages(options: AnthropicOptions): ModelAdapter {
       ...(key ? { 'x-api-key': key } : {}),
       ...options.headers,
     };
-    const response = await post(doFetch, url, { headers, body, signal: call.signal }, what);
-    if (!stream || !response.body) return answerOf(parseJson<MessagesResponse>(await response.text().catch(() => ''), what), call, what);
+    const response = await post(transport, url, { headers, body, signal: call.signal }, what);
+    if (!stream) return answerOf(parseJson<MessagesResponse>(await response.text().catch(() => ''), what), call, what);
     return streamAnswer(response.body, call, what);
   };
 }
@@ -195,7 +195,7 @@ interface StreamEventData {
   readonly error?: { readonly message?: string; readonly type?: string };
 }
 
-async function streamAnswer(body: ReadableStream<Uint8Array>, call: ModelCall, what: string): Promise<ModelAnswer> {
+async function streamAnswer(body: AsyncIterable<Uint8Array>, call: ModelCall, what: string): Promise<ModelAnswer> {
   let text = '';
   let inputTokens: number | undefined;
   let outputTokens: number | undefined;
@@ -203,6 +203,8 @@ async function streamAnswer(body: ReadableStream<Uint8Array>, call: ModelCall, w
   let stopped = false;
   const blocks = new Map<number, { id?: string; name?: string; json: string }>();
   for await (const event of readSse(body, what)) {
+    // After `message_stop` the body is read to its end (cutting it would close the connection).
+    if (stopped) continue;
     const data = parseJson<StreamEventData>(event.data, what);
     switch (data.type ?? event.event) {
       case 'message_start':
@@ -238,7 +240,6 @@ async function streamAnswer(body: ReadableStream<Uint8Array>, call: ModelCall, w
       default:
         break; // `ping` and future events
     }
-    if (stopped) break;
   }
   if (stopReason === 'refusal') throw new ProviderError('refusal', `${what}: the model refused`);
   if (!stopped) throw new ProviderError('server_error', `${what}: the stream ended before the answer did`);

@@ -1,10 +1,11 @@
 // A model adapter for any OpenAI-compatible chat completions endpoint (OpenAI, vLLM,
-// llama.cpp, Ollama, OpenRouter, LiteLLM, Azure-style gateways…), over `fetch`, streaming
+// llama.cpp, Ollama, OpenRouter, LiteLLM, Azure-style gateways…), over node:http (or the host's fetch), streaming
 // when the caller streams. HTTP failures become the error classes fallbacks are written
 // against (see `upstreamError`); an upstream that sends garbage fails like an outage.
 
 import { type ChatMessage, type ModelAdapter, type ModelAnswer, type ModelCall, ProviderError } from './execute.js';
 import { readSse } from './sse.js';
+import { fetchTransport, nodeTransport, type Transport, type UpstreamResponse } from './transport.js';
 
 export interface OpenAICompatibleOptions {
   /** e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`. */
@@ -53,21 +54,26 @@ export function upstreamError(status: number, detail: string, what: string): Pro
   return new ProviderError(errorClass, `${what}: HTTP ${status}${detail ? ` ${detail.slice(0, 200)}` : ''}`, status);
 }
 
+/** The transport of an adapter: the host's `fetch` if given, else `node:http(s)` with keep-alive. */
+export function transportOf(doFetch: typeof fetch | undefined): Transport {
+  return doFetch ? fetchTransport(doFetch) : nodeTransport;
+}
+
 /** Sends a request; network failures and HTTP errors become `ProviderError`s. */
 export async function post(
-  doFetch: typeof fetch,
+  transport: Transport,
   url: string,
   init: { headers: Record<string, string>; body: unknown; signal: AbortSignal },
   what: string,
-): Promise<Response> {
-  let response: Response;
+): Promise<UpstreamResponse> {
+  let response: UpstreamResponse;
   try {
-    response = await doFetch(url, { method: 'POST', signal: init.signal, headers: init.headers, body: JSON.stringify(init.body) });
+    response = await transport(url, { signal: init.signal, headers: init.headers, body: JSON.stringify(init.body) });
   } catch (error) {
     if (init.signal.aborted) throw new ProviderError('timeout', `${what}: the request was aborted`);
     throw new ProviderError('server_error', `${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status > 299) {
     const detail = await response.text().catch(() => '');
     throw upstreamError(response.status, detail, what);
   }
@@ -92,7 +98,7 @@ export function messagesOf(call: ModelCall): readonly ChatMessage[] {
 
 /** Builds an adapter; the model's `id` from the catalogue is sent as `model`. */
 export function openAICompatible(options: OpenAICompatibleOptions): ModelAdapter {
-  const doFetch = options.fetch ?? fetch;
+  const transport = transportOf(options.fetch);
   const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
   return async (call) => {
     const { model, maxTokens, signal } = call;
@@ -111,8 +117,8 @@ export function openAICompatible(options: OpenAICompatibleOptions): ModelAdapter
     };
     if (!stream) delete body.stream_options;
     const headers = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...options.headers };
-    const response = await post(doFetch, url, { headers, body, signal }, what);
-    if (!stream || !response.body) {
+    const response = await post(transport, url, { headers, body, signal }, what);
+    if (!stream) {
       const completion = parseJson<ChatCompletion>(await response.text().catch(() => ''), what);
       return answerOf(completion, call, what);
     }
@@ -148,16 +154,19 @@ function usageOf(usage: ChatCompletion['usage'] | null | undefined, call: ModelC
   };
 }
 
-async function streamAnswer(body: ReadableStream<Uint8Array>, call: ModelCall, what: string): Promise<ModelAnswer> {
+async function streamAnswer(body: AsyncIterable<Uint8Array>, call: ModelCall, what: string): Promise<ModelAnswer> {
   let text = '';
   let finishReason: string | undefined;
   let usage: ChatChunk['usage'];
   let done = false;
   const tools: { id?: string; type: string; function: { name: string; arguments: string } }[] = [];
   for await (const event of readSse(body, what)) {
+    // After `[DONE]` the body is read to its end rather than cut: cutting it closes the
+    // connection, and the next call would pay for a new one.
+    if (done) continue;
     if (event.data === '[DONE]') {
       done = true;
-      break;
+      continue;
     }
     const chunk = parseJson<ChatChunk & { error?: { message?: string } }>(event.data, what);
     if (chunk.error) throw new ProviderError('server_error', `${what}: the stream failed: ${String(chunk.error.message ?? 'an error event')}`);

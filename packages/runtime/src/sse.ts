@@ -14,17 +14,17 @@ export interface SseEvent {
 const MAX_EVENT = 1 << 20;
 
 /** Yields the events of a `text/event-stream` body. */
-export async function* readSse(body: ReadableStream<Uint8Array>, what: string): AsyncGenerator<SseEvent> {
-  const reader = body.getReader();
+export async function* readSse(body: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<SseEvent> {
+  const reader = body[Symbol.asyncIterator]();
   const decoder = new TextDecoder();
   let buffer = '';
   let event: string | undefined;
   let data: string[] = [];
   try {
     while (true) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      let chunk: IteratorResult<Uint8Array>;
       try {
-        chunk = await reader.read();
+        chunk = await reader.next();
       } catch (error) {
         throw new ProviderError('server_error', `${what}: the stream broke: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -52,6 +52,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>, what: string): 
     }
     if (data.length > 0) yield { event, data: data.join('\n') };
   } finally {
-    reader.cancel().catch(() => {});
+    // Stops the body (a Node stream is destroyed, a web stream cancelled): the upstream call ends.
+    await reader.return?.().catch(() => {});
   }
 }

@@ -10,7 +10,8 @@ export function checkAssertions(ctx: AnalysisContext): void {
   const { c } = ctx;
   const deciding = decidingRules(c);
   for (const assertion of c.assertions) {
-    const name = assertion.label !== undefined ? `"${assertion.label}"` : 'this assertion';
+    // An assertion without a label is named by its line.
+    const name = assertion.label !== undefined ? `assertion "${assertion.label}"` : `the assertion on line ${lineOf(c, assertion.file, assertion.node.span)}`;
     const reported = new Set<string>();
     for (const d of deciding) {
       const models = [...new Set(plannedCalls(d.plan, d.inherited).map((call) => call.model))];
@@ -26,7 +27,7 @@ export function checkAssertions(ctx: AnalysisContext): void {
         const rule = d.chain[d.chain.length - 1]?.rule ?? d.entry;
         const file = c.routes.get(d.chain[d.chain.length - 1]?.route ?? null)?.info.file ?? assertion.file;
         if (verdict.kind === 'undecided') {
-          ctx.undecided(file, rule.node.plan, `whether assertion ${name} holds for \`${model}\` here`, verdict.reason, 'error');
+          ctx.undecided(file, rule.node.plan, `whether ${name} holds for \`${model}\` here`, verdict.reason, 'error');
           continue;
         }
         const example = verdict.example;
@@ -38,10 +39,10 @@ export function checkAssertions(ctx: AnalysisContext): void {
           'RL3004',
           file,
           rule.node.plan,
-          `assertion ${name} fails: this rule can send ${ctx.show(example)} to \`${model}\`${via}${planText(d.plan) === model ? '' : `, in \`${planText(d.plan)}\``}`,
+          `${name} fails: this rule can send ${ctx.show(example)} to \`${model}\`${via}${planText(d.plan) === model ? '' : `, in \`${planText(d.plan)}\``}`,
           {
             help: `route such requests to models for which the assertion holds, or narrow the rule's condition`,
-            related: [{ file: assertion.file, span: assertion.node.span, message: `the assertion ${name}` }],
+            related: [{ file: assertion.file, span: assertion.node.span, message: assertion.label !== undefined ? `the ${name}` : 'the assertion' }],
             counterexample: example.request,
           },
         );

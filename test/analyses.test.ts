@@ -1,0 +1,98 @@
+// The analyses' building blocks from their contract (docs/language.md): which rules decide
+// where (named routes followed, impossible chains dropped), the options in force at each
+// call (`with` on a composite plan and on a route reference applies to every call inside;
+// the innermost value wins), the models a rule can reach, and worst-case cost with them.
+// The mutation run found these unguarded: dropping the options or the empty-region test
+// changed no golden, though the language server's cost lenses and the demo read them.
+
+import { describe, expect, it } from 'vitest';
+import { reachableModels } from '../packages/dsl/src/analyze/paths.js';
+import { checkPolicy } from '../packages/dsl/src/compile.js';
+import { compileRoutes } from '../packages/dsl/src/graph/compile.js';
+import { decidingRules, nodeHost, plannedCalls, worstCost } from '../packages/dsl/src/index.js';
+
+const CATALOGUE = `
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $10 per 1M } context = 8k max_output = 1k }
+model big { provider = "a" id = "big" price = { input: $2 per 1M, output: $20 per 1M } context = 16k max_output = 2k }
+model small { provider = "a" id = "small" price = { input: $1 per 1M, output: $1 per 1M } context = 4k max_output = 1k }
+input {
+  prompt: text
+  x: enum { a, b, c, d, e } = a
+}
+`;
+
+function compile(routes: string) {
+  const path = '/virtual/analyses.route';
+  const front = checkPolicy(path, nodeHost(new Map([[path, `policy p\n${CATALOGUE}\n${routes}`]])));
+  const errors = front.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new Error(errors.map((d) => `${d.code} ${d.message}`).join('\n'));
+  return compileRoutes(front.policy);
+}
+
+/** Each deciding chain as `route#rule…: calls with their options`. */
+function calls(routes: string): string[] {
+  const c = compile(routes);
+  return decidingRules(c).map((d) => {
+    const chain = d.chain.map((s) => `${s.route ?? 'entry'}#${s.rule.index}`).join('>');
+    const planned = plannedCalls(d.plan, d.inherited).map((call) => `${call.model}${JSON.stringify(call.options)}`);
+    return `${chain}: ${planned.join(' ')}`;
+  });
+}
+
+describe('options in force at each call', () => {
+  it.each([
+    ['a composite plan', 'route { otherwise -> (mini fallback big) with { retries: 3 } }', ['entry#0: mini{"retries":3} big{"retries":3}']],
+    [
+      'nested with: the innermost wins',
+      'route { otherwise -> ((mini with { retries: 1 }) fallback big) with { retries: 0, max_tokens: 1k } }',
+      ['entry#0: mini{"retries":1,"maxTokens":1000} big{"retries":0,"maxTokens":1000}'],
+    ],
+    [
+      'a named route under with',
+      'route { otherwise -> premium with { retries: 2 } }\nroute premium { otherwise -> mini }',
+      ['entry#0: ', 'entry#0>premium#0: mini{"retries":2}'],
+    ],
+    [
+      'a named route inside a composite under with',
+      'route { otherwise -> (premium fallback big) with { max_tokens: 100 } }\nroute premium { otherwise -> mini with { retries: 1 } }',
+      ['entry#0: big{"maxTokens":100}', 'entry#0>premium#0: mini{"maxTokens":100,"retries":1}'],
+    ],
+    [
+      'cascade steps and choice candidates',
+      'route {\n  when x == b -> (cascade [mini, big] until q >= 0.5) with { retries: 1 }\n  otherwise -> cheapest [big, small] with { max_tokens: 10 }\n}\nvalidator q = extern "q"',
+      ['entry#0: mini{"retries":1} big{"retries":1}', 'entry#1: big{"maxTokens":10} small{"maxTokens":10}'],
+    ],
+  ])('%s', (_name, routes, expected) => {
+    expect(calls(routes)).toEqual(expected);
+  });
+
+  it('worst-case cost of a named route rule counts the retries the caller asked for', () => {
+    const c = compile('route { otherwise -> premium with { retries: 2 } }\nroute premium { otherwise -> mini }');
+    const [entry, inner] = decidingRules(c);
+    const one = 8000 * 1e-6 + 1000 * 10e-6;
+    expect(inner && worstCost(c, inner.plan, inner.region, inner.inherited).total).toBeCloseTo(3 * one, 10);
+    expect(entry && worstCost(c, entry.plan, entry.region, entry.inherited).total).toBeCloseTo(3 * one, 10);
+  });
+});
+
+describe('deciding chains', () => {
+  it('drops chains whose region is empty, and the models only they reach', () => {
+    const c = compile(
+      'route {\n  when x == a -> r\n  when x == e and x == d -> big\n  otherwise -> small\n}\nroute r {\n  when x == b -> big\n  otherwise -> mini\n}',
+    );
+    const chains = decidingRules(c).map((d) => d.chain.map((s) => `${s.route ?? 'entry'}#${s.rule.index}`).join('>'));
+    expect(chains).toEqual(['entry#0', 'entry#0>r#1', 'entry#2']);
+    const first = decidingRules(c)[0];
+    expect(first && reachableModels(c, first)).toEqual(['mini']);
+  });
+
+  it('follows routes at any depth, and every route of a split', () => {
+    const c = compile(
+      'input { user: string }\nroute { otherwise -> split by user { r1: 50%, r2: 50% } }\nroute r1 { otherwise -> r3 }\nroute r2 { when x == c -> big\n otherwise -> small }\nroute r3 { otherwise -> mini }',
+    );
+    const chains = decidingRules(c).map((d) => d.chain.map((s) => `${s.route ?? 'entry'}#${s.rule.index}`).join('>'));
+    expect(chains).toEqual(['entry#0', 'entry#0>r1#0', 'entry#0>r1#0>r3#0', 'entry#0>r2#0', 'entry#0>r2#1']);
+    const entry = decidingRules(c)[0];
+    expect(entry && reachableModels(c, entry).sort()).toEqual(['big', 'mini', 'small']);
+  });
+});
