@@ -174,6 +174,27 @@ const GENERATORS = {
     if (risk) request.risk = risk;
     return request;
   },
+  gateway: (random) => {
+    const tenant = population('tenant', 30, random);
+    return () => {
+      const intent = pick(random, [
+        ['chat', 55],
+        ['summarize', 25],
+        ['code', 20],
+      ]);
+      const openers = INTENT_OPENERS[intent];
+      const request = {
+        prompt: prompt(random, openers[Math.floor(random() * openers.length)], true),
+        tenant: random() < 0.03 ? 'vip' : tenant(),
+        region: pick(random, [
+          ['us', 65],
+          ['eu', 35],
+        ]),
+      };
+      if (random() < 0.06) request.pii = true;
+      return request;
+    };
+  },
   'ab-split': (random) => {
     const user = population('user', 2_000, random);
     return () => {

@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { reachableModels } from '../packages/dsl/src/analyze/paths.js';
+import { separator } from '../packages/dsl/src/analyze/witness.js';
 import { checkPolicy } from '../packages/dsl/src/compile.js';
 import { compileRoutes } from '../packages/dsl/src/graph/compile.js';
 import { decidingRules, nodeHost, plannedCalls, worstCost } from '../packages/dsl/src/index.js';
@@ -94,5 +95,20 @@ describe('deciding chains', () => {
     expect(chains).toEqual(['entry#0', 'entry#0>r1#0', 'entry#0>r1#0>r3#0', 'entry#0>r2#0', 'entry#0>r2#1']);
     const entry = decidingRules(c)[0];
     expect(entry && reachableModels(c, entry).sort()).toEqual(['big', 'mini', 'small']);
+  });
+});
+
+describe('counterexample text', () => {
+  it.each([
+    [[], ' '],
+    [['a b'], '\n'],
+    [['a b', 'x\ny'], '|'],
+    [['a b', 'x\ny', 'p|q', 'r~s'], '\u00b7'],
+    [[' \n|~\u00b7'], '\u2000'],
+    [[' \n|~\u00b7\u2000', '\u2001'], '\u2002'],
+  ])('joins required substrings with a character no constant has (%j)', (constants, expected) => {
+    const sep = separator(constants);
+    expect(sep).toBe(expected);
+    expect(constants.some((k) => k.includes(sep))).toBe(false);
   });
 });

@@ -194,6 +194,10 @@ describe('no false proofs', () => {
     );
     expect(report.falseProofs).toEqual([]);
     expect(report.byKind).toEqual({});
+    // Exactness: on the hunt's grammar every question is decided (the consistency diagram
+    // makes every path a real request); an undecided one is a lost proof or a lost finding.
+    expect(report.undecided).toBe(0);
+    expect(report.tooLarge).toBe(0);
     // The hunt must test claims of every kind, or it proves nothing.
     for (const [kind, n] of Object.entries(report.claims)) expect(n, kind).toBeGreaterThan(POLICIES / 20);
   });

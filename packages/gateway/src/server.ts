@@ -10,7 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Attempt, type PolicyIR, Router, type RouterOptions, type RunEvent, type RunResult } from '@routelang/runtime';
+import { type Attempt, type PolicyIR, Router, RouterLoadError, type RouterOptions, type RunEvent, type RunResult } from '@routelang/runtime';
 import { type BadField, type ChatRequest, parseChatRequest, policyInput } from './input.js';
 import { type KeyStore, RateLimiter } from './keys.js';
 import { GatewayMetrics } from './metrics.js';
@@ -159,6 +159,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
     },
   });
+  // A gateway must be able to run every plan: refuse to start rather than fail requests.
+  const missing = router.missing();
+  if (missing.length > 0)
+    throw new RouterLoadError(`the gateway cannot run this policy: it is missing ${missing.length} thing${missing.length === 1 ? '' : 's'}`, missing);
   metrics = new GatewayMetrics(() => router.circuits());
   const gatewayMetrics = metrics;
   let redact = redactor(options.ir);
@@ -512,6 +516,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return false;
       }
       try {
+        // A policy the gateway could not run (a tool or extern validator it has no code for) is refused.
+        const probe = await Router.load(outcome.ir, { ...options.router, tokenizer: () => 0 });
+        const missing = probe.missing();
+        if (missing.length > 0) throw new Error(`the new policy needs ${missing.map((m) => m.message).join('; ')}`);
         await router.swap(outcome.ir);
       } catch (error) {
         gatewayMetrics.reloads.inc({ outcome: 'rejected' });

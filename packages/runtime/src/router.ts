@@ -228,6 +228,7 @@ export class Router {
   private scorers: ReadonlyMap<string, Scorer> = new Map();
   /** The host's adapters over those built from declared providers; undefined when there are neither. */
   private adapters: Readonly<Record<string, ModelAdapter>> | undefined;
+  private missingForRun: readonly { path: string; message: string }[] = [];
 
   private constructor(
     ir: PolicyIR,
@@ -322,8 +323,7 @@ export class Router {
     // Declared providers give adapters; the host's own win.
     const declared = providerAdapters(this.ir.providers ?? [], options);
     this.adapters = options.adapters || Object.keys(declared).length > 0 ? { ...declared, ...options.adapters } : undefined;
-    const adapters = this.adapters;
-    if (!adapters) return;
+    const adapters = this.adapters ?? {};
     const missing: { path: string; message: string }[] = [];
     // Only what some plan can call: a catalogue may declare models of providers this policy
     // never routes to, and those need no adapter.
@@ -351,9 +351,17 @@ export class Router {
     }
     const built = buildScorers(this.ir.validators, options);
     missing.push(...built.missing);
-    if (missing.length > 0)
-      throw new RouterLoadError(`the router is missing ${missing.length} thing${missing.length === 1 ? '' : 's'} the policy uses`, missing);
     this.scorers = built.scorers;
+    this.missingForRun = missing;
+    // A host that brings adapters means to run: tell it now. One that only decides (even with
+    // providers declared in the policy) loads; `run()` then refuses, naming what is missing.
+    if (options.adapters && missing.length > 0)
+      throw new RouterLoadError(`the router is missing ${missing.length} thing${missing.length === 1 ? '' : 's'} the policy uses`, missing);
+  }
+
+  /** What `run()` needs and the router does not have (adapters, tools, scorers): empty when it can run. */
+  missing(): readonly { readonly path: string; readonly message: string }[] {
+    return this.active === this ? this.missingForRun : this.active.missing();
   }
 
   private tenantBudget(request: Readonly<Record<string, Value>>): { tenantBudget?: { limit: number; key: string; ttlMs: number; state: StateStore } } {
@@ -390,14 +398,11 @@ export class Router {
       return invalid;
     }
     const adapters = this.adapters;
-    if (!adapters) {
-      return {
-        ok: false,
-        errors: [{ field: '', code: 'internal_error', message: 'run() needs model adapters: pass `adapters` to Router.load' }],
-        attempts: [],
-        cost: 0,
-        latencyMs: 0,
-      };
+    if (!adapters || this.missingForRun.length > 0) {
+      const message = !adapters
+        ? 'run() needs model adapters: declare providers in the policy or pass `adapters` to Router.load'
+        : `run() needs what the router was not given: ${this.missingForRun.map((m) => m.message).join('; ')}`;
+      return { ok: false, errors: [{ field: '', code: 'internal_error', message }], attempts: [], cost: 0, latencyMs: 0 };
     }
     let plan = decision.resolved;
     if (options.model !== undefined) {

@@ -177,7 +177,7 @@ export function checkBudget(ctx: AnalysisContext): void {
       d.entry.node.plan,
       `this rule can cost up to ${dollars(cost.total)} per request, over the ${dollars(limit)} budget: ${cost.parts.join(' + ')}${example ? `; for example ${ctx.show(example)}` : ''}`,
       {
-        help: `cap output with \`with { max_tokens: … }\`, bound the prompt with \`${c.promptField ?? 'prompt'}.tokens < …\`, or use cheaper models`,
+        help: `cap output with \`with { max_tokens: … }\`, ${c.promptField ? `bound the prompt with \`${c.promptField}.tokens < …\`, ` : ''}or use cheaper models`,
         related: c.policy.budget ? [{ file: c.policy.budget.file, span: c.policy.budget.node.span, message: 'the budget' }] : undefined,
         counterexample: example?.request,
       },
