@@ -29,7 +29,14 @@ export const TARGETS = {
   split: { mutate: 'packages/runtime/src/split.ts', tests: ['test/run.test.ts', 'packages/runtime/src/router.test.ts', 'test/conformance.test.ts'] },
   execute: {
     mutate: 'packages/runtime/src/execute.ts',
-    tests: ['test/execute.test.ts', 'test/execute-edges.test.ts', 'test/streaming.test.ts', 'test/run.test.ts', 'test/faults.test.ts', 'test/openai-adapter.test.ts'],
+    tests: [
+      'test/execute.test.ts',
+      'test/execute-edges.test.ts',
+      'test/streaming.test.ts',
+      'test/run.test.ts',
+      'test/faults.test.ts',
+      'test/openai-adapter.test.ts',
+    ],
   },
   analyses: {
     mutate: 'packages/dsl/src/analyze/*.ts',

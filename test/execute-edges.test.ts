@@ -6,7 +6,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
-import { memoryState, type ModelAdapter, ProviderError, Router, tenantWindow } from '../packages/runtime/src/index.js';
+import { type ModelAdapter, memoryState, ProviderError, Router, tenantWindow } from '../packages/runtime/src/index.js';
 
 const POLICY = `policy edges
 model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $100 per 1M } context = 8k max_output = 1k }
@@ -144,7 +144,12 @@ describe('tool steps', () => {
     expect(result.attempts.map((a) => a.cost)).toEqual([0.6, 10e-6 + 10 * 100e-6]);
     const ir = compile();
     const dear = { ...ir, tools: ir.tools.map((t) => (t.name === 'pricey' ? { ...t, cost: 0.95 } : t)) };
-    const r2 = await Router.load(dear, { tokenizer: () => 10, adapters: { a: () => answer('x'), b: () => answer('y') }, tools: { slow: async () => null, pricey: async () => null }, validators: { quality: () => 1 } });
+    const r2 = await Router.load(dear, {
+      tokenizer: () => 10,
+      adapters: { a: () => answer('x'), b: () => answer('y') },
+      tools: { slow: async () => null, pricey: async () => null },
+      validators: { quality: () => 1 },
+    });
     const refused = await r2.run({ prompt: 'hi', form: 'costly' });
     expect(trail(refused.attempts)).toEqual(['pricey:ok', 'mini:skipped(budget)']);
   });

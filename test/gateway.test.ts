@@ -4,6 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError } from 'openai';
@@ -255,6 +256,52 @@ describe('errors in OpenAI shape, as each SDK error class', () => {
     if (huge) expect(huge.status).toBe(413);
     expect((await fetch(`${gateway.url}/v1/chat/completions`)).status).toBe(405);
     expect((await client.chat.completions.create(ask('still here'))).choices[0]?.message.content).toBe('echo: still here');
+  });
+});
+
+describe('hostile clients', () => {
+  it('cuts off a client that sends its request too slowly, and keeps serving', async () => {
+    const strict = await startGateway({ ir: compiled(POLICY), router: { upstreams: upstreams() }, limits: { requestTimeoutMs: 400, headersTimeoutMs: 400 } });
+    try {
+      const socket = connect(strict.port, '127.0.0.1');
+      socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":');
+      const reply = await new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        socket.on('close', () => resolve(text));
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 408/);
+      const c = new OpenAI({ baseURL: `${strict.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      expect((await c.chat.completions.create(ask('fine'))).choices[0]?.message.content).toBe('echo: fine');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('holds 5,000 open connections and still answers', async () => {
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 5_000 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = connect(gateway.port, '127.0.0.1', () => resolve(s));
+            s.on('error', reject);
+          }),
+      ),
+    );
+    try {
+      // Half of them start a request and stall.
+      sockets.forEach((s, i) => {
+        if (i % 2 === 0) s.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 50\r\n\r\n{');
+      });
+      const completion = await client.chat.completions.create(ask('under siege'));
+      expect(completion.choices[0]?.message.content).toBe('echo: under siege');
+      expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 });
 

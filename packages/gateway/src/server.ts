@@ -31,6 +31,8 @@ export interface GatewayLimits {
   readonly requestsPerMinute: number | undefined;
   /** On shutdown, how long requests and streams in flight may take to finish (default 10 s). */
   readonly drainMs: number;
+  /** Bytes of request bodies held at once across all requests being read (default 256 MiB); past it, 503. */
+  readonly maxBufferedBytes: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
@@ -41,7 +43,15 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxInFlight: 512,
   requestsPerMinute: undefined,
   drainMs: 10_000,
+  maxBufferedBytes: 256 << 20,
 };
+
+/** A request read, checked and mapped to the policy's input. */
+interface Prepared {
+  readonly request: ChatRequest;
+  readonly input: Record<string, unknown>;
+  readonly target: { route?: string; model?: string };
+}
 
 /** The outcome of recompiling the policy on reload. */
 export type ReloadOutcome = { readonly ok: true; readonly ir: PolicyIR } | { readonly ok: false; readonly diagnostics: string };
@@ -169,6 +179,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const limiter = limits.requestsPerMinute !== undefined ? new RateLimiter(limits.requestsPerMinute) : undefined;
 
   let inFlight = 0;
+  /** Requests being handled, body reading included (what a shutdown waits for). */
+  let active = 0;
+  const buffered = { bytes: 0, max: limits.maxBufferedBytes };
   let draining = false;
   let drained: (() => void) | undefined;
   const sockets = new Set<Socket>();
@@ -180,6 +193,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       maxHeaderSize: 16 * 1024,
       noDelay: true,
+      // How often slow requests are looked for (Node's default, 30 s, would let a slow client hold a socket that long).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(limits.requestTimeoutMs / 2))),
     },
     (req, res) => {
       void handle(req, res);
@@ -189,9 +204,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.on('clientError', (_error, socket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP or a timed-out slow client: answer if the socket can still take it.
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
@@ -218,20 +239,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       if (path === '/v1/chat/completions' || path === '/v1/route/explain') {
         if (req.method !== 'POST') throw new HttpError(405, 'invalid_request_error', 'method_not_allowed', `${path} takes POST`, null, { allow: 'POST' });
-        if (inFlight >= limits.maxInFlight) {
-          throw new HttpError(503, 'server_error', 'overloaded', `the gateway is serving ${limits.maxInFlight} requests, its most; retry shortly`, null, {
-            'retry-after': '1',
-          });
-        }
-        inFlight++;
-        gatewayMetrics.inFlight.inc();
+        // Reading the body does not take a slot (a client stalling mid-body must not starve the
+        // others; its time is bounded by requestTimeoutMs and the bytes held by maxBufferedBytes).
+        active++;
         try {
-          if (path === '/v1/route/explain') await explain(req, res);
-          else await chat(req, res);
+          const prepared = await prepare(req);
+          if (inFlight >= limits.maxInFlight) {
+            throw new HttpError(503, 'server_error', 'overloaded', `the gateway is serving ${limits.maxInFlight} requests, its most; retry shortly`, null, {
+              'retry-after': '1',
+            });
+          }
+          inFlight++;
+          gatewayMetrics.inFlight.inc();
+          try {
+            if (path === '/v1/route/explain') explain(res, prepared);
+            else await chat(req, res, prepared);
+          } finally {
+            inFlight--;
+            gatewayMetrics.inFlight.dec();
+          }
         } finally {
-          inFlight--;
-          gatewayMetrics.inFlight.dec();
-          if (draining && inFlight === 0) drained?.();
+          active--;
+          if (draining && active === 0) drained?.();
         }
         return;
       }
@@ -294,9 +323,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** Reads and parses the request, then builds the policy's input and the run's target. */
-  async function prepare(req: IncomingMessage): Promise<{ request: ChatRequest; input: Record<string, unknown>; target: { route?: string; model?: string } }> {
+  async function prepare(req: IncomingMessage): Promise<Prepared> {
     const { tenant } = authenticate(req);
-    const body = await readJson(req, limits.maxBodyBytes);
+    const body = await readJson(req, limits.maxBodyBytes, buffered);
     const parsed = parseChatRequest(body);
     if (!parsed.ok) throw badRequest(parsed.problems);
     const target = targetOf(ir(), parsed.request.model);
@@ -305,8 +334,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return { request: parsed.request, input: input.input, target };
   }
 
-  async function explain(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { input, target } = await prepare(req);
+  function explain(res: ServerResponse, { input, target }: Prepared): void {
     const decision = router.decide(input, target.route !== undefined ? { route: target.route } : {});
     if (!decision.ok) throw refusalError(decision.errors);
     json(res, 200, {
@@ -323,8 +351,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
 
-  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { request, input, target } = await prepare(req);
+  async function chat(req: IncomingMessage, res: ServerResponse, { request, input, target }: Prepared): Promise<void> {
     const requestId = requestIdOf(req);
     if (options.logPrompts) prompts.set(requestId, String(input[ir().inputs.find((f) => f.type.kind === 'text')?.name ?? ''] ?? ''));
     // The client going away cancels the run and its upstream call.
@@ -542,7 +569,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     draining = true;
     server.close();
     server.closeIdleConnections();
-    if (inFlight > 0) {
+    if (active > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, limits.drainMs);
         drained = () => {
@@ -581,8 +608,8 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-/** Reads a JSON body of at most `max` bytes: 413 past it, 400 when it is not JSON. */
-function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+/** Reads a JSON body of at most `max` bytes: 413 past it, 400 when it is not JSON, 503 when the gateway holds too many bytes of bodies. */
+function readJson(req: IncomingMessage, max: number, buffered: { bytes: number; max: number }): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     req.resume();
@@ -594,26 +621,55 @@ function readJson(req: IncomingMessage, max: number): Promise<unknown> {
     const parts: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const release = (): void => {
+      buffered.bytes -= size;
+      size = 0;
+    };
     req.on('data', (c: Buffer) => {
       if (failed) return;
       size += c.length;
+      buffered.bytes += c.length;
+      if (buffered.bytes > buffered.max) {
+        failed = true;
+        release();
+        reject(
+          new HttpError(503, 'server_error', 'overloaded', 'the gateway is reading too many request bodies at once; retry shortly', null, {
+            connection: 'close',
+            'retry-after': '1',
+          }),
+        );
+        req.resume();
+        return;
+      }
       if (size > max) {
         failed = true;
+        release();
         reject(new HttpError(413, 'invalid_request_error', 'body_too_large', `the body is over ${max} bytes, the most`, null, { connection: 'close' }));
         req.resume();
         return;
       }
       parts.push(c);
     });
+    let ended = false;
     req.on('end', () => {
+      ended = true;
       if (failed) return;
+      release();
       try {
         resolve(JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown);
       } catch (error) {
         reject(new HttpError(400, 'invalid_request_error', 'invalid_json', `the body is not JSON: ${error instanceof Error ? error.message : String(error)}`));
       }
     });
+    req.on('close', () => {
+      // The client left mid-body: nothing to answer, but the handler must not wait forever.
+      if (ended || failed) return;
+      failed = true;
+      release();
+      reject(new HttpError(400, 'invalid_request_error', 'incomplete_body', 'the client closed the connection before the body ended'));
+    });
     req.on('error', () => {
+      release();
       failed = true;
       reject(new HttpError(400, 'invalid_request_error', 'invalid_body', 'the body could not be read'));
     });
