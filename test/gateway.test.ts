@@ -474,6 +474,37 @@ describe('hot reload and shutdown', () => {
       child?.kill('SIGKILL');
     });
 
+    it('serves a policy whose tools and validators come from --hooks; refuses it without them', async () => {
+      const bin = join(HERE, '../packages/dsl/bin/routelang.js');
+      const policy = join(HERE, '../examples/support-assistant/policy.route');
+      const args = [bin, 'serve', policy, '--port', '0', '--log', 'none', '--no-watch'];
+      for (const [name, url] of Object.entries(upstreams())) args.push('--upstream', `${name}=${url}`);
+      const refused = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      refused.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      expect(await new Promise((resolve) => refused.on('exit', resolve))).toBe(1);
+      expect(err).toMatch(/no adapter for tool `kb`/);
+      child = spawn(process.execPath, [...args, '--hooks', join(HERE, 'gateway/hooks.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = child;
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        proc.on('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const fromKb = await c.chat.completions.create({ ...ask('how do I reset my password?'), metadata: { tenant: 'initech' } }).withResponse();
+      expect(fromKb.data.choices[0]?.message.content).toBe('Reset it at https://example.com/reset.');
+      const cascaded = await c.chat.completions.create({ ...ask('hello'), metadata: { tenant: 'initech' } }).withResponse();
+      expect(cascaded.data.choices[0]?.message.content).toBe('echo: hello');
+      expect(cascaded.response.headers.get('x-routelang-model')).toBe('mini');
+    });
+
     it('prints where it listens, serves, and on SIGTERM drains an open stream, then exits 0', async () => {
       const bin = join(HERE, '../packages/dsl/bin/routelang.js');
       const args = [bin, 'serve', POLICY, '--port', '0', '--log', 'none', '--no-watch'];

@@ -64,6 +64,8 @@ commands:
       --log PATH|-|none  the decision log as JSON lines (default -: standard output)
       --log-prompts      put the conversation's text in the decision log
       --no-watch         do not reload when the policy's files change
+      --hooks FILE.js    host code the policy names: a module exporting tools,
+                         validators, classifiers, adapters and schemas objects
   keys add --tenant NAME [--keys FILE]
                          make an API key for NAME (printed once; only its hash is
                          stored in FILE, default routelang.keys)
@@ -190,6 +192,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
             log: { type: 'string', default: '-' },
             'log-prompts': { type: 'boolean', default: false },
             'no-watch': { type: 'boolean', default: false },
+            hooks: { type: 'string' },
           },
         });
         if (positionals.length !== 1) return usage(io, 'serve needs exactly one POLICY');
@@ -217,6 +220,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
             maxBodyBytes: maxBody as number | undefined,
             firstTokenTimeoutMs: firstToken as number | undefined,
             watch: values['no-watch'] !== true,
+            hooks: values.hooks,
           },
           io,
         );

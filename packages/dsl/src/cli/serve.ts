@@ -9,7 +9,7 @@
 
 import { readFileSync, watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { type ModelAdapter, openAICompatible, type PolicyIR, RouterLoadError } from '@routelang/runtime';
+import { type ExternClassifier, type ModelAdapter, openAICompatible, type PolicyIR, RouterLoadError, type Scorer, type ToolAdapter } from '@routelang/runtime';
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
 import type { CommandIO } from './io.js';
@@ -29,6 +29,33 @@ export interface ServeOptions {
   readonly maxBodyBytes: number | undefined;
   readonly firstTokenTimeoutMs: number | undefined;
   readonly watch: boolean;
+  /** A module whose exports `tools`, `validators`, `classifiers`, `adapters` and `schemas` are host code the policy names. */
+  readonly hooks: string | undefined;
+}
+
+const HOOK_KINDS = ['tools', 'validators', 'classifiers', 'adapters', 'schemas'] as const;
+
+/** Loads `--hooks FILE`: each export named in HOOK_KINDS must be an object (of functions, or of JSON Schemas for `schemas`). */
+async function loadHooks(file: string): Promise<Record<string, Record<string, unknown>>> {
+  const { pathToFileURL } = await import('node:url');
+  const module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const kind of HOOK_KINDS) {
+    const value = module[kind];
+    if (value === undefined) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: \`${kind}\` must be an object keyed by name`);
+    for (const [name, entry] of Object.entries(value)) {
+      const ok = kind === 'schemas' ? typeof entry === 'object' && entry !== null : typeof entry === 'function';
+      if (!ok) throw new Error(`${file}: \`${kind}.${name}\` must be ${kind === 'schemas' ? 'a JSON Schema object' : 'a function'}`);
+    }
+    out[kind] = value as Record<string, unknown>;
+  }
+  const unknown = Object.keys(module).filter((k) => !(HOOK_KINDS as readonly string[]).includes(k) && k !== 'default');
+  if (unknown.length > 0)
+    throw new Error(
+      `${file}: unknown export${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `\`${k}\``).join(', ')}; hooks export ${HOOK_KINDS.join(', ')}`,
+    );
+  return out;
 }
 
 type Compiled = { ok: true; ir: PolicyIR; files: string[]; warnings: string } | { ok: false; diagnostics: string };
@@ -79,10 +106,20 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
       io.err(`routelang serve: warning: ${p.apiKeyEnv} is not set; calls to provider \`${p.name}\` go without a key`);
     }
   }
-  if (declared.size === 0 && Object.keys(adapters).length === 0) {
+  if (declared.size === 0 && Object.keys(adapters).length === 0 && options.hooks === undefined) {
     io.err('routelang serve: the policy declares no `provider`, so nothing says where its models are served: declare providers or pass --upstream NAME=URL');
     return 1;
   }
+  let hooks: Record<string, Record<string, unknown>> = {};
+  if (options.hooks !== undefined) {
+    try {
+      hooks = await loadHooks(options.hooks);
+    } catch (error) {
+      io.err(`routelang serve: --hooks: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  }
+  Object.assign(adapters, hooks.adapters);
   let keys: InstanceType<typeof KeyStore> | undefined;
   if (options.keys !== undefined) {
     try {
@@ -108,7 +145,11 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
     gateway = await startGateway({
       ir: first.ir,
       router: {
-        ...(Object.keys(adapters).length > 0 ? { adapters } : {}),
+        ...(Object.keys(adapters).length > 0 ? { adapters: adapters as Record<string, ModelAdapter> } : {}),
+        ...(hooks.tools ? { tools: hooks.tools as Record<string, ToolAdapter> } : {}),
+        ...(hooks.validators ? { validators: hooks.validators as Record<string, Scorer> } : {}),
+        ...(hooks.classifiers ? { classifiers: hooks.classifiers as Record<string, ExternClassifier> } : {}),
+        ...(hooks.schemas ? { schemas: hooks.schemas as Record<string, object> } : {}),
         upstreams,
         ...(options.firstTokenTimeoutMs !== undefined ? { firstTokenTimeoutMs: options.firstTokenTimeoutMs } : {}),
       },
