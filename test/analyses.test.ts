@@ -84,7 +84,7 @@ describe('deciding chains', () => {
     const chains = decidingRules(c).map((d) => d.chain.map((s) => `${s.route ?? 'entry'}#${s.rule.index}`).join('>'));
     expect(chains).toEqual(['entry#0', 'entry#0>r#1', 'entry#2']);
     const first = decidingRules(c)[0];
-    expect(first && reachableModels(c, first)).toEqual(['mini']);
+    expect(first && reachableModels(c, first.entry)).toEqual(['mini']);
   });
 
   it('follows routes at any depth, and every route of a split', () => {
@@ -94,7 +94,7 @@ describe('deciding chains', () => {
     const chains = decidingRules(c).map((d) => d.chain.map((s) => `${s.route ?? 'entry'}#${s.rule.index}`).join('>'));
     expect(chains).toEqual(['entry#0', 'entry#0>r1#0', 'entry#0>r1#0>r3#0', 'entry#0>r2#0', 'entry#0>r2#1']);
     const entry = decidingRules(c)[0];
-    expect(entry && reachableModels(c, entry).sort()).toEqual(['big', 'mini', 'small']);
+    expect(entry && reachableModels(c, entry.entry).sort()).toEqual(['big', 'mini', 'small']);
   });
 });
 

@@ -100,13 +100,11 @@ export function plannedCalls(plan: Plan, inherited: CallOptions = {}, out: Plann
   return out;
 }
 
-/** The models a deciding rule's plan may call, through the routes it refers to too. */
-export function reachableModels(c: Compilation, d: DecidingRule): string[] {
+/** The models an entry rule's plan may call, through the routes it refers to too. */
+export function reachableModels(c: Compilation, entry: DecidingRule['entry']): string[] {
   const out = new Set<string>();
-  const prefix = d.chain.length;
   for (const other of decidingRules(c)) {
-    if (other.entry !== d.entry || other.chain.length < prefix) continue;
-    if (!d.chain.every((step, i) => other.chain[i]?.rule === step.rule)) continue;
+    if (other.entry !== entry) continue;
     for (const call of plannedCalls(other.plan, other.inherited)) out.add(call.model);
   }
   return [...out];

@@ -165,7 +165,7 @@ export function checkBudget(ctx: AnalysisContext): void {
     // larger prompts cost no more (each call is bounded by its window).
     let region = d.region;
     if (tokensVar !== undefined) {
-      const largestWindow = Math.max(0, ...reachableModels(c, d).map((m) => c.models.get(m)?.context ?? 0));
+      const largestWindow = Math.max(0, ...reachableModels(c, d.entry).map((m) => c.models.get(m)?.context ?? 0));
       const cap = regionHolding(c, largestWindow);
       const possible = [...c.diagrams.possibleRegions(d.region, tokensVar)].filter((r) => cap === undefined || r <= cap);
       if (possible.length > 0) region = c.diagrams.and(d.region, c.diagrams.regionIs(tokensVar, Math.max(...possible)));
