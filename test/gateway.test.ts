@@ -475,10 +475,7 @@ describe('hot reload and shutdown', () => {
     });
 
     it('serves a policy whose tools and validators come from --hooks; refuses it without them', async () => {
-      const bin = join(HERE, '../packages/dsl/bin/routelang.js');
-      const policy = join(HERE, '../examples/support-assistant/policy.route');
-      const args = [bin, 'serve', policy, '--port', '0', '--log', 'none', '--no-watch'];
-      for (const [name, url] of Object.entries(upstreams())) args.push('--upstream', `${name}=${url}`);
+      const args = serveArgs(join(HERE, '../examples/support-assistant/policy.route'));
       const refused = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       refused.stderr?.on('data', (d: Buffer) => {
@@ -488,15 +485,7 @@ describe('hot reload and shutdown', () => {
       expect(err).toMatch(/no adapter for tool `kb`/);
       child = spawn(process.execPath, [...args, '--hooks', join(HERE, 'gateway/hooks.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
       const proc = child;
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        proc.on('exit', (code) => reject(new Error(`exited ${code}`)));
-      });
+      const url = await listening(proc);
       const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
       const fromKb = await c.chat.completions.create({ ...ask('how do I reset my password?'), metadata: { tenant: 'initech' } }).withResponse();
       expect(fromKb.data.choices[0]?.message.content).toBe('Reset it at https://example.com/reset.');
@@ -506,20 +495,9 @@ describe('hot reload and shutdown', () => {
     });
 
     it('prints where it listens, serves, and on SIGTERM drains an open stream, then exits 0', async () => {
-      const bin = join(HERE, '../packages/dsl/bin/routelang.js');
-      const args = [bin, 'serve', POLICY, '--port', '0', '--log', 'none', '--no-watch'];
-      for (const [name, url] of Object.entries(upstreams())) args.push('--upstream', `${name}=${url}`);
-      child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, serveArgs(POLICY), { stdio: ['ignore', 'pipe', 'pipe'] });
       const proc = child;
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        proc.stdout?.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        proc.on('exit', (code) => reject(new Error(`exited ${code}`)));
-      });
+      const url = await listening(proc);
       const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
       const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
       fake.script('gpt-mini', { kind: 'echo', chunkDelayMs: 40 });
@@ -546,6 +524,26 @@ describe('hot reload and shutdown', () => {
     });
   });
 });
+
+/** `node routelang serve POLICY` on a free port, in front of the fake upstream. */
+function serveArgs(policy: string): string[] {
+  const args = [join(HERE, '../packages/dsl/bin/routelang.js'), 'serve', policy, '--port', '0', '--log', 'none', '--no-watch'];
+  for (const [name, url] of Object.entries(upstreams())) args.push('--upstream', `${name}=${url}`);
+  return args;
+}
+
+/** Resolves with the URL a `routelang serve` process prints once it listens. */
+function listening(proc: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    proc.on('exit', (code) => reject(new Error(`exited ${code}`)));
+  });
+}
 
 /** A strict parser of the Prometheus text format: every line a comment, blank, or `name{labels} value`. */
 function parsePrometheus(text: string): { name: string; labels: Record<string, string>; value: number }[] {
