@@ -12,9 +12,10 @@ const POLICY = `policy edges
 model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $100 per 1M } context = 8k max_output = 1k }
 model big { provider = "b" id = "big" price = { input: $50 per 1M, output: $2 per 1M } context = 8k max_output = 1k }
 model third { provider = "b" id = "third" price = { input: $50 per 1M, output: $2 per 1M } context = 8k max_output = 1k }
+model exact { provider = "b" id = "exact" price = { input: $0 per 1M, output: $1000 per 1M } context = 8k max_output = 1k }
 input {
   prompt: text
-  form: enum { single, retry, fall, cheap, tie, slowtool, costly, best, cascade } = single
+  form: enum { single, retry, fall, cheap, tie, slowtool, costly, best, cascade, wrapped, exactly } = single
   tenant: string = "t"
 }
 validator quality = extern "quality"
@@ -29,6 +30,8 @@ route {
   when form == costly -> try pricey else mini
   when form == best -> best [mini, big] by quality
   when form == cascade -> cascade [mini, big] until quality >= 0.8
+  when form == wrapped -> cheapest [mini with { max_tokens: 500 }, big with { retries: 0 }]
+  when form == exactly -> exact
   otherwise -> mini
 }
 budget { per_request <= $1  per_tenant <= $10 per day }
@@ -192,5 +195,118 @@ describe('scores', () => {
       ['mini', 'error', undefined],
       ['big', 'ok', 0.9],
     ]);
+  });
+});
+
+describe('more edges', () => {
+  it('cheapest sees through `with`, and weighs input at the prompt size', async () => {
+    const seen: string[] = [];
+    const record: ModelAdapter = (call) => {
+      seen.push(call.model.name);
+      return answer('x');
+    };
+    const r = await load(record, record);
+    await r.run({ prompt: 'hi', form: 'wrapped' });
+    // 100,000 prompt tokens: input now dominates, and mini (input $1/1M) is cheaper than big ($50/1M).
+    const long = await Router.load(compile(), {
+      tokenizer: () => 100_000,
+      adapters: { a: record, b: record },
+      tools: { slow: async () => null, pricey: async () => null },
+      validators: { quality: () => 1 },
+    });
+    await long.run({ prompt: 'hi', form: 'cheap' });
+    expect(seen).toEqual(['big', 'mini']);
+  });
+
+  it('a call whose worst case equals what is left of the budget is allowed', async () => {
+    const r = await load(
+      () => answer('x'),
+      () => answer('exactly'),
+    );
+    const result = await r.run({ prompt: 'hi', form: 'exactly' });
+    expect(result).toMatchObject({ ok: true, model: 'exact' });
+  });
+
+  it('a scorer that throws or answers outside [0, 1] cannot vouch: the cascade escalates', async () => {
+    for (const bad of [
+      () => 7,
+      () => -1,
+      () => Number.NaN,
+      () => '0.9' as unknown as number,
+      () => {
+        throw new Error('scorer down');
+      },
+    ]) {
+      const r = await Router.load(compile(), {
+        tokenizer: () => 10,
+        adapters: { a: () => answer('from a'), b: () => answer('from b') },
+        tools: { slow: async () => null, pricey: async () => null },
+        validators: { quality: (text: string) => (text === 'from b' ? 0.9 : bad()) },
+      });
+      const result = await r.run({ prompt: 'hi', form: 'cascade' });
+      expect(result).toMatchObject({ ok: true, model: 'big', escalations: 1 });
+      expect(result.attempts[0]?.score).toBe(0);
+    }
+  });
+
+  it('a cascade whose last step fails answers with the best it had; with no answer at all it fails', async () => {
+    const r = await load(
+      () => answer('from a'),
+      () => Promise.reject(new ProviderError('server_error', 'down')),
+    );
+    const kept = await r.run({ prompt: 'hi', form: 'cascade' });
+    expect(kept).toMatchObject({ ok: true, model: 'mini', text: 'from a', score: 0.3 });
+    const none = await load(
+      () => Promise.reject(new ProviderError('rate_limit', 'slow down')),
+      () => Promise.reject(new ProviderError('server_error', 'down')),
+    );
+    expect(await none.run({ prompt: 'hi', form: 'cascade' })).toMatchObject({ ok: false, errorClass: 'server_error' });
+  });
+
+  it('an abort during a cascade step, a candidate or a tool ends the run: no escalation, no next candidate, no else', async () => {
+    for (const form of ['cascade', 'cheap', 'slowtool']) {
+      const controller = new AbortController();
+      const hang: ModelAdapter = (call) => {
+        setTimeout(() => controller.abort(), 5);
+        return new Promise((_, reject) => call.signal.addEventListener('abort', () => reject(new Error('stopped'))));
+      };
+      const r = await Router.load(compile(), {
+        tokenizer: () => 10,
+        adapters: { a: hang, b: hang },
+        tools: {
+          slow: ({ signal }) => {
+            setTimeout(() => controller.abort(), 5);
+            return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped'))));
+          },
+          pricey: async () => null,
+        },
+        validators: { quality: () => 1 },
+      });
+      const result = await r.run({ prompt: 'hi', form }, { signal: controller.signal });
+      expect([form, result.ok, 'errorClass' in result && result.errorClass, result.attempts.length]).toEqual([form, false, 'aborted', 1]);
+    }
+  });
+
+  it("passes an answer's tool calls and finish reason through, and adds nothing when there are none", async () => {
+    const toolCalls = [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }];
+    const r = await load(() => Promise.resolve({ text: '', usage: { inputTokens: 1, outputTokens: 1 }, toolCalls, finishReason: 'tool_calls' }));
+    expect(await r.run({ prompt: 'hi' })).toMatchObject({ ok: true, toolCalls, finishReason: 'tool_calls' });
+    const plain = await (await load(() => answer('x'))).run({ prompt: 'hi' });
+    expect('toolCalls' in plain || 'finishReason' in plain).toBe(false);
+  });
+
+  it.each([
+    ['null', null],
+    ['no text', { usage: { inputTokens: 1, outputTokens: 1 } }],
+    ['text not a string', { text: 5, usage: { inputTokens: 1, outputTokens: 1 } }],
+    ['no usage', { text: 'x' }],
+    ['usage as strings', { text: 'x', usage: { inputTokens: '1', outputTokens: 1 } }],
+    ['infinite usage', { text: 'x', usage: { inputTokens: 1, outputTokens: Number.POSITIVE_INFINITY } }],
+    ['tool calls not a list', { text: 'x', usage: { inputTokens: 1, outputTokens: 1 }, toolCalls: 'f()' }],
+    ['finish reason not a string', { text: 'x', usage: { inputTokens: 1, outputTokens: 1 }, finishReason: 1 }],
+  ])('an answer with %s is malformed: a server_error, and the fallback runs', async (_name, value) => {
+    const r = await load(() => Promise.resolve(value as never));
+    const result = await r.run({ prompt: 'hi', form: 'fall' });
+    expect(trail(result.attempts)).toEqual(['mini:error(server_error)', 'big:ok']);
   });
 });

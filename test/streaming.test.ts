@@ -16,7 +16,7 @@ model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 p
 model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k }
 input {
   prompt: text
-  form: enum { single, fall, retry, cascade, vetted, lookup } = single
+  form: enum { single, fall, retry, cascade, vetted, lookup, choice } = single
 }
 validator quality = extern "quality"
 tool kb { kind = search }
@@ -26,6 +26,7 @@ route {
   when form == cascade -> cascade [mini, big] until quality >= 0.8
   when form == vetted -> try kb until quality >= 0.8 else big
   when form == lookup -> try kb else big
+  when form == choice -> fastest [mini, big]
   otherwise -> mini
 }
 `;
@@ -152,6 +153,59 @@ describe('router.stream()', () => {
       break;
     }
     expect(aborted).toBe(true);
+  });
+});
+
+describe('the commit point, at its edges', () => {
+  it('empty or non-text pieces send nothing, so a failure after them still falls back', async () => {
+    const junk: ModelAdapter = async (call) => {
+      call.onDelta?.('');
+      call.onDelta?.(42 as unknown as string);
+      throw new ProviderError('server_error', 'down');
+    };
+    const { texts, result } = await drain((await load(junk)).stream({ prompt: 'x', form: 'fall' }));
+    expect(texts).toEqual(['big:big ', 'big:answer']);
+    expect(result).toMatchObject({ ok: true, model: 'big', fallbacks: 1 });
+  });
+
+  it('a call that timed out cannot send text any more', async () => {
+    const late: ModelAdapter = (call) =>
+      new Promise((_, reject) => {
+        setTimeout(() => {
+          call.onDelta?.('too late');
+          reject(new ProviderError('server_error', 'gave up'));
+        }, 120);
+      });
+    const router = await load(late, undefined, { firstTokenTimeoutMs: 30 });
+    const { texts, result } = await drain(router.stream({ prompt: 'x', form: 'fall' }));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(texts).toEqual(['big:big ', 'big:answer']);
+    expect(result).toMatchObject({ ok: true, model: 'big' });
+  });
+
+  it('the first text stops the first-token clock: a slow rest of the answer is not a timeout', async () => {
+    const quickThenSlow: ModelAdapter = async (call) => {
+      call.onDelta?.('a');
+      await new Promise((r) => setTimeout(r, 120));
+      call.onDelta?.('b');
+      return { text: 'ab', usage: { inputTokens: 1, outputTokens: 2 } };
+    };
+    const { texts, result } = await drain((await load(quickThenSlow, undefined, { firstTokenTimeoutMs: 40 })).stream({ prompt: 'x' }));
+    expect(texts).toEqual(['mini:a', 'mini:b']);
+    expect(result).toMatchObject({ ok: true, text: 'ab' });
+    expect(result.attempts[0]?.firstTokenMs).toBeLessThan(40);
+  });
+
+  it('after the first text, the last cascade step failing fails the run (not the held answer), and a choice tries no other candidate', async () => {
+    const weak = streaming(['weak']);
+    const cut = streaming(['big ', 'then'], 1);
+    const cascade = await drain((await load(weak, cut)).stream({ prompt: 'x', form: 'cascade' }));
+    expect(cascade.texts).toEqual(['big:big ']);
+    expect(cascade.result).toMatchObject({ ok: false, streamed: true });
+    const choice = await drain((await load(streaming(['one ', 'two'], 1), streaming(['other']))).stream({ prompt: 'x', form: 'choice' }));
+    expect(choice.texts).toEqual(['mini:one ']);
+    expect(choice.result).toMatchObject({ ok: false, streamed: true });
+    expect(choice.result.attempts).toHaveLength(1);
   });
 });
 

@@ -430,19 +430,21 @@ class Run {
           });
         }
       } catch (error) {
-        if (this.ctx.signal.aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
+        // A cancelled tool call is recorded like a cancelled model call, and ends the request.
+        const aborted = this.ctx.signal.aborted;
         this.attempts.push({
           target: name,
           kind: 'tool',
           outcome: 'error',
-          errorClass: classOf(error, signal),
-          message: messageOf(error),
+          errorClass: aborted ? 'aborted' : classOf(error, signal),
+          message: aborted ? 'the caller cancelled the request' : messageOf(error),
           inputTokens: 0,
           outputTokens: 0,
           cost: 0,
           latencyMs: this.ctx.now() - started,
           attempt: 1,
         });
+        if (aborted) throw new StepFailure('aborted', 'the caller cancelled the request');
       }
     }
     return this.plan(otherwise, options, `${salt}/e`);
