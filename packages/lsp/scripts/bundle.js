@@ -1,8 +1,8 @@
 // Bundles the server with esbuild: `dist/server.cjs` and its `dist/analysis-worker.cjs` for
 // Node.js (what the VS Code extension ships) and `dist/browser.js` for a web worker. The browser bundle
-// replaces `node:path` with path-browserify and `node:fs` with a module that has no files
-// (the browser server reads only open documents), and fails if any other Node.js module
-// is still imported.
+// replaces `node:path` with path-browserify, `node:fs` with a module that has no files
+// (the browser server reads only open documents) and `node:http(s)` with one that has no
+// network (it never runs a request), and fails if any other Node.js module is still imported.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,13 @@ const browserShims = {
     b.onLoad({ filter: /.*/, namespace: 'no-fs' }, () => ({
       contents:
         'const none = () => { const e = new Error("no file system in the browser"); e.code = "ENOENT"; throw e; };\nexport const readFileSync = none, statSync = none, readdirSync = none, openSync = none, fstatSync = none, readSync = none, closeSync = none;\nexport const constants = { O_RDONLY: 0, O_NONBLOCK: 0 };',
+      loader: 'js',
+    }));
+    // The runtime's provider transport (node:http/https) is never called by the language
+    // server: requests are decided, never run. A stub keeps the bundle honest if that changes.
+    b.onResolve({ filter: /^(node:)?https?$/ }, (args) => ({ path: args.path, namespace: 'no-net' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-net' }, () => ({
+      contents: 'export class Agent {}\nexport const request = () => { throw new Error("no network from the language server in the browser"); };',
       loader: 'js',
     }));
     b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `${args.path} is not available in the browser (imported by ${args.importer})` }] }));
