@@ -154,6 +154,7 @@ describe('streaming', () => {
     fake.script('gpt-mini', { kind: 'status', status: 500 });
     const outage = await client.chat.completions.create({ ...ask('a b'), stream: true }).withResponse();
     expect(outage.response.headers.get('x-routelang-model')).toBe('claude');
+    expect(outage.response.headers.get('x-routelang-rule')).toBe('policy.route:62');
     expect((await collect(outage.data)).text).toBe('echo: a b');
     fake.script('gpt-mini', { kind: 'echo', delayMs: 3_000 });
     const started = Date.now();

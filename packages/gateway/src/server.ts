@@ -10,7 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Attempt, type PolicyIR, Router, RouterLoadError, type RouterOptions, type RunEvent, type RunResult } from '@routelang/runtime';
+import { type Attempt, type PolicyIR, Router, RouterLoadError, type RouterOptions, type RuleRef, type RunEvent, type RunResult } from '@routelang/runtime';
 import { type BadField, type ChatRequest, parseChatRequest, policyInput } from './input.js';
 import { type KeyStore, RateLimiter } from './keys.js';
 import { GatewayMetrics } from './metrics.js';
@@ -390,7 +390,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     runOptions: Parameters<Router['run']>[1] & object,
   ): Promise<void> {
     // Headers go out with the first text: until then a failure is still an HTTP status.
-    const decision = router.decide(input, target.route !== undefined ? { route: target.route } : {});
+    // run() reports its decision before any call, so the first text's headers can name the rule.
+    let rule: RuleRef | undefined;
     const created = Math.floor(Date.now() / 1000);
     const id = `chatcmpl-${requestId}`;
     let started = false;
@@ -428,13 +429,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         connection: 'keep-alive',
         'x-request-id': requestId,
         'x-routelang-policy': `${ir().policy.name ?? ''}@${version}`,
-        ...(decision.ok ? { 'x-routelang-rule': ruleHeader(decision.rule) } : {}),
+        ...(rule ? { 'x-routelang-rule': ruleHeader(rule) } : {}),
         ...(model !== undefined ? { 'x-routelang-model': model } : {}),
       });
       send(chunk({ role: 'assistant', content: '' }, null));
     };
     const result = await router.run(input, {
       ...runOptions,
+      onDecision: (decision) => {
+        rule = decision.rule;
+      },
       onDelta: (text, model) => {
         if (!started) start(model);
         send(chunk({ content: text }, null));

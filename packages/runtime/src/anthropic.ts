@@ -14,7 +14,7 @@
 // HTTP failures map as for OpenAI (429 rate_limit, 529 overloaded and 5xx server_error).
 
 import { type ChatMessage, type ModelAdapter, type ModelAnswer, type ModelCall, ProviderError } from './execute.js';
-import { messagesOf, parseJson, post, transportOf } from './openai.js';
+import { messagesOf, parseJson, post, transportOf, usageOf } from './openai.js';
 import { readSse } from './sse.js';
 
 export interface AnthropicOptions {
@@ -161,11 +161,6 @@ function parseArguments(args: unknown): unknown {
 
 function toolCallOf(block: Block): unknown {
   return { id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } };
-}
-
-function usageOf(input: unknown, output: unknown, call: ModelCall, text: string): ModelAnswer['usage'] {
-  const count = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  return { inputTokens: count(input) ? input : call.promptTokens, outputTokens: count(output) ? output : call.countTokens(text) };
 }
 
 function answerOf(body: MessagesResponse, call: ModelCall, what: string): ModelAnswer {

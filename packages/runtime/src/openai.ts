@@ -139,19 +139,16 @@ function answerOf(body: ChatCompletion, call: ModelCall, what: string): ModelAns
   const text = typeof content === 'string' ? content : '';
   return {
     text,
-    usage: usageOf(body.usage, call, text),
+    usage: usageOf(body.usage?.prompt_tokens, body.usage?.completion_tokens, call, text),
     ...(Array.isArray(toolCalls) && toolCalls.length > 0 ? { toolCalls } : {}),
     ...(choice?.finish_reason ? { finishReason: choice.finish_reason } : {}),
   };
 }
 
-/** The upstream's usage, else the prompt's count and the answer counted with the policy's tokenizer. */
-function usageOf(usage: ChatCompletion['usage'] | null | undefined, call: ModelCall, text: string): ModelAnswer['usage'] {
+/** The upstream's token counts where it gave sound ones, else the prompt's count and the answer counted with the policy's tokenizer. */
+export function usageOf(input: unknown, output: unknown, call: ModelCall, text: string): ModelAnswer['usage'] {
   const count = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  return {
-    inputTokens: count(usage?.prompt_tokens) ? usage.prompt_tokens : call.promptTokens,
-    outputTokens: count(usage?.completion_tokens) ? usage.completion_tokens : call.countTokens(text),
-  };
+  return { inputTokens: count(input) ? input : call.promptTokens, outputTokens: count(output) ? output : call.countTokens(text) };
 }
 
 async function streamAnswer(body: AsyncIterable<Uint8Array>, call: ModelCall, what: string): Promise<ModelAnswer> {
@@ -195,7 +192,7 @@ async function streamAnswer(body: AsyncIterable<Uint8Array>, call: ModelCall, wh
   const toolCalls = tools.filter(Boolean);
   return {
     text,
-    usage: usageOf(usage, call, text),
+    usage: usageOf(usage?.prompt_tokens, usage?.completion_tokens, call, text),
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
     ...(finishReason ? { finishReason } : {}),
   };

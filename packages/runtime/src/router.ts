@@ -133,6 +133,8 @@ export interface RunOptions {
   readonly firstTokenTimeoutMs?: number;
   /** Start from this named route instead of the entry route. */
   readonly route?: string;
+  /** Called with the decision as soon as it is made, before any call (the gateway's headers need its rule). */
+  readonly onDecision?: (decision: Decision) => void;
   /**
    * Call this catalogue model instead of the decided plan (the caller named it). It is
    * served only when every `assert` holds for it on this request; else the run is denied
@@ -404,6 +406,7 @@ export class Router {
         : `run() needs what the router was not given: ${this.missingForRun.map((m) => m.message).join('; ')}`;
       return { ok: false, errors: [{ field: '', code: 'internal_error', message }], attempts: [], cost: 0, latencyMs: 0 };
     }
+    options.onDecision?.(decision);
     let plan = decision.resolved;
     if (options.model !== undefined) {
       // The caller named a model: served only where every assertion holds for it.
