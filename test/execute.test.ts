@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
-import { ModelStats } from '../packages/runtime/src/execute.js';
 import { type ModelAdapter, ProviderError, Router } from '../packages/runtime/src/index.js';
+import { ModelStats } from '../packages/runtime/src/stats.js';
 
 const POLICY = `policy execute_contract
 model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 per 1M } context = 8k max_output = 1k }

@@ -49,6 +49,13 @@ const browserShims = {
       contents: 'export class Agent {}\nexport const request = () => { throw new Error("no network from the language server in the browser"); };',
       loader: 'js',
     }));
+    // The router opens a `redis://` state through @routelang/redis, found by file URL: never
+    // in the language server, which only decides.
+    b.onResolve({ filter: /^(node:)?url$/ }, (args) => ({ path: args.path, namespace: 'no-url' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-url' }, () => ({
+      contents: 'export const pathToFileURL = () => { throw new Error("no file URLs in the browser"); };',
+      loader: 'js',
+    }));
     b.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: `${args.path} is not available in the browser (imported by ${args.importer})` }] }));
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from './breaker.js';
+import { Breakers, CircuitBreaker } from './breaker.js';
 
 describe('CircuitBreaker', () => {
   const options = { window: 10, minCalls: 4, failureRate: 0.5, openMs: 1_000 };
@@ -84,5 +84,90 @@ describe('CircuitBreaker', () => {
     const b = new CircuitBreaker(options, () => 0);
     for (let i = 0; i < 20; i++) b.record(i % 3 !== 2); // success, success, failure: never more than one in three
     expect(b.current()).toBe('closed');
+  });
+});
+
+describe('Breakers in a fleet', () => {
+  const options = { window: 10, minCalls: 2, failureRate: 0.5, openMs: 1_000 };
+
+  /** A fleet that records what it is told and answers probe claims from a queue. */
+  function fleet(claims: (boolean | Error)[] = []) {
+    const told: string[] = [];
+    return {
+      told,
+      opened: (model: string, openMs: number) => told.push(`opened ${model} ${openMs}`),
+      closed: (model: string) => told.push(`closed ${model}`),
+      claimProbe: (model: string, ttlMs: number) => {
+        told.push(`claim ${model} ${ttlMs}`);
+        const next = claims.shift() ?? true;
+        return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+      },
+    };
+  }
+
+  it('tells the fleet when a circuit opens and when its probe closes it', async () => {
+    let now = 0;
+    const breakers = new Breakers(options, () => now);
+    const f = fleet();
+    breakers.share(f);
+    breakers.of('m').record(false);
+    breakers.of('m').record(false);
+    expect(f.told).toEqual(['opened m 1000']);
+    expect(breakers.admit('m')).toBe(false);
+    now = 1_000;
+    expect(await breakers.admit('m')).toBe(true);
+    expect(f.told.at(-1)).toBe('claim m 1000');
+    breakers.of('m').record(true);
+    expect(f.told.at(-1)).toBe('closed m');
+    // Closed: calls pass without asking the fleet.
+    expect(breakers.admit('m')).toBe(true);
+    expect(f.told).toHaveLength(3);
+  });
+
+  it('adopts the fleet’s transitions without echoing them', () => {
+    let now = 0;
+    const breakers = new Breakers(options, () => now);
+    const f = fleet();
+    breakers.share(f);
+    breakers.apply('m', { open: true, remainingMs: 400 });
+    expect(breakers.states()).toEqual({ m: 'open' });
+    now = 399;
+    expect(breakers.admit('m')).toBe(false);
+    now = 400; // the cool-down the fleet had left, not a fresh one
+    expect(breakers.of('m').current()).toBe('half_open');
+    breakers.apply('m', { open: false });
+    expect(breakers.states()).toEqual({ m: 'closed' });
+    expect(f.told).toEqual([]);
+  });
+
+  it('refuses when another instance holds the probe, and frees the local slot for the next try', async () => {
+    let now = 0;
+    const breakers = new Breakers(options, () => now);
+    breakers.share(fleet([false, true]));
+    breakers.apply('m', { open: true, remainingMs: 10 });
+    now = 10;
+    expect(await breakers.admit('m')).toBe(false);
+    expect(await breakers.admit('m')).toBe(true);
+  });
+
+  it('lets its own breaker decide when the fleet cannot answer', async () => {
+    let now = 0;
+    const breakers = new Breakers(options, () => now);
+    breakers.share(fleet([new Error('unreachable')]));
+    breakers.apply('m', { open: true, remainingMs: 10 });
+    now = 10;
+    expect(await breakers.admit('m')).toBe(true);
+    expect(breakers.admit('m')).toBe(false); // the local probe slot is taken
+  });
+
+  it('works alone once the fleet is gone', () => {
+    const breakers = new Breakers(options, () => 0);
+    const f = fleet();
+    breakers.share(f);
+    breakers.share(undefined);
+    breakers.of('m').record(false);
+    breakers.of('m').record(false);
+    expect(f.told).toEqual([]);
+    expect(breakers.admit('m')).toBe(false);
   });
 });

@@ -18,6 +18,23 @@ export const DEFAULT_BREAKER: BreakerOptions = { window: 20, minCalls: 5, failur
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/**
+ * A fleet's shared breakers (see `StateStore.join`): this instance tells the fleet when a
+ * circuit opens or closes, and claims the half-open probe, so that one instance probes.
+ * The fleet's own transitions come back through `Breakers.apply`.
+ */
+export interface BreakerFleet {
+  /** This instance opened `model`'s circuit, for `openMs`. */
+  opened(model: string, openMs: number): void;
+  /** This instance's probe succeeded: `model`'s circuit is closed. */
+  closed(model: string): void;
+  /** Claims `model`'s half-open probe for `ttlMs`: true when this instance may send it. */
+  claimProbe(model: string, ttlMs: number): Promise<boolean>;
+}
+
+/** A transition of a model's circuit, reported to a `Breakers`' listener. */
+type Transition = 'opened' | 'closed';
+
 export class CircuitBreaker {
   private outcomes: boolean[] = [];
   private state: BreakerState = 'closed';
@@ -28,6 +45,7 @@ export class CircuitBreaker {
   constructor(
     private readonly options: BreakerOptions,
     private readonly now: () => number,
+    private readonly onTransition?: (transition: Transition) => void,
   ) {}
 
   /** The state, moving from open to half-open once the cool-down is over. */
@@ -66,6 +84,7 @@ export class CircuitBreaker {
       if (success) {
         this.state = 'closed';
         this.outcomes = [];
+        this.onTransition?.('closed');
       } else this.open();
       return;
     }
@@ -75,16 +94,31 @@ export class CircuitBreaker {
     if (this.outcomes.length >= this.options.minCalls && failures / this.outcomes.length >= this.options.failureRate) this.open();
   }
 
+  /**
+   * Another instance opened this circuit (`remainingMs` of its cool-down are left) or closed
+   * it: adopted without telling the fleet back.
+   */
+  adopt(state: { readonly open: true; readonly remainingMs: number } | { readonly open: false }): void {
+    this.probing = false;
+    this.outcomes = [];
+    if (state.open) {
+      this.state = 'open';
+      this.openedAt = this.now() - Math.max(0, this.options.openMs - state.remainingMs);
+    } else this.state = 'closed';
+  }
+
   private open(): void {
     this.state = 'open';
     this.openedAt = this.now();
     this.outcomes = [];
+    this.onTransition?.('opened');
   }
 }
 
 /** The breakers of a router, created on first use. */
 export class Breakers {
   private readonly byModel = new Map<string, CircuitBreaker>();
+  private fleet: BreakerFleet | undefined;
 
   constructor(
     private readonly options: BreakerOptions = DEFAULT_BREAKER,
@@ -94,10 +128,49 @@ export class Breakers {
   of(model: string): CircuitBreaker {
     let b = this.byModel.get(model);
     if (!b) {
-      b = new CircuitBreaker(this.options, this.now);
+      b = new CircuitBreaker(this.options, this.now, (transition) => {
+        if (transition === 'opened') this.fleet?.opened(model, this.options.openMs);
+        else this.fleet?.closed(model);
+      });
       this.byModel.set(model, b);
     }
     return b;
+  }
+
+  /** Shares these breakers with a fleet (undefined: stops sharing). */
+  share(fleet: BreakerFleet | undefined): void {
+    this.fleet = fleet;
+  }
+
+  /** The cool-down of an opened circuit (ms). */
+  get openMs(): number {
+    return this.options.openMs;
+  }
+
+  /** A transition another instance made: adopted by this instance's breaker for `model`. */
+  apply(model: string, state: { readonly open: true; readonly remainingMs: number } | { readonly open: false }): void {
+    this.of(model).adopt(state);
+  }
+
+  /**
+   * Whether a call to `model` may start now. In a fleet, a half-open circuit's probe is
+   * claimed from the fleet too (asynchronously): an instance that loses the claim refuses,
+   * as if the circuit were open, and its local probe slot is freed.
+   */
+  admit(model: string): boolean | Promise<boolean> {
+    const breaker = this.of(model);
+    const probe = breaker.current() === 'half_open';
+    const allowed = breaker.allow();
+    const fleet = this.fleet;
+    if (!allowed || !probe || !fleet) return allowed;
+    return fleet.claimProbe(model, this.options.openMs).then(
+      (won) => {
+        if (!won) breaker.release();
+        return won;
+      },
+      // The fleet cannot say: this instance's own breaker decides.
+      () => true,
+    );
   }
 
   /** The state of every model's breaker that has seen traffic. */

@@ -9,7 +9,8 @@ import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
 import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
 import { splitArm } from './split.js';
-import type { StateStore } from './state.js';
+import { type Reservation, reserveIn, type StateStore, StateUnavailableError } from './state.js';
+import type { ModelStats } from './stats.js';
 import type { NormalizedRequest } from './values.js';
 
 /** A chat message in OpenAI's format (`{ role, content, tool_calls?, tool_call_id? }`), the lingua franca adapters translate from. */
@@ -71,6 +72,13 @@ export type ToolAdapter = (input: {
 /** Scores an answer in [0, 1]. */
 export type Scorer = (answer: string, prompt: string) => number | Promise<number>;
 
+/**
+ * How a call can fail: a provider's class, `aborted` (the caller cancelled; no breaker
+ * counts it, no fallback follows) or `state_unavailable` (a strict shared store could not
+ * check the tenant's budget, so no call was made).
+ */
+export type FailureClass = ErrorClass | 'aborted' | 'state_unavailable';
+
 /** A failure with its class, so that `fallback … on [...]` and retries can tell failures apart. */
 export class ProviderError extends Error {
   constructor(
@@ -93,7 +101,7 @@ export interface Attempt {
   readonly target: string;
   readonly kind: 'model' | 'tool';
   readonly outcome: 'ok' | 'error' | 'skipped';
-  readonly errorClass?: ErrorClass | 'aborted';
+  readonly errorClass?: FailureClass;
   readonly message?: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -148,32 +156,6 @@ export interface ExecutionContext {
   readonly stream?: { readonly onDelta: (text: string, model: string | undefined) => void; readonly firstTokenTimeoutMs?: number };
 }
 
-/** Running per-model statistics for adaptive choices (exponentially weighted). */
-export class ModelStats {
-  private readonly latency = new Map<string, number>();
-  private readonly score = new Map<string, number>();
-
-  recordLatency(model: string, ms: number): void {
-    const prev = this.latency.get(model);
-    this.latency.set(model, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
-  }
-
-  recordScore(model: string, score: number): void {
-    const prev = this.score.get(model);
-    this.score.set(model, prev === undefined ? score : prev * 0.8 + score * 0.2);
-  }
-
-  /** Observed latency, else the catalogue's expected latency, else unknown (Infinity). */
-  latencyOf(model: Model): number {
-    return this.latency.get(model.name) ?? model.latencyMs ?? Number.POSITIVE_INFINITY;
-  }
-
-  /** Observed mean score (unknown models first: 1, so each is tried). */
-  scoreOf(model: string): number {
-    return this.score.get(model) ?? 1;
-  }
-}
-
 /** How a run moved through its plan. */
 export interface Movement {
   /** Fallbacks taken (a primary failed and its secondary ran). */
@@ -186,7 +168,7 @@ export interface Movement {
 export type Execution = (
   | ({ readonly ok: true; readonly text: string; readonly model: string | undefined; readonly score: number | undefined } & AnswerExtras)
   | { readonly ok: false; readonly denied: string }
-  | { readonly ok: false; readonly errorClass: ErrorClass | 'aborted'; readonly message: string }
+  | { readonly ok: false; readonly errorClass: FailureClass; readonly message: string }
 ) & { readonly attempts: readonly Attempt[] } & Movement;
 
 /** What an answer carries besides its text. */
@@ -201,7 +183,7 @@ type StepResult = { text: string; model: string | undefined; score: number | und
 
 class StepFailure extends Error {
   constructor(
-    readonly errorClass: ErrorClass | 'aborted',
+    readonly errorClass: FailureClass,
     message: string,
   ) {
     super(message);
@@ -329,7 +311,7 @@ class Run {
           return await this.plan(plan.primary, options, `${salt}/p`);
         } catch (error) {
           if (!(error instanceof StepFailure) || error.errorClass === 'aborted' || this.committed) throw error;
-          if (plan.on && !plan.on.includes(error.errorClass)) throw error;
+          if (plan.on && !(plan.on as readonly FailureClass[]).includes(error.errorClass)) throw error;
           this.fallbacks++;
           this.markLast('fallback');
           return this.plan(plan.secondary, options, `${salt}/s`);
@@ -509,7 +491,7 @@ class Run {
   }
 
   /** Reports a call refused before it started, and fails the step with its class. */
-  private skipCall(name: string, errorClass: ErrorClass, message: string): never {
+  private skipCall(name: string, errorClass: FailureClass, message: string): never {
     this.attempts.push({
       target: name,
       kind: 'model',
@@ -529,7 +511,7 @@ class Run {
   private async call(name: string, options: CallOptions): Promise<StepResult> {
     const model = this.ctx.models.get(name);
     const adapter = model ? this.ctx.adapters[model.provider] : undefined;
-    const skip = (errorClass: ErrorClass, message: string): never => this.skipCall(name, errorClass, message);
+    const skip = (errorClass: FailureClass, message: string): never => this.skipCall(name, errorClass, message);
     if (!model || !adapter) return skip('server_error', `no adapter for model \`${name}\``);
     // Defence in depth: the compiler proved the assertions; re-check them before each call.
     const broken = this.ctx.assertions.find((a) => !evaluate(a.condition, this.ctx.request, model));
@@ -541,23 +523,25 @@ class Run {
     // requests of one tenant each see the others' reservations), settle to the actual cost
     // after it, release on any other way out. Spend can then never pass the cap.
     const tenant = this.ctx.tenantBudget;
-    let reserved = 0;
+    let reservation: Reservation | undefined;
     if (tenant) {
-      const after = await tenant.state.add(tenant.key, estimate, tenant.ttlMs);
-      if (after > tenant.limit + 1e-12) {
-        await tenant.state.add(tenant.key, -estimate, tenant.ttlMs);
-        return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the tenant's budget`);
+      try {
+        reservation = await reserveIn(tenant.state, tenant.key, estimate, tenant.limit, tenant.ttlMs);
+      } catch (error) {
+        // A strict store that cannot reach its shared state: refuse rather than risk the budget.
+        const why = error instanceof StateUnavailableError ? error.message : messageOf(error);
+        return skip('state_unavailable', `the tenant's budget cannot be checked: ${why}`);
       }
-      reserved = estimate;
+      if (!reservation) return skip('budget', `\`${name}\` could cost $${estimate.toFixed(4)}, over what is left of the tenant's budget`);
     }
+    let settled = false;
     try {
       return await this.attemptCall(name, model, adapter, options, maxTokens, (cost) => {
-        const settle = reserved;
-        reserved = 0;
-        return tenant ? tenant.state.add(tenant.key, cost - settle, tenant.ttlMs) : undefined;
+        settled = true;
+        return reservation ? settleQuietly(reservation, cost) : undefined;
       });
     } finally {
-      if (tenant && reserved > 0) await tenant.state.add(tenant.key, -reserved, tenant.ttlMs);
+      if (reservation && !settled) await settleQuietly(reservation, 0);
     }
   }
 
@@ -570,7 +554,7 @@ class Run {
     maxTokens: number | undefined,
     settle: (cost: number) => unknown,
   ): Promise<StepResult> {
-    const skip = (errorClass: ErrorClass, message: string): never => this.skipCall(name, errorClass, message);
+    const skip = (errorClass: FailureClass, message: string): never => this.skipCall(name, errorClass, message);
     const breaker = this.ctx.breakers.of(name);
     const retries = options.retries ?? 0;
     let lastError: StepFailure | undefined;
@@ -578,7 +562,9 @@ class Run {
       if (attempt > 1) await this.backoff(attempt);
       if (this.attempts.length >= this.ctx.maxAttempts) return skip('budget', `the request has made ${this.ctx.maxAttempts} attempts, the most allowed`);
       // An open circuit refuses the call, so a fallback takes the traffic at once.
-      if (!breaker.allow()) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
+      let admitted = this.ctx.breakers.admit(name);
+      if (typeof admitted !== 'boolean') admitted = await admitted;
+      if (!admitted) return skip('circuit_open', `the circuit of \`${name}\` is open after repeated failures`);
       let signal: AbortSignal = this.controller.signal;
       const started = this.ctx.now();
       const span = this.ctx.tracing?.tracer.startSpan(
@@ -729,6 +715,15 @@ function classOf(error: unknown, signal: AbortSignal): ErrorClass {
   if (error instanceof ProviderError) return error.errorClass;
   if (signal.aborted) return 'timeout';
   return 'server_error';
+}
+
+/** Settles a reservation; a store that fails to is the store's to report, not the request's. */
+async function settleQuietly(reservation: Reservation, cost: number): Promise<void> {
+  try {
+    await reservation.settle(cost);
+  } catch {
+    // Nothing to do: the answer stands, and a failing store reports itself.
+  }
 }
 
 function messageOf(error: unknown): string {

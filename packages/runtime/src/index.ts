@@ -1,7 +1,7 @@
 // The public API of @routelang/runtime.
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, type AnthropicOptions, anthropicMessages, translateRequest as anthropicRequest } from './anthropic.js';
-export { type BreakerOptions, type BreakerState, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
+export { type BreakerFleet, type BreakerOptions, type BreakerState, Breakers, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
 export { classifyLexically, type ExternClassifier } from './classify.js';
 export type { Decision, ExplainStep, Refusal, RuleRef } from './decision.js';
 export { compareValues, evaluate } from './evaluate.js';
@@ -11,7 +11,6 @@ export {
   type ModelAdapter,
   type ModelAnswer,
   type ModelCall,
-  ModelStats,
   ProviderError,
   type Scorer,
   type ToolAdapter,
@@ -24,7 +23,19 @@ export type { RequestError, RequestErrorCode, RequestLimits } from './request.js
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
 export { type Clock, type DecideOptions, Router, RouterLoadError, type RouterOptions, type RunOptions, type RunResult, type StreamEvent } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
-export { memoryState, type StateStore, tenantWindow } from './state.js';
+export {
+  type LocalState,
+  memoryState,
+  RateWindows,
+  type Reservation,
+  reserveIn,
+  type StateEvent,
+  type StateOperation,
+  type StateStore,
+  StateUnavailableError,
+  tenantWindow,
+} from './state.js';
+export { type FleetStats, ModelStats, type StatsBatch } from './stats.js';
 export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';
 export { linearCounter, loadTokenizer, MAX_RUN, type TokenizerName } from './tokenizer.js';
 export { NormalizedRequest, readModel, type TokenCounter } from './values.js';

@@ -33,7 +33,12 @@ export const RouterOptionsSchema = z
     now: fn.optional(),
     clock: z.object({ now: fn, sleep: fn }).passthrough().optional(),
     random: fn.optional(),
-    state: z.object({ get: fn, add: fn }).passthrough().optional(),
+    state: z
+      .union([
+        z.string().regex(/^(redis|rediss|valkey):\/\//, 'must be a redis:// (or rediss://, valkey://) URL'),
+        z.object({ get: fn, add: fn }).passthrough(),
+      ])
+      .optional(),
     telemetry: z
       .object({ onEvent: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })
       .strict()

@@ -16,7 +16,6 @@ import {
   type Execution,
   execute,
   type ModelAdapter,
-  ModelStats,
   NEVER,
   type Scorer,
   type ToolAdapter,
@@ -30,6 +29,7 @@ import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPla
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { splitArm } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
+import { ModelStats } from './stats.js';
 import { Metrics, type MetricsSnapshot, type RunEvent } from './telemetry.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
 import { buildScorers } from './validators.js';
@@ -60,8 +60,13 @@ export interface RouterOptions {
   readonly clock?: Clock;
   /** The random source for retry jitter (`Math.random` by default; seed it to replay a run). */
   readonly random?: () => number;
-  /** Where tenant spend is counted; in-process by default. Share one across instances. */
-  readonly state?: StateStore;
+  /**
+   * Where tenant spend, rate windows, circuit breakers and live statistics are kept:
+   * in-process by default. A fleet shares one: `redisState(url)` from `@routelang/redis`, or
+   * its URL (`redis://HOST:PORT/DB?mode=strict`), which the router opens (the package must be
+   * installed) and closes in `close()`. See docs/deployment.md.
+   */
+  readonly state?: StateStore | string;
   /**
    * Receives the decision-log event of every `run()` (errors it throws are ignored); with a
    * `tracer` (from `@opentelemetry/api`), each run is a span and each model call a child span.
@@ -180,6 +185,32 @@ interface RunFacts {
   readonly latencyMs: number;
 }
 
+/** Opens a state store from its URL through `@routelang/redis`, found from the runtime or from the host's working directory. */
+async function openState(url: string): Promise<StateStore> {
+  const name = '@routelang/redis';
+  let mod: { redisState?: (url: string) => StateStore } | undefined;
+  try {
+    mod = (await import(name)) as typeof mod;
+  } catch {
+    try {
+      const { createRequire } = await import('node:module');
+      const { pathToFileURL } = await import('node:url');
+      const resolved = createRequire(`${process.cwd()}/package.json`).resolve(name);
+      mod = (await import(pathToFileURL(resolved).href)) as typeof mod;
+    } catch {
+      mod = undefined;
+    }
+  }
+  if (typeof mod?.redisState !== 'function')
+    throw new RouterLoadError('the state URL needs @routelang/redis', [
+      { path: '/options/state', message: `a \`${url.split(':')[0]}://\` state needs the package @routelang/redis installed beside @routelang/runtime` },
+    ]);
+  const store = mod.redisState(url) as StateStore & { ready?: (ms: number) => Promise<boolean> };
+  // Serving starts either way (a store that is not connected yet falls back or refuses by its mode).
+  await store.ready?.(2_000);
+  return store;
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -226,6 +257,9 @@ export class Router {
   private metricsStore = new Metrics();
   private breakers = new Breakers();
   private state: StateStore = memoryState();
+  /** Set when the router opened its store from a URL (it closes it), and the fleet's disconnect. */
+  private ownedState: StateStore | undefined;
+  private leaveFleet: (() => void) | undefined;
   private runOptions: RouterOptions = {};
   private scorers: ReadonlyMap<string, Scorer> = new Map();
   /** The host's adapters over those built from declared providers; undefined when there are neither. */
@@ -292,7 +326,15 @@ export class Router {
     const tokenizer = options.tokenizer ?? 'o200k_base';
     const counter = typeof tokenizer === 'function' ? tokenizer : await loadTokenizer(tokenizer);
     const router = new Router(ir, counter, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits });
-    router.prepareRun(options);
+    const opened = typeof options.state === 'string' ? await openState(options.state) : undefined;
+    try {
+      router.prepareRun(opened ? { ...options, state: opened } : options);
+    } catch (error) {
+      await opened?.close?.();
+      throw error;
+    }
+    router.ownedState = opened;
+    router.leaveFleet = router.state.join?.({ breakers: router.breakers, stats: router.stats });
     return router;
   }
 
@@ -321,7 +363,7 @@ export class Router {
   private prepareRun(options: RouterOptions): void {
     this.runOptions = options;
     this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
-    this.state = options.state ?? memoryState(options.now ?? Date.now);
+    this.state = typeof options.state === 'object' ? options.state : memoryState(options.now ?? Date.now);
     // Declared providers give adapters; the host's own win.
     const declared = providerAdapters(this.ir.providers ?? [], options);
     this.adapters = options.adapters || Object.keys(declared).length > 0 ? { ...declared, ...options.adapters } : undefined;
@@ -372,6 +414,23 @@ export class Router {
     if (!perTenant || typeof tenant !== 'string') return {};
     const window = tenantWindow(tenant, perTenant.period, (this.runOptions.now ?? Date.now)());
     return { tenantBudget: { limit: perTenant.amount, ...window, state: this.state } };
+  }
+
+  /** Where the router keeps its shared state (tenant spend, rate windows, breakers, statistics). */
+  get stateStore(): StateStore {
+    return this.state;
+  }
+
+  /**
+   * Leaves the fleet and closes the state store the router opened from a URL (a store the
+   * host passed is the host's to close). Runs still in flight finish; call it on shutdown.
+   */
+  async close(): Promise<void> {
+    this.leaveFleet?.();
+    this.leaveFleet = undefined;
+    const owned = this.ownedState;
+    this.ownedState = undefined;
+    await owned?.close?.();
   }
 
   /** The state of each model's circuit breaker (models that have seen traffic). */
