@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end test of the VS Code extension needs, once per machine, into
-# .tools/ (ignored by git): Debian's Chromium and the packages code-server's native parts
+# .tools/ (ignored by git): Debian's Chromium (through scripts/system-packages.sh) and the packages code-server's native parts
 # build with, and code-server 4.100.3 (VS Code 1.100.3, the last line that runs on Node.js 20).
 # Follows ../shared/recipes/vscode-e2e.md. Prints the code-server binary's path on stdout.
 set -euo pipefail
@@ -9,12 +9,8 @@ CS_VERSION=4.100.3
 CS_DIR="$ROOT/.tools/code-server-$CS_VERSION-node$(node -p 'process.versions.node.split(".")[0]')"
 log() { echo "e2e setup: $*" >&2; }
 
-if ! command -v chromium >/dev/null || ! command -v rg >/dev/null || [ ! -e /usr/include/gssapi/gssapi.h ] || ! command -v g++ >/dev/null; then
-  log "installing Debian packages (chromium, ripgrep, build tools)"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium ripgrep libkrb5-dev build-essential python3 pkg-config >&2
-fi
+# Debian's packages come through the one installer CI and developers share.
+"$ROOT/scripts/system-packages.sh" chromium ripgrep build
 
 if [ ! -x "$CS_DIR/node_modules/.bin/code-server" ] || [ ! -e "$CS_DIR/.complete" ]; then
   log "installing code-server $CS_VERSION into $CS_DIR"
