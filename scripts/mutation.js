@@ -25,7 +25,7 @@ export const TARGETS = {
     tests: ['packages/runtime/src/request.test.ts', 'packages/runtime/src/router.test.ts', 'test/run.test.ts'],
   },
   breaker: { mutate: 'packages/runtime/src/breaker.ts', tests: ['packages/runtime/src/breaker.test.ts', 'test/run.test.ts', 'test/faults.test.ts'] },
-  state: { mutate: 'packages/runtime/src/state.ts', tests: ['test/run.test.ts'] },
+  state: { mutate: 'packages/runtime/src/{state,stats}.ts', tests: ['packages/runtime/src/state.test.ts', 'test/run.test.ts'] },
   split: { mutate: 'packages/runtime/src/split.ts', tests: ['test/run.test.ts', 'packages/runtime/src/router.test.ts', 'test/conformance.test.ts'] },
   execute: {
     mutate: 'packages/runtime/src/execute.ts',

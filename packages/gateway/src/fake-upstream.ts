@@ -120,7 +120,10 @@ function textOf(content: unknown): string {
 }
 
 /** What the model "says": a tool call, or the echo of the last user message. */
-function reply(protocol: 'openai' | 'anthropic', body: Record<string, unknown>): { text: string; tool?: { name: string; arguments: string } } {
+function reply(
+  protocol: 'openai' | 'anthropic',
+  body: Record<string, unknown>,
+): { text: string; tool?: { name: string; arguments: string }; truncated?: boolean } {
   const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
   const users = messages.filter((m) => m.role === 'user');
   const last = users[users.length - 1];
@@ -137,7 +140,11 @@ function reply(protocol: 'openai' | 'anthropic', body: Record<string, unknown>):
     const name = protocol === 'openai' ? String((first.function as { name?: unknown } | undefined)?.name ?? '') : String(first.name ?? '');
     return { text: '', tool: { name, arguments: JSON.stringify({ query: lastText }) } };
   }
-  return { text: `echo: ${lastText}` };
+  // Like a real model, it stops at the request's max_tokens (a word is a token here).
+  const said = words(`echo: ${lastText}`);
+  const limit = Number(body.max_tokens ?? body.max_completion_tokens);
+  if (Number.isSafeInteger(limit) && limit > 0 && said.length > limit) return { text: said.slice(0, limit).join('').trimEnd(), truncated: true };
+  return { text: said.join('') };
 }
 
 const words = (text: string): string[] => text.match(/\S+\s*/g) ?? [];
@@ -193,7 +200,7 @@ async function answer(
             message: said.tool
               ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: said.tool }] }
               : { role: 'assistant', content: said.text },
-            finish_reason: said.tool ? 'tool_calls' : 'stop',
+            finish_reason: said.tool ? 'tool_calls' : said.truncated ? 'length' : 'stop',
           },
         ],
         ...(withUsage ? { usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } } : {}),
@@ -207,7 +214,7 @@ async function answer(
       content: said.tool
         ? [{ type: 'tool_use', id: 'toolu_1', name: said.tool.name, input: JSON.parse(said.tool.arguments) }]
         : [{ type: 'text', text: said.text }],
-      stop_reason: said.tool ? 'tool_use' : 'end_turn',
+      stop_reason: said.tool ? 'tool_use' : said.truncated ? 'max_tokens' : 'end_turn',
       usage: { input_tokens: inputTokens, output_tokens: outputTokens },
     });
   }
@@ -242,7 +249,7 @@ async function answer(
         choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: said.tool.arguments } }] }, finish_reason: null }],
       });
     }
-    event(undefined, { ...base, choices: [{ index: 0, delta: {}, finish_reason: said.tool ? 'tool_calls' : 'stop' }] });
+    event(undefined, { ...base, choices: [{ index: 0, delta: {}, finish_reason: said.tool ? 'tool_calls' : said.truncated ? 'length' : 'stop' }] });
     const options = body.stream_options as { include_usage?: unknown } | undefined;
     if (withUsage && options?.include_usage === true) {
       event(undefined, {
@@ -275,7 +282,11 @@ async function answer(
     }
   }
   event('content_block_stop', { type: 'content_block_stop', index: 0 });
-  event('message_delta', { type: 'message_delta', delta: { stop_reason: said.tool ? 'tool_use' : 'end_turn' }, usage: { output_tokens: outputTokens } });
+  event('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: said.tool ? 'tool_use' : said.truncated ? 'max_tokens' : 'end_turn' },
+    usage: { output_tokens: outputTokens },
+  });
   event('message_stop', { type: 'message_stop' });
   res.end();
 }

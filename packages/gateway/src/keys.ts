@@ -6,6 +6,7 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { RateWindows } from '@routelang/runtime';
 
 export interface KeyRecord {
   readonly tenant: string;
@@ -66,43 +67,24 @@ export class KeyStore {
   }
 }
 
-/** Requests per minute per key: a sliding one-minute window of counts in 1-second buckets. */
+/** Requests per minute per key, in this process: a sliding one-minute window (see `RateWindows`). */
 export class RateLimiter {
-  private readonly windows = new Map<string, { buckets: Int32Array; second: number; total: number }>();
+  private readonly windows: RateWindows;
 
   constructor(
     private readonly perMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.windows = new RateWindows(now);
+  }
 
   /** Takes one request for `key`; returns 0 when allowed, else the seconds to wait. */
   take(key: string): number {
-    const second = Math.floor(this.now() / 1000);
-    let w = this.windows.get(key);
-    if (!w) {
-      if (this.windows.size > 100_000) this.sweep(second);
-      w = { buckets: new Int32Array(60), second, total: 0 };
-      this.windows.set(key, w);
-    }
-    // Expire the buckets the clock moved past.
-    const moved = Math.min(60, second - w.second);
-    for (let i = 1; i <= moved; i++) {
-      const slot = (w.second + i) % 60;
-      w.total -= w.buckets[slot] as number;
-      w.buckets[slot] = 0;
-    }
-    w.second = Math.max(w.second, second);
-    if (w.total >= this.perMinute) {
-      // The oldest non-empty bucket frees up first.
-      for (let age = 59; age >= 0; age--) if ((w.buckets[(second - age + 60) % 60] as number) > 0) return 60 - age;
-      return 60;
-    }
-    w.buckets[second % 60] = (w.buckets[second % 60] as number) + 1;
-    w.total++;
-    return 0;
+    return Math.ceil(this.windows.take(key, this.perMinute, 60_000) / 1000);
   }
 
-  private sweep(second: number): void {
-    for (const [key, w] of this.windows) if (second - w.second >= 60) this.windows.delete(key);
+  /** The limiter as a take function returning milliseconds (what a shared store's `take` returns). */
+  asTake(): (key: string) => number {
+    return (key) => this.windows.take(key, this.perMinute, 60_000);
   }
 }

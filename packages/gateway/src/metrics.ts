@@ -4,7 +4,7 @@
 // flight. Tenant labels are bounded: past `maxTenants` distinct tenants, the rest count as
 // `other`, so a caller inventing tenants cannot grow the registry without limit.
 
-import type { BreakerState, RunEvent } from '@routelang/runtime';
+import type { BreakerState, RunEvent, StateEvent } from '@routelang/runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -23,6 +23,8 @@ export class GatewayMetrics {
   private readonly http: Counter<'status'>;
   readonly inFlight: Gauge;
   readonly reloads: Counter<'outcome'>;
+  private readonly stateFallbacks: Counter<'op' | 'mode'>;
+  private readonly stateConnected: Gauge;
 
   constructor(
     circuits: () => Record<string, BreakerState>,
@@ -77,6 +79,13 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.stateFallbacks = new Counter({
+      name: 'routelang_state_fallbacks_total',
+      help: 'Shared-state operations that could not reach the store, by operation and mode (open: served on local state; strict: budgeted calls refused)',
+      labelNames: ['op', 'mode'],
+      registers,
+    });
+    this.stateConnected = new Gauge({ name: 'routelang_state_connected', help: 'Whether the shared state store is reachable (1) or not (0)', registers });
     new Gauge({
       name: 'routelang_circuit_state',
       help: 'Circuit breaker state per model: 0 closed, 1 half-open, 2 open',
@@ -113,6 +122,12 @@ export class GatewayMetrics {
       this.latency.observe({ model: a.target }, a.latencyMs / 1000);
       if (a.firstTokenMs !== undefined) this.firstToken.observe({ model: a.target }, a.firstTokenMs / 1000);
     }
+  }
+
+  /** Records a shared state store's event. */
+  state(event: StateEvent): void {
+    if (event.type === 'fallback') this.stateFallbacks.inc({ op: event.op, mode: event.mode });
+    else this.stateConnected.set(event.type === 'up' ? 1 : 0);
   }
 
   status(code: number): void {

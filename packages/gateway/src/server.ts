@@ -10,7 +10,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Attempt, type PolicyIR, Router, RouterLoadError, type RouterOptions, type RuleRef, type RunEvent, type RunResult } from '@routelang/runtime';
+import {
+  type Attempt,
+  type PolicyIR,
+  Router,
+  RouterLoadError,
+  type RouterOptions,
+  type RuleRef,
+  type RunEvent,
+  type RunResult,
+  type StateStore,
+} from '@routelang/runtime';
 import { type BadField, type ChatRequest, parseChatRequest, policyInput } from './input.js';
 import { type KeyStore, RateLimiter } from './keys.js';
 import { GatewayMetrics } from './metrics.js';
@@ -176,7 +186,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   metrics = new GatewayMetrics(() => router.circuits());
   const gatewayMetrics = metrics;
   let redact = redactor(options.ir);
-  const limiter = limits.requestsPerMinute !== undefined ? new RateLimiter(limits.requestsPerMinute) : undefined;
+  // Rate windows live in the router's state store: shared by the fleet when it is shared.
+  const perMinute = limits.requestsPerMinute;
+  const state = router.stateStore;
+  const limiter =
+    perMinute === undefined ? undefined : state.take ? (key: string) => state.take?.(key, perMinute, 60_000) ?? 0 : new RateLimiter(perMinute).asTake();
+  const unwatch = watchState(state, gatewayMetrics, notice);
 
   let inFlight = 0;
   /** Requests being handled, body reading included (what a shutdown waits for). */
@@ -234,7 +249,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (draining)
         throw new HttpError(503, 'server_error', 'shutting_down', 'the gateway is shutting down', null, { connection: 'close', 'retry-after': '1' });
       if (path === '/v1/models' && req.method === 'GET') {
-        authenticate(req);
+        await authenticate(req);
         return json(res, 200, { object: 'list', data: modelList(ir()) });
       }
       if (path === '/v1/chat/completions' || path === '/v1/route/explain') {
@@ -295,7 +310,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /** The caller's tenant when keys are configured; 401 without a valid key; 429 past the rate limit. */
-  function authenticate(req: IncomingMessage): { tenant: string | undefined; key: string } {
+  async function authenticate(req: IncomingMessage): Promise<{ tenant: string | undefined; key: string }> {
     const header = req.headers.authorization;
     const presented = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
     let tenant: string | undefined;
@@ -312,10 +327,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const key = tenant !== undefined ? `tenant:${tenant}` : `ip:${req.socket.remoteAddress ?? ''}`;
     if (limiter) {
-      const wait = limiter.take(key);
+      const wait = await limiter(key);
       if (wait > 0) {
         throw new HttpError(429, 'rate_limit_error', 'rate_limit_exceeded', `more than ${limits.requestsPerMinute} requests in a minute`, null, {
-          'retry-after': String(wait),
+          'retry-after': String(Math.ceil(wait / 1000)),
         });
       }
     }
@@ -324,7 +339,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Reads and parses the request, then builds the policy's input and the run's target. */
   async function prepare(req: IncomingMessage): Promise<Prepared> {
-    const { tenant } = authenticate(req);
+    const { tenant } = await authenticate(req);
     const body = await readJson(req, limits.maxBodyBytes, buffered);
     const parsed = parseChatRequest(body);
     if (!parsed.ok) throw badRequest(parsed.problems);
@@ -500,6 +515,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           { ...headers, 'retry-after': '1' },
           extra,
         );
+      case 'state_unavailable':
+        // A strict fleet whose shared state is unreachable: budgeted requests wait for it.
+        return new HttpError(503, 'server_error', 'state_unavailable', result.message, null, { ...headers, 'retry-after': '1' }, extra);
       case 'timeout':
         return new HttpError(504, 'timeout_error', 'upstream_timeout', `the upstream did not answer in time: ${result.message}`, null, headers, extra);
       case 'refusal':
@@ -583,6 +601,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
     }
     for (const socket of sockets) socket.destroy();
+    unwatch();
+    await router.close();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -605,6 +625,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     reload,
     close,
   };
+}
+
+/**
+ * Reports a shared state store's health: a gauge of the connection, a counter of the
+ * operations that fell back, and notices — one when it goes down, one when it is back, and
+ * while it is down at most one a second counting the fallbacks.
+ */
+function watchState(state: StateStore, metrics: GatewayMetrics, notice: (line: string) => void): () => void {
+  if (!state.watch) return () => {};
+  let unreported = 0;
+  let lastNotice = 0;
+  return state.watch((event) => {
+    metrics.state(event);
+    if (event.type === 'down') notice(`shared state unreachable (${event.error}); serving on this instance's state`);
+    else if (event.type === 'up') notice(`shared state reachable again; ${event.replayed} kept operation${event.replayed === 1 ? '' : 's'} applied`);
+    else {
+      unreported++;
+      const now = Date.now();
+      if (now - lastNotice < 1_000) return;
+      lastNotice = now;
+      const how = event.mode === 'strict' && event.op === 'reserve' ? 'refused (strict)' : 'used local state';
+      notice(`shared state: ${unreported} operation${unreported === 1 ? '' : 's'} ${how}; last: ${event.op}: ${event.error}`);
+      unreported = 0;
+    }
+  });
 }
 
 function requestIdOf(req: IncomingMessage): string {

@@ -61,6 +61,10 @@ commands:
       --rpm N            requests per minute per key (or per address without keys)
       --max-body BYTES   the largest request body (default 1048576)
       --first-token-timeout MS   a streamed call silent this long falls back
+      --state redis://HOST:PORT/DB   share tenant budgets, rate limits, breakers
+                         and statistics with other instances (Redis or Valkey)
+      --state-mode open|strict   with the state unreachable: serve on local
+                         state (open, default) or refuse budgeted requests (strict)
       --log PATH|-|none  the decision log as JSON lines (default -: standard output)
       --log-prompts      put the conversation's text in the decision log
       --no-watch         do not reload when the policy's files change
@@ -189,6 +193,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
             rpm: { type: 'string' },
             'max-body': { type: 'string' },
             'first-token-timeout': { type: 'string' },
+            state: { type: 'string' },
+            'state-mode': { type: 'string' },
             log: { type: 'string', default: '-' },
             'log-prompts': { type: 'boolean', default: false },
             'no-watch': { type: 'boolean', default: false },
@@ -207,6 +213,12 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         const firstToken = int('first-token-timeout', values['first-token-timeout'], 1);
         for (const v of [port, rpm, maxBody, firstToken]) if (typeof v === 'string') return usage(io, v);
         if (typeof port === 'number' && port > 65535) return usage(io, '--port must be at most 65535');
+        const stateUrl = values.state;
+        if (stateUrl !== undefined && !/^(redis|rediss|valkey):\/\/[^\s]*$/.test(stateUrl))
+          return usage(io, `--state takes a redis://HOST:PORT/DB URL (or rediss://, valkey://), not \`${stateUrl}\``);
+        const stateMode = values['state-mode'];
+        if (stateMode !== undefined && stateMode !== 'open' && stateMode !== 'strict') return usage(io, `--state-mode is open or strict, not \`${stateMode}\``);
+        if (stateMode !== undefined && stateUrl === undefined) return usage(io, '--state-mode needs --state');
         return await runServe(
           {
             policy: positionals[0] as string,
@@ -219,6 +231,8 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
             requestsPerMinute: rpm as number | undefined,
             maxBodyBytes: maxBody as number | undefined,
             firstTokenTimeoutMs: firstToken as number | undefined,
+            state: stateUrl,
+            stateMode: stateMode as 'open' | 'strict' | undefined,
             watch: values['no-watch'] !== true,
             hooks: values.hooks,
           },

@@ -28,6 +28,9 @@ export interface ServeOptions {
   readonly requestsPerMinute: number | undefined;
   readonly maxBodyBytes: number | undefined;
   readonly firstTokenTimeoutMs: number | undefined;
+  /** `redis://HOST:PORT/DB`: the state the instances of a fleet share (docs/deployment.md). */
+  readonly state?: string | undefined;
+  readonly stateMode?: 'open' | 'strict' | undefined;
   readonly watch: boolean;
   /** A module whose exports `tools`, `validators`, `classifiers`, `adapters` and `schemas` are host code the policy names. */
   readonly hooks: string | undefined;
@@ -140,6 +143,18 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
             return (line: string) => appendFileSync(path, `${line}\n`);
           })();
   let files = first.files;
+  let state: import('@routelang/redis').RedisState | undefined;
+  if (options.state !== undefined) {
+    const { redisState } = await import('@routelang/redis');
+    try {
+      state = redisState({ url: options.state, ...(options.stateMode ? { mode: options.stateMode } : {}) });
+    } catch (error) {
+      io.err(`routelang serve: --state: ${error instanceof Error ? error.message : String(error)}`);
+      return 2;
+    }
+    // Serving starts either way: without the shared state, `open` serves locally and `strict` refuses budgeted requests.
+    if (!(await state.ready(2_000))) io.err(`routelang serve: the shared state does not answer yet; serving in ${state.mode} mode until it does`);
+  }
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
     gateway = await startGateway({
@@ -151,6 +166,7 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
         ...(hooks.classifiers ? { classifiers: hooks.classifiers as Record<string, ExternClassifier> } : {}),
         ...(hooks.schemas ? { schemas: hooks.schemas as Record<string, object> } : {}),
         upstreams,
+        ...(state ? { state } : {}),
         ...(options.firstTokenTimeoutMs !== undefined ? { firstTokenTimeoutMs: options.firstTokenTimeoutMs } : {}),
       },
       host: options.host,
@@ -172,6 +188,7 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
       },
     });
   } catch (error) {
+    await state?.close();
     if (error instanceof RouterLoadError) {
       io.err(`routelang serve: ${error.message}`);
       for (const e of error.errors) io.err(`  ${e.path}: ${e.message}`);
@@ -208,6 +225,8 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
   clearTimeout(timer);
   for (const w of watchers) w.close();
   process.off('SIGHUP', onHangup);
+  // After the drain: settles of the last requests reach the shared state before it closes.
+  await state?.close();
   return 0;
 }
 
