@@ -26,9 +26,17 @@ export function checkContextWindows(ctx: AnalysisContext): void {
     const seen = new Set<string>();
     for (const call of calls) {
       const model = c.models.get(call.model);
-      if (!model || seen.has(model.name) || model.context >= limit) continue;
-      seen.add(model.name);
+      if (!model || seen.has(model.name)) continue;
       const above = regionHolding(c, model.context + 1);
+      // A path with no bound on the prompt is held to the plan's largest window; but one that
+      // admits only prompts beyond a model's window overflows it on every request.
+      const always = model.context >= limit && tokensVar !== undefined && above !== undefined && !Number.isFinite(bound);
+      if (
+        model.context >= limit &&
+        !(always && ctx.decide(c.diagrams.and(d.region, c.diagrams.not(c.diagrams.regionAtLeast(tokensVar, above)))).kind === 'empty')
+      )
+        continue;
+      seen.add(model.name);
       const region = tokensVar !== undefined && above !== undefined ? c.diagrams.and(d.region, c.diagrams.regionAtLeast(tokensVar, above)) : d.region;
       const verdict = ctx.decide(region);
       if (verdict.kind === 'empty') continue;
@@ -39,14 +47,19 @@ export function checkContextWindows(ctx: AnalysisContext): void {
       const example = verdict.example;
       const why = Number.isFinite(bound)
         ? `this rule admits prompts of up to ${n(bound)} tokens`
-        : `\`${planText(d.plan)}\` accepts prompts of up to ${n(limit)} tokens (its largest window)`;
+        : model.context >= limit
+          ? 'every prompt this rule admits is larger'
+          : `\`${planText(d.plan)}\` accepts prompts of up to ${n(limit)} tokens (its largest window)`;
       ctx.report(
         'RL3005',
         fileOf(c, null),
         d.entry.node.plan,
         `\`${model.name}\` has a ${n(model.context)}-token window, but ${why}; for example ${ctx.show(example)}`,
         {
-          help: windowHelp(c, model, calls, limit),
+          help:
+            model.context >= limit
+              ? 'no prompt of this rule fits: send them to a model with a larger window, or refuse them (`-> deny "…"`)'
+              : windowHelp(c, model, calls, limit),
           counterexample: example.request,
         },
       );
