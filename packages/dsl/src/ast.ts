@@ -208,6 +208,25 @@ export interface SplitPlan extends NodeBase {
   readonly arms: readonly SplitArm[];
 }
 
+/** `control -> P` or `candidate -> Q` inside a rollout. */
+export interface RolloutArm extends NodeBase {
+  readonly kind: 'RolloutArm';
+  readonly role: Ident;
+  readonly plan: Plan;
+}
+
+/**
+ * `rollout "NAME" by FIELD { control -> P  candidate -> Q  metric = V  margin = 0.02
+ * confidence = 95%  stages = [5%, 25%, 50%, 100%]  guard = {…}  min_samples = 50 }`.
+ */
+export interface RolloutPlan extends NodeBase {
+  readonly kind: 'Rollout';
+  readonly name: StringLit;
+  readonly field: PathExpr;
+  readonly arms: readonly RolloutArm[];
+  readonly properties: readonly Property[];
+}
+
 export interface ChoicePlan extends NodeBase {
   readonly kind: 'Choice';
   readonly strategy: 'fastest' | 'cheapest' | 'best';
@@ -226,7 +245,7 @@ export interface ParenPlan extends NodeBase {
   readonly inner: Plan;
 }
 
-export type Plan = RefPlan | WithPlan | FallbackPlan | CascadePlan | TryPlan | SplitPlan | ChoicePlan | DenyPlan | ParenPlan | ErrorNode;
+export type Plan = RefPlan | WithPlan | FallbackPlan | CascadePlan | TryPlan | SplitPlan | RolloutPlan | ChoicePlan | DenyPlan | ParenPlan | ErrorNode;
 
 // ---------------------------------------------------------------- declarations
 

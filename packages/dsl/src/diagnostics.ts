@@ -323,6 +323,13 @@ export const CATALOGUE = {
     explanation:
       '`env("NAME")` reads a value from the environment of the process that serves the policy. It gives a provider\'s `api_key` and `headers` values, and nothing else: every other value is part of the policy and is checked, diffed and proved with it.',
   },
+  RL2040: {
+    name: 'rollout-settings',
+    severity: 'error',
+    summary: 'a rollout missing a part, or with a setting of the wrong kind',
+    explanation:
+      "A rollout names a `control` and a `candidate` plan, the `metric` it compares them on (a validator's score, or `errors`: the share of calls without error), the `margin` by which the candidate may be worse (on the metric's [0, 1] scale), the `stages` of the candidate's share (increasing percentages ending at 100%), and optionally the `confidence` (default 95%), a `guard` (`{ errors: 5%, latency_p95: 2s }`) and `min_samples` per stage. The runtime advances a stage only when an anytime-valid test says the candidate is not worse than the control by more than the margin.",
+  },
   RL3001: {
     name: 'unsatisfiable-rule',
     severity: 'warning',

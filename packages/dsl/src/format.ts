@@ -354,6 +354,8 @@ export function planText(plan: A.Plan): string {
       return `try ${plan.tool.name}${plan.until ? ` ${untilText(plan.until)}` : ''} else ${planText(plan.otherwise)}`;
     case 'Split':
       return `split by ${exprText(plan.field)} { ${plan.arms.map((a) => `${planText(a.plan)}: ${a.weight.kind === 'Number' ? a.weight.raw : ''}`).join(', ')} }`;
+    case 'Rollout':
+      return `rollout ${plan.name.raw} by ${exprText(plan.field)} { ${rolloutEntries(plan).join(', ')} }`;
     case 'Choice':
       return `${plan.strategy} [${plan.candidates.map(planText).join(', ')}]${plan.by ? ` by ${plan.by.name}` : ''}`;
     case 'Deny':
@@ -361,6 +363,11 @@ export function planText(plan: A.Plan): string {
     case 'Error':
       return '';
   }
+}
+
+/** A rollout's arms then its settings, in the order written. */
+function rolloutEntries(plan: A.RolloutPlan): string[] {
+  return [...plan.arms.map((a) => `${a.role.name} -> ${planText(a.plan)}`), ...plan.properties.map((p) => `${p.key.name} = ${valueText(p.value)}`)];
 }
 
 /** Rules longer than this are broken where the language allows: a split prints one arm per line. */
@@ -374,8 +381,14 @@ export const LINE_WIDTH = 100;
 function ruleLines(rule: A.Rule, indent: string): string {
   const one = ruleText(rule);
   const plan = rule.plan;
-  if (indent.length + one.length <= LINE_WIDTH || plan.kind !== 'Split') return one;
+  if (indent.length + one.length <= LINE_WIDTH || (plan.kind !== 'Split' && plan.kind !== 'Rollout')) return one;
   const head = rule.condition ? `when ${exprText(rule.condition)}` : 'otherwise';
+  if (plan.kind === 'Rollout') {
+    const entries = rolloutEntries(plan)
+      .map((e) => `${indent}${INDENT}${e}`)
+      .join('\n');
+    return `${head} -> rollout ${plan.name.raw} by ${exprText(plan.field)} {\n${entries}\n${indent}}${rule.label ? ` because ${rule.label.raw}` : ''}`;
+  }
   const arms = plan.arms.map((a) => `${indent}${INDENT}${planText(a.plan)}: ${a.weight.kind === 'Number' ? a.weight.raw : ''}`).join(',\n');
   return `${head} -> split by ${exprText(plan.field)} {\n${arms}\n${indent}}${rule.label ? ` because ${rule.label.raw}` : ''}`;
 }

@@ -36,6 +36,7 @@ const SOFT_KEYWORDS = new Set([
   'expect',
   'plan',
   'provider',
+  'rollout',
 ]);
 
 export const Identifier = createToken({
@@ -82,6 +83,7 @@ export const Kw = {
   try: keyword('try'),
   else: keyword('else'),
   split: keyword('split'),
+  rollout: keyword('rollout'),
   by: keyword('by'),
   fastest: keyword('fastest'),
   cheapest: keyword('cheapest'),

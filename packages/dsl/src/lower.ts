@@ -115,6 +115,8 @@ export function lowerPlan(plan: A.Plan, policy: Policy): Plan {
         field: plan.field.segments.map((s) => s.name).join('.'),
         arms: plan.arms.map((a) => ({ plan: lowerPlan(a.plan, policy), weight: a.weight.kind === 'Number' ? a.weight.value : 0 })),
       };
+    case 'Rollout':
+      return lowerRollout(plan, policy);
     case 'Choice': {
       const lowered: Plan = { kind: 'choice', strategy: plan.strategy, candidates: plan.candidates.map((c) => lowerPlan(c, policy)) };
       return plan.by ? { ...lowered, validator: plan.by.name } : lowered;
@@ -122,6 +124,45 @@ export function lowerPlan(plan: A.Plan, policy: Policy): Plan {
     case 'Deny':
       return { kind: 'deny', reason: plan.reason.value };
   }
+}
+
+/** A rollout whose settings the checker accepted (missing ones get the documented defaults). */
+function lowerRollout(plan: A.RolloutPlan, policy: Policy): Plan {
+  const prop = (name: string): A.Value | undefined => plan.properties.find((p) => p.key.name === name)?.value;
+  const num = (v: A.Value | undefined): number | undefined => (v?.kind === 'Number' ? v.value : undefined);
+  const arm = (role: string): Plan => {
+    const found = plan.arms.find((a) => a.role.name === role);
+    return found ? lowerPlan(found.plan, policy) : { kind: 'deny', reason: `the rollout has no ${role}` };
+  };
+  const metric = prop('metric');
+  const stages = prop('stages');
+  const guard = prop('guard');
+  const guards: { errorRate?: number; latencyP95Ms?: number } = {};
+  if (guard?.kind === 'Object') {
+    for (const e of guard.entries) {
+      const v = num(e.value);
+      if (v === undefined) continue;
+      if (e.key.name === 'errors') guards.errorRate = v / 100;
+      else if (e.key.name === 'latency_p95') guards.latencyP95Ms = v;
+    }
+  }
+  const minSamples = num(prop('min_samples'));
+  return {
+    kind: 'rollout',
+    name: plan.name.value,
+    field: plan.field.segments.map((s) => s.name).join('.'),
+    control: arm('control'),
+    candidate: arm('candidate'),
+    metric: metric?.kind === 'Symbol' && metric.name.name !== 'errors' ? { kind: 'score', validator: metric.name.name } : { kind: 'errors' },
+    margin: (() => {
+      const m = prop('margin');
+      return m?.kind === 'Number' ? (m.unit === 'percent' ? m.value / 100 : m.value) : 0;
+    })(),
+    confidence: (num(prop('confidence')) ?? 95) / 100,
+    stages: stages?.kind === 'List' ? stages.items.flatMap((i) => (i.kind === 'Number' ? [i.value] : [])) : [100],
+    ...(minSamples !== undefined ? { minSamples } : {}),
+    ...(Object.keys(guards).length > 0 ? { guards } : {}),
+  };
 }
 
 function lowerUntil(until: A.UntilClause): Until {

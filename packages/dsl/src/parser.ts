@@ -84,9 +84,9 @@ const messages: IParserErrorMessageProvider = {
 const RULE_HELP: Record<string, string> = {
   rule: 'a rule is `when CONDITION -> PLAN` or `otherwise -> PLAN`, optionally followed by `because "label"`',
   route: 'a route is `route [NAME] { when CONDITION -> PLAN … otherwise -> PLAN }`',
-  plan: 'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
+  plan: 'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `rollout "NAME" by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
   planUnit:
-    'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
+    'a plan is a model name, `M with {…}`, `P fallback Q`, `cascade [A, B] until V >= t`, `try T else P`, `split by FIELD {…}`, `rollout "NAME" by FIELD {…}`, `fastest [...]`, `cheapest [...]`, `best [...] by V`, or `deny "reason"`',
   inputBlock: 'an input field is `NAME: TYPE [= DEFAULT] [from CLASSIFIER]`',
   field: 'an input field is `NAME: TYPE [= DEFAULT] [from CLASSIFIER]`',
   modelDecl: 'a model property is `key = value`, e.g. `context = 128k`',
@@ -326,6 +326,62 @@ class RouteParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
+          const kw = this.CONSUME7(Kw.rollout);
+          const name = this.CONSUME7(StringLiteral);
+          this.CONSUME7(Kw.by);
+          const first = this.CONSUME7(FieldName);
+          const segments: A.Ident[] = [];
+          this.ACTION(() => segments.push(this.ident(first)));
+          this.MANY7(() => {
+            this.CONSUME7(Dot);
+            const seg = this.CONSUME7(Name);
+            this.ACTION(() => segments.push(this.ident(seg)));
+          });
+          this.CONSUME7(LBrace);
+          const arms: A.RolloutArm[] = [];
+          const properties: A.Property[] = [];
+          this.MANY8(() => {
+            const key = this.CONSUME8(Name);
+            this.OR7([
+              {
+                ALT: () => {
+                  this.CONSUME7(Arrow);
+                  const p = this.SUBRULE7(this.plan);
+                  this.ACTION(() => {
+                    const role = this.ident(key);
+                    arms.push({ kind: 'RolloutArm', role, plan: p, span: this.join(role.span, p.span) });
+                  });
+                },
+              },
+              {
+                ALT: () => {
+                  this.CONSUME7(Equals);
+                  const value = this.SUBRULE7(this.value);
+                  this.ACTION(() => {
+                    const k = this.ident(key);
+                    properties.push({ kind: 'Property', key: k, value, span: this.join(k.span, value.span) });
+                  });
+                },
+              },
+            ]);
+            this.OPTION7(() => this.CONSUME7(Comma));
+          });
+          const close = this.CONSUME7(RBrace);
+          return this.ACTION((): A.Plan => {
+            const fieldSpan = this.join((segments[0] as A.Ident).span, (segments[segments.length - 1] as A.Ident).span);
+            return {
+              kind: 'Rollout',
+              name: this.str(name),
+              field: { kind: 'Path', segments, span: fieldSpan },
+              arms,
+              properties,
+              span: this.join(this.tokSpan(kw), this.tokSpan(close)),
+            };
+          });
+        },
+      },
+      {
+        ALT: () => {
           const kw = this.OR2<IToken>([{ ALT: () => this.CONSUME(Kw.fastest) }, { ALT: () => this.CONSUME(Kw.cheapest) }]);
           const list = this.SUBRULE2(this.planList);
           return this.ACTION(() => ({
@@ -367,7 +423,7 @@ class RouteParser extends EmbeddedActionsParser {
         },
       },
     ],
-    ERR_MSG: 'a plan (a model name, `cascade`, `try`, `split`, `fastest`, `cheapest`, `best`, `deny` or `(`)',
+    ERR_MSG: 'a plan (a model name, `cascade`, `try`, `split`, `rollout`, `fastest`, `cheapest`, `best`, `deny` or `(`)',
   };
 
   // ------------------------------------------------------------ helpers (run only inside ACTION)

@@ -212,6 +212,13 @@ export function indexSymbols(policy: Policy): SymbolIndex {
         fieldRef(p.field.segments[0], file);
         for (const arm of p.arms) plan(arm.plan, file);
         break;
+      case 'Rollout': {
+        fieldRef(p.field.segments[0], file);
+        for (const arm of p.arms) plan(arm.plan, file);
+        const metric = p.properties.find((q) => q.key.name === 'metric')?.value;
+        if (metric?.kind === 'Symbol' && policy.validators.has(metric.name.name)) add('validator', `validator:${metric.name.name}`, metric.name, file, false);
+        break;
+      }
       case 'Choice':
         for (const c of p.candidates) plan(c, file);
         if (p.by && policy.validators.has(p.by.name)) add('validator', `validator:${p.by.name}`, p.by, file, false);

@@ -4,7 +4,7 @@
 // flight. Tenant labels are bounded: past `maxTenants` distinct tenants, the rest count as
 // `other`, so a caller inventing tenants cannot grow the registry without limit.
 
-import type { BreakerState, RunEvent, StateEvent } from '@routelang/runtime';
+import type { BreakerState, RolloutEvent, RolloutStatus, RunEvent, StateEvent } from '@routelang/runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -26,9 +26,12 @@ export class GatewayMetrics {
   private readonly stateFallbacks: Counter<'op' | 'mode'>;
   private readonly stateConnected: Gauge;
 
+  private readonly rolloutChanges: Counter<'rollout' | 'action'>;
+
   constructor(
     circuits: () => Record<string, BreakerState>,
     private readonly maxTenants = 1000,
+    rollouts: () => Record<string, RolloutStatus> = () => ({}),
   ) {
     const registers = [this.registry];
     this.requests = new Counter({
@@ -86,6 +89,22 @@ export class GatewayMetrics {
       registers,
     });
     this.stateConnected = new Gauge({ name: 'routelang_state_connected', help: 'Whether the shared state store is reachable (1) or not (0)', registers });
+    this.rolloutChanges = new Counter({
+      name: 'routelang_rollout_changes_total',
+      help: 'Rollout stage changes, by rollout and action (advance, complete, rollback)',
+      labelNames: ['rollout', 'action'],
+      registers,
+    });
+    new Gauge({
+      name: 'routelang_rollout_share',
+      help: "Each rollout's candidate share now, in percent (0 once rolled back)",
+      labelNames: ['rollout'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [rollout, status] of Object.entries(rollouts())) this.set({ rollout }, status.share);
+      },
+    });
     new Gauge({
       name: 'routelang_circuit_state',
       help: 'Circuit breaker state per model: 0 closed, 1 half-open, 2 open',
@@ -122,6 +141,11 @@ export class GatewayMetrics {
       this.latency.observe({ model: a.target }, a.latencyMs / 1000);
       if (a.firstTokenMs !== undefined) this.firstToken.observe({ model: a.target }, a.firstTokenMs / 1000);
     }
+  }
+
+  /** Records a rollout's stage change. */
+  rollout(event: RolloutEvent): void {
+    this.rolloutChanges.inc({ rollout: event.rollout, action: event.action });
   }
 
   /** Records a shared state store's event. */

@@ -13,6 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import {
   type Attempt,
   type PolicyIR,
+  type RolloutEvent,
   Router,
   RouterLoadError,
   type RouterOptions,
@@ -177,13 +178,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         };
         options.log(redact(JSON.stringify(line)));
       },
+      // Stage changes go to the decision log beside the requests, with their evidence.
+      onRollout: (event: RolloutEvent) => {
+        metrics?.rollout(event);
+        notice(`rollout "${event.rollout}": ${event.action} ${event.fromShare}% → ${event.toShare}%: ${event.reason}`);
+        options.log?.(redact(JSON.stringify({ ...event, policy: { name: options.ir.policy.name, hash: version } })));
+      },
     },
   });
   // A gateway must be able to run every plan: refuse to start rather than fail requests.
   const missing = router.missing();
   if (missing.length > 0)
     throw new RouterLoadError(`the gateway cannot run this policy: it is missing ${missing.length} thing${missing.length === 1 ? '' : 's'}`, missing);
-  metrics = new GatewayMetrics(() => router.circuits());
+  metrics = new GatewayMetrics(
+    () => router.circuits(),
+    1000,
+    () => router.rollouts(),
+  );
   const gatewayMetrics = metrics;
   let redact = redactor(options.ir);
   // Rate windows live in the router's state store: shared by the fleet when it is shared.

@@ -8,7 +8,8 @@ import { type Context, type Span, SpanStatusCode, type Tracer } from '@opentelem
 import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
 import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
-import { splitArm } from './split.js';
+import { inCandidate, type Rollout } from './rollout.js';
+import { fnv1a, splitArm } from './split.js';
 import { type Reservation, reserveIn, type StateStore, StateUnavailableError } from './state.js';
 import type { ModelStats } from './stats.js';
 import type { NormalizedRequest } from './values.js';
@@ -145,6 +146,8 @@ export interface ExecutionContext {
   /** OpenTelemetry: the host's tracer and the request's span context, when tracing. */
   readonly tracing?: { readonly tracer: Tracer; readonly context: Context };
   readonly breakers: Breakers;
+  /** The controllers of the policy's rollouts, by name (a rollout without one serves its control). */
+  readonly rollouts?: ReadonlyMap<string, Rollout>;
   /** The tenant's spend limit for the current window, when the policy has one. */
   readonly tenantBudget?: { readonly limit: number; readonly key: string; readonly ttlMs: number; readonly state: StateStore };
   readonly salt: string;
@@ -332,12 +335,53 @@ class Run {
         if (!arm) throw new StepFailure('server_error', 'the split has no arm');
         return this.plan(arm.plan, options, `${salt}/${plan.arms.indexOf(arm)}`);
       }
+      case 'rollout':
+        return this.rollout(plan, options, salt);
       case 'choice':
         return this.choice(plan, options, salt);
       case 'deny':
         throw new Denied(plan.reason);
       case 'route':
         throw new StepFailure('server_error', `route \`${plan.route}\` was not resolved by decide()`);
+    }
+  }
+
+  /**
+   * A rollout: the caller's key picks the arm (sticky: a bucket in the candidate stays there as
+   * its share grows), the arm runs, and its outcome goes to the rollout's controller, which
+   * moves the stage when the evidence says so. Recording never delays or fails the answer.
+   */
+  private async rollout(plan: Extract<Plan, { kind: 'rollout' }>, options: CallOptions, salt: string): Promise<StepResult> {
+    const controller = this.ctx.rollouts?.get(plan.name);
+    const value = this.ctx.request.read([plan.field]);
+    const key = Array.isArray(value) ? value.join('\u0001') : String(value);
+    const bucket = fnv1a(`${plan.name}\u0000${key}`) % 10_000;
+    const arm = controller && inCandidate(bucket, controller.share()) ? 'candidate' : 'control';
+    const started = this.ctx.now();
+    try {
+      const answer = await this.plan(arm === 'candidate' ? plan.candidate : plan.control, options, `${salt}/${arm}`);
+      if (controller) {
+        const measured = plan.metric.kind === 'errors' ? 1 : await this.rawScore(plan.metric.validator, answer);
+        void controller.observe({ arm, value: measured, error: false, latencyMs: this.ctx.now() - started });
+      }
+      return answer;
+    } catch (error) {
+      if (controller && !(error instanceof StepFailure && error.errorClass === 'aborted') && !(error instanceof Denied)) {
+        void controller.observe({ arm, value: plan.metric.kind === 'errors' ? 0 : undefined, error: true, latencyMs: this.ctx.now() - started });
+      }
+      throw error;
+    }
+  }
+
+  /** A validator's score as the scorer gave it (NaN when it failed), for a rollout's metric: the controller discards what is not in [0, 1]. */
+  private async rawScore(validator: string, answer: StepResult): Promise<number> {
+    const scorer = this.ctx.scorers.get(validator);
+    if (!scorer) return Number.NaN;
+    try {
+      const s = await scorer(answer.text, this.ctx.prompt);
+      return typeof s === 'number' ? s : Number.NaN;
+    } catch {
+      return Number.NaN;
     }
   }
 

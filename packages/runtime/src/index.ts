@@ -21,6 +21,17 @@ export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
 export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
+export {
+  csRadius,
+  differenceInterval,
+  inCandidate,
+  Rollout,
+  type RolloutEvent,
+  type RolloutObservation,
+  type RolloutSpec,
+  type RolloutStatus,
+  rolloutVerdict,
+} from './rollout.js';
 export { type Clock, type DecideOptions, Router, RouterLoadError, type RouterOptions, type RunOptions, type RunResult, type StreamEvent } from './router.js';
 export { fnv1a, resolveSplits, splitArm } from './split.js';
 export {

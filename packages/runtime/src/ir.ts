@@ -157,10 +157,34 @@ export type Plan =
   | { kind: 'cascade'; steps: Plan[]; until: Until }
   | { kind: 'try'; tool: string; until?: Until; otherwise: Plan }
   | { kind: 'split'; field: string; arms: { plan: Plan; weight: number }[] }
+  | ({ kind: 'rollout'; control: Plan; candidate: Plan } & RolloutSettings)
   | { kind: 'choice'; strategy: 'fastest' | 'cheapest' | 'best'; candidates: Plan[]; validator?: string }
   | { kind: 'deny'; reason: string }
   | { kind: 'route'; route: string }
   | { kind: 'with'; plan: Plan; options: CallOptions };
+
+/**
+ * A rollout's settings (language.md, rollouts): its name (its identity in the state store),
+ * the field whose value keeps a caller in one arm, the metric (a validator's score, or the
+ * share of calls without error), the non-inferiority margin, the confidence, the candidate's
+ * share at each stage (percent, increasing, the last 100), and guardrails.
+ */
+export const RolloutSettings = z
+  .object({
+    name: z.string(),
+    field: z.string(),
+    metric: z.union([z.object({ kind: z.literal('score'), validator: z.string() }).strict(), z.object({ kind: z.literal('errors') }).strict()]),
+    margin: z.number().min(0).lt(1),
+    confidence: z.number().gt(0.5).lt(1),
+    stages: z.array(z.number().gt(0).max(100)).min(1),
+    minSamples: z.number().int().min(1).optional(),
+    guards: z
+      .object({ errorRate: z.number().min(0).max(1).optional(), latencyP95Ms: z.number().positive().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type RolloutSettings = z.infer<typeof RolloutSettings>;
 
 export const Plan: z.ZodType<Plan> = z.lazy(() =>
   z.union([
@@ -171,6 +195,7 @@ export const Plan: z.ZodType<Plan> = z.lazy(() =>
     z
       .object({ kind: z.literal('split'), field: z.string(), arms: z.array(z.object({ plan: Plan, weight: z.number().positive().max(100) }).strict()) })
       .strict(),
+    RolloutSettings.extend({ kind: z.literal('rollout'), control: Plan, candidate: Plan }).strict(),
     z
       .object({ kind: z.literal('choice'), strategy: z.enum(['fastest', 'cheapest', 'best']), candidates: z.array(Plan), validator: z.string().optional() })
       .strict(),

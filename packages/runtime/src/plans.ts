@@ -15,6 +15,8 @@ export function subPlans(plan: Plan): readonly Plan[] {
       return [plan.otherwise];
     case 'split':
       return plan.arms.map((a) => a.plan);
+    case 'rollout':
+      return [plan.control, plan.candidate];
     case 'choice':
       return plan.candidates;
     default:
@@ -35,6 +37,8 @@ export function mapSubPlans(plan: Plan, f: (sub: Plan, suffix: string) => Plan):
       return { ...plan, otherwise: f(plan.otherwise, '/e') };
     case 'split':
       return { ...plan, arms: plan.arms.map((a, i) => ({ ...a, plan: f(a.plan, `/${i}`) })) };
+    case 'rollout':
+      return { ...plan, control: f(plan.control, '/control'), candidate: f(plan.candidate, '/candidate') };
     case 'choice':
       return { ...plan, candidates: plan.candidates.map((c, i) => f(c, `/k${i}`)) };
     default:
@@ -79,6 +83,8 @@ export function firstTarget(plan: Plan): string | undefined {
       return plan.tool;
     case 'choice':
       return plan.candidates[0] ? firstTarget(plan.candidates[0]) : undefined;
+    case 'rollout':
+      return firstTarget(plan.control);
     default:
       return undefined;
   }

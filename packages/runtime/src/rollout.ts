@@ -50,6 +50,8 @@ export interface RolloutStatus {
   /** The candidate's share now, in percent (0 once rolled back). */
   readonly share: number;
   readonly state: 'running' | 'complete' | 'rolled_back';
+  /** Metric values discarded (not a number in [0, 1]) by this instance. */
+  readonly discarded: number;
   /** Observations and metric means per arm. */
   readonly control: { readonly n: number; readonly mean: number };
   readonly candidate: { readonly n: number; readonly mean: number };
@@ -128,6 +130,7 @@ export class Rollout {
   private rolledBack = false;
   private readonly arms = { control: { n: 0, sum: 0 }, candidate: { n: 0, sum: 0 } };
   private stageSamples = 0;
+  private discardedValues = 0;
   private readonly recent: { error: boolean; latencyMs: number }[] = [];
   private readonly minSamples: number;
   private readonly guardWindow: number;
@@ -142,6 +145,8 @@ export class Rollout {
     private readonly store: StateStore,
     private readonly onEvent: (event: RolloutEvent) => void = () => {},
     policy = '',
+    /** The settings as the policy wrote them (a reload keeps this controller only if they are unchanged). */
+    readonly settings: unknown = spec,
   ) {
     this.minSamples = spec.minSamples ?? 50;
     this.guardWindow = spec.guardWindow ?? 50;
@@ -162,6 +167,7 @@ export class Rollout {
       stage: this.rolledBack ? -1 : this.stage,
       share: this.share(),
       state: this.rolledBack ? 'rolled_back' : this.stage >= this.spec.stages.length - 1 ? 'complete' : 'running',
+      discarded: this.discardedValues,
       control: { n: control.n, mean: control.n > 0 ? control.sum / control.n : 0 },
       candidate: { n: candidate.n, mean: candidate.n > 0 ? candidate.sum / candidate.n : 0 },
       difference: differenceInterval(control, candidate, this.alpha, this.rho),
@@ -199,7 +205,7 @@ export class Rollout {
         ]);
         arm.n = Math.max(arm.n, n);
         arm.sum = sum;
-      }
+      } else if (value !== undefined) this.discardedValues++;
       if (observation.arm === 'candidate') {
         this.stageSamples++;
         this.recent.push({ error: observation.error, latencyMs: observation.latencyMs });

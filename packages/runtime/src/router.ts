@@ -27,6 +27,7 @@ import { openAICompatible } from './openai.js';
 import { optionProblems } from './options.js';
 import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPlans } from './plans.js';
 import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
+import { Rollout, type RolloutEvent, type RolloutStatus } from './rollout.js';
 import { splitArm } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
 import { ModelStats } from './stats.js';
@@ -71,7 +72,12 @@ export interface RouterOptions {
    * Receives the decision-log event of every `run()` (errors it throws are ignored); with a
    * `tracer` (from `@opentelemetry/api`), each run is a span and each model call a child span.
    */
-  readonly telemetry?: { readonly onEvent?: (event: RunEvent) => void; readonly tracer?: Tracer };
+  readonly telemetry?: {
+    readonly onEvent?: (event: RunEvent) => void;
+    /** Receives every stage change of a rollout (advance, complete, rollback), with its evidence. */
+    readonly onRollout?: (event: RolloutEvent) => void;
+    readonly tracer?: Tracer;
+  };
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
   readonly tokenizer?: TokenizerName | TokenCounter;
   /** Host classifiers for `classifier … = extern "name"`, by name. */
@@ -257,6 +263,8 @@ export class Router {
   private metricsStore = new Metrics();
   private breakers = new Breakers();
   private state: StateStore = memoryState();
+  /** The controllers of the policy's rollouts, by name; kept across swaps for rollouts that stay. */
+  private rolloutControllers = new Map<string, Rollout>();
   /** Set when the router opened its store from a URL (it closes it), and the fleet's disconnect. */
   private ownedState: StateStore | undefined;
   private leaveFleet: (() => void) | undefined;
@@ -356,6 +364,7 @@ export class Router {
     next.prepareRun(this.runOptions);
     next.breakers = this.breakers;
     next.state = this.state;
+    next.rolloutControllers = next.controllersFor(this.rolloutControllers);
     this.active = next;
   }
 
@@ -364,6 +373,7 @@ export class Router {
     this.runOptions = options;
     this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
     this.state = typeof options.state === 'object' ? options.state : memoryState(options.now ?? Date.now);
+    this.rolloutControllers = this.controllersFor(new Map());
     // Declared providers give adapters; the host's own win.
     const declared = providerAdapters(this.ir.providers ?? [], options);
     this.adapters = options.adapters || Object.keys(declared).length > 0 ? { ...declared, ...options.adapters } : undefined;
@@ -414,6 +424,40 @@ export class Router {
     if (!perTenant || typeof tenant !== 'string') return {};
     const window = tenantWindow(tenant, perTenant.period, (this.runOptions.now ?? Date.now)());
     return { tenantBudget: { limit: perTenant.amount, ...window, state: this.state } };
+  }
+
+  /** A controller per rollout of the policy: those of `previous` whose settings are unchanged carry over. */
+  private controllersFor(previous: ReadonlyMap<string, Rollout>): Map<string, Rollout> {
+    const out = new Map<string, Rollout>();
+    const visit = (plan: Plan): void => {
+      if (plan.kind === 'rollout' && !out.has(plan.name)) {
+        const { kind: _kind, control: _control, candidate: _candidate, ...settings } = plan;
+        const old = previous.get(plan.name);
+        const spec = {
+          name: plan.name,
+          stages: plan.stages,
+          margin: plan.margin,
+          confidence: plan.confidence,
+          ...(plan.minSamples !== undefined ? { minSamples: plan.minSamples } : {}),
+          ...(plan.guards ? { guards: plan.guards } : {}),
+        };
+        out.set(
+          plan.name,
+          old && JSON.stringify(old.settings) === JSON.stringify(settings)
+            ? old
+            : new Rollout(spec, this.state, (event) => this.runOptions.telemetry?.onRollout?.(event), this.ir.policy.name ?? '', settings),
+        );
+      }
+      for (const sub of subPlans(plan)) visit(sub);
+    };
+    for (const route of this.ir.routes) for (const rule of route.rules) visit(rule.plan);
+    return out;
+  }
+
+  /** Where each of the policy's rollouts stands (share, evidence), by name. */
+  rollouts(): Record<string, RolloutStatus> {
+    if (this.active !== this) return this.active.rollouts();
+    return Object.fromEntries([...this.rolloutControllers].map(([name, r]) => [name, r.status()]));
   }
 
   /** Where the router keeps its shared state (tenant spend, rate windows, breakers, statistics). */
@@ -535,6 +579,7 @@ export class Router {
       maxAttempts: this.runOptions.maxAttempts ?? 8,
       defaultTimeoutMs: this.runOptions.defaultTimeoutMs ?? 60_000,
       breakers: this.breakers,
+      rollouts: this.rolloutControllers,
       ...this.tenantBudget(decision.request),
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
       countTokens: this.countTokens,

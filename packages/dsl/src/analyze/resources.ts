@@ -134,6 +134,9 @@ export function worstCost(c: Compilation, plan: Plan, region: number, inherited:
     }
     case 'split':
       return max(plan.arms.map((a) => worstCost(c, a.plan, region, inherited, depth)));
+    case 'rollout':
+      // A request runs one arm; which one moves with the stage, so either may.
+      return max([worstCost(c, plan.control, region, inherited, depth), worstCost(c, plan.candidate, region, inherited, depth)]);
     case 'choice':
       // A choice is also a failover: when the chosen candidate fails the next one runs, so
       // every candidate may be paid for.

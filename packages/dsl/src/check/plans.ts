@@ -79,6 +79,9 @@ export class PlanChecker {
       case 'Split':
         this.split(plan);
         return;
+      case 'Rollout':
+        this.rollout(plan);
+        return;
       case 'Choice':
         for (const candidate of plan.candidates) this.modelStep(candidate, `a \`${plan.strategy}\` candidate`);
         if (plan.candidates.length < 2) {
@@ -239,6 +242,100 @@ export class PlanChecker {
             ? `give the remaining ${Math.round((100 - total) * 100) / 100}% to an arm`
             : `take ${Math.round((total - 100) * 100) / 100}% away from the arms`,
       });
+    }
+  }
+
+  /** A rollout: exactly a control and a candidate, and settings of the right kinds and ranges (language.md, rollouts). */
+  private rollout(plan: A.RolloutPlan): void {
+    const file = this.scope.file;
+    const bad = (node: A.StringLit | A.Ident | A.Value | A.RolloutPlan, message: string, help: string): void =>
+      this.ctx.report('RL2040', file, node, message, { help });
+    const [first, ...rest] = plan.field.segments;
+    if (first) {
+      if (!this.scope.fields.has(first.name)) this.ctx.reportUnknown('RL2001', file, first, 'field', this.scope.fields.keys());
+      else if (rest[0])
+        this.ctx.report('RL2030', file, rest[0], 'a rollout hashes a whole field; parts are not allowed', { help: `write \`by ${first.name}\`` });
+    }
+    if (plan.name.value.trim() === '')
+      bad(
+        plan.name,
+        'a rollout needs a name: it is its identity in the shared state and the decision log',
+        'write e.g. `rollout "new-model-2026" by tenant { … }`',
+      );
+    const roles = new Set<string>();
+    for (const arm of plan.arms) {
+      const role = arm.role.name;
+      if (role !== 'control' && role !== 'candidate')
+        bad(arm.role, `a rollout has a \`control\` and a \`candidate\`, not \`${role}\``, 'write `control -> PLAN` and `candidate -> PLAN`');
+      else if (roles.has(role)) bad(arm.role, `this rollout names its \`${role}\` twice`, `keep one \`${role} -> PLAN\``);
+      roles.add(role);
+      this.check(arm.plan);
+    }
+    for (const role of ['control', 'candidate']) {
+      if (!roles.has(role)) bad(plan, `this rollout has no \`${role}\``, `add \`${role} -> PLAN\``);
+    }
+    const seen = new Set<string>();
+    for (const p of plan.properties) {
+      const key = p.key.name;
+      if (seen.has(key)) bad(p.key, `\`${key}\` is set twice`, 'keep one');
+      seen.add(key);
+      const v = p.value;
+      switch (key) {
+        case 'metric':
+          if (v.kind !== 'Symbol') bad(v, "a rollout's metric is a validator (its score) or `errors`", 'write e.g. `metric = quality` or `metric = errors`');
+          else if (v.name.name !== 'errors') this.validator(v.name);
+          break;
+        case 'margin': {
+          const ok = v.kind === 'Number' && (v.unit === 'percent' ? v.value >= 0 && v.value < 100 : v.unit === 'none' && v.value >= 0 && v.value < 1);
+          if (!ok)
+            bad(
+              v,
+              "a rollout's margin is how much worse the candidate may be on the metric's [0, 1] scale: a number in [0, 1) or a percentage",
+              'write e.g. `margin = 0.02` or `margin = 2%`',
+            );
+          break;
+        }
+        case 'confidence':
+          if (!(v.kind === 'Number' && v.unit === 'percent' && v.value > 50 && v.value < 100))
+            bad(v, "a rollout's confidence is a percentage above 50% and below 100%", 'write e.g. `confidence = 95%`');
+          break;
+        case 'stages': {
+          const items = v.kind === 'List' ? v.items : [];
+          const values = items.map((i) => (i.kind === 'Number' && i.unit === 'percent' ? i.value : Number.NaN));
+          const increasing = values.every((x, i) => x > 0 && x <= 100 && (i === 0 || x > (values[i - 1] as number)));
+          if (v.kind !== 'List' || values.length === 0 || !increasing || values[values.length - 1] !== 100)
+            bad(v, "a rollout's stages are the candidate's shares, increasing percentages ending at 100%", 'write e.g. `stages = [5%, 25%, 50%, 100%]`');
+          break;
+        }
+        case 'guard':
+          if (v.kind !== 'Object') bad(v, "a rollout's guard is `{ errors: 5%, latency_p95: 2s }` (either or both)", 'write e.g. `guard = { errors: 5% }`');
+          else
+            for (const e of v.entries) {
+              const g = e.value;
+              if (e.key.name === 'errors') {
+                if (!(g.kind === 'Number' && g.unit === 'percent' && g.value >= 0 && g.value <= 100))
+                  bad(g, 'the error-rate guard is a percentage', 'write e.g. `errors: 5%`');
+              } else if (e.key.name === 'latency_p95') {
+                if (!(g.kind === 'Number' && g.unit === 'duration' && g.value > 0))
+                  bad(g, "the latency guard is a duration (the candidate's p95)", 'write e.g. `latency_p95: 2s`');
+              } else bad(e.key, `a rollout guards \`errors\` and \`latency_p95\`, not \`${e.key.name}\``, 'write `guard = { errors: 5%, latency_p95: 2s }`');
+            }
+          break;
+        case 'min_samples':
+          if (!(v.kind === 'Number' && v.unit === 'none' && Number.isInteger(v.value) && v.value >= 1))
+            bad(v, 'min_samples is a whole number of candidate calls per stage', 'write e.g. `min_samples = 50`');
+          break;
+        default:
+          bad(p.key, `a rollout has no setting \`${key}\``, 'settings are metric, margin, confidence, stages, guard and min_samples');
+      }
+    }
+    for (const required of ['metric', 'margin', 'stages']) {
+      if (!seen.has(required))
+        bad(
+          plan,
+          `this rollout has no \`${required}\``,
+          `add e.g. \`${required === 'metric' ? 'metric = errors' : required === 'margin' ? 'margin = 0.02' : 'stages = [5%, 25%, 50%, 100%]'}\``,
+        );
     }
   }
 }

@@ -367,6 +367,11 @@ function plans(ctx: Context): CompletionItem[] {
     ['cascade', 'cascade [${1:small}, ${2:large}] until ${3:validator} >= ${4:0.8}', 'try models in order until a validator is satisfied'],
     ['try', 'try ${1:tool} else ${2:model}', 'call a tool first'],
     ['split', 'split by ${1:field} { ${2:a}: ${3:90}%, ${4:b}: ${5:10}% }', 'sticky A/B split'],
+    [
+      'rollout',
+      'rollout "${1:name}" by ${2:tenant} {\n\tcontrol -> ${3:current}\n\tcandidate -> ${4:next}\n\tmetric = ${5:errors}\n\tmargin = ${6:0.02}\n\tstages = [5%, 25%, 50%, 100%]\n}',
+      'a staged rollout, advanced by an anytime-valid test',
+    ],
     ['fastest', 'fastest [${1:a}, ${2:b}]', 'the candidate with the lowest live latency'],
     ['cheapest', 'cheapest [${1:a}, ${2:b}]', 'the cheapest candidate'],
     ['best', 'best [${1:a}, ${2:b}] by ${3:validator}', 'the candidate with the best running score'],

@@ -4,15 +4,15 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema7"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema8"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema7"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema8":{"type":"string"},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
 const schema12 = {"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]};
-const schema22 = {"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false};
-const schema23 = {"type":"string"};
+const schema23 = {"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false};
 const schema24 = {"type":"string"};
 const schema25 = {"type":"string"};
 const schema26 = {"type":"string"};
 const schema27 = {"type":"string"};
 const schema28 = {"type":"string"};
+const schema29 = {"type":"string"};
 const func2 = Object.prototype.hasOwnProperty;
 const schema13 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]};
 const wrapper0 = {validate: validate11};
@@ -1222,9 +1222,10 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
+const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
 const schema18 = {"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false};
 const schema19 = {"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false};
+const schema21 = {"type":"number","exclusiveMinimum":0,"maximum":100};
 const wrapper4 = {validate: validate21};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -2224,8 +2225,8 @@ valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs82 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err81 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.name === undefined){
+const err81 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2234,8 +2235,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(data.strategy === undefined){
-const err82 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+if(data.field === undefined){
+const err82 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2244,8 +2245,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data.candidates === undefined){
-const err83 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
+if(data.metric === undefined){
+const err83 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "metric"},message:"must have required property '"+"metric"+"'"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2254,9 +2255,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-for(const key9 in data){
-if(!((((key9 === "kind") || (key9 === "strategy")) || (key9 === "candidates")) || (key9 === "validator"))){
-const err84 = {instancePath,schemaPath:"#/anyOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data.margin === undefined){
+const err84 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "margin"},message:"must have required property '"+"margin"+"'"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2265,11 +2265,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data31 = data.kind;
-if(typeof data31 !== "string"){
-const err85 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.confidence === undefined){
+const err85 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "confidence"},message:"must have required property '"+"confidence"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2278,8 +2275,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-if("choice" !== data31){
-const err86 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
+if(data.stages === undefined){
+const err86 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "stages"},message:"must have required property '"+"stages"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2288,11 +2285,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-if(data.strategy !== undefined){
-let data32 = data.strategy;
-if(typeof data32 !== "string"){
-const err87 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/5/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.kind === undefined){
+const err87 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2301,8 +2295,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(!(((data32 === "fastest") || (data32 === "cheapest")) || (data32 === "best"))){
-const err88 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/5/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[5].properties.strategy.enum},message:"must be equal to one of the allowed values"};
+if(data.control === undefined){
+const err88 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "control"},message:"must have required property '"+"control"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2311,20 +2305,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data.candidates !== undefined){
-let data33 = data.candidates;
-if(Array.isArray(data33)){
-const len3 = data33.length;
-for(let i3=0; i3<len3; i3++){
-if(!(wrapper4.validate(data33[i3], {instancePath:instancePath+"/candidates/" + i3,parentData:data33,parentDataProperty:i3,rootData}))){
-vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err89 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/5/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.candidate === undefined){
+const err89 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "candidate"},message:"must have required property '"+"candidate"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2333,10 +2315,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data.validator !== undefined){
-if(typeof data.validator !== "string"){
-const err90 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/5/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key9 in data){
+if(!(func2.call(schema17.anyOf[5].properties, key9))){
+const err90 = {instancePath,schemaPath:"#/anyOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2346,9 +2327,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-}
-else {
-const err91 = {instancePath,schemaPath:"#/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err91 = {instancePath:instancePath+"/name",schemaPath:"#/anyOf/5/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2357,13 +2338,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-var _valid0 = _errs82 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs94 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err92 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.field !== undefined){
+if(typeof data.field !== "string"){
+const err92 = {instancePath:instancePath+"/field",schemaPath:"#/anyOf/5/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2372,8 +2350,15 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data.reason === undefined){
-const err93 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+}
+if(data.metric !== undefined){
+let data33 = data.metric;
+const _errs90 = errors;
+let valid22 = false;
+const _errs91 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err93 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2382,9 +2367,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-for(const key10 in data){
-if(!((key10 === "kind") || (key10 === "reason"))){
-const err94 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data33.validator === undefined){
+const err94 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2393,11 +2377,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data36 = data.kind;
-if(typeof data36 !== "string"){
-const err95 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key10 in data33){
+if(!((key10 === "kind") || (key10 === "validator"))){
+const err95 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2406,8 +2388,11 @@ vErrors.push(err95);
 }
 errors++;
 }
-if("deny" !== data36){
-const err96 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
+}
+if(data33.kind !== undefined){
+let data34 = data33.kind;
+if(typeof data34 !== "string"){
+const err96 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2416,10 +2401,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data.reason !== undefined){
-if(typeof data.reason !== "string"){
-const err97 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/6/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("score" !== data34){
+const err97 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "score"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2429,9 +2412,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
-else {
-const err98 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.validator !== undefined){
+if(typeof data33.validator !== "string"){
+const err98 = {instancePath:instancePath+"/metric/validator",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2440,13 +2423,10 @@ vErrors.push(err98);
 }
 errors++;
 }
-var _valid0 = _errs94 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs101 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err99 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+}
+else {
+const err99 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2455,8 +2435,13 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data.route === undefined){
-const err100 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+var _valid1 = _errs91 === errors;
+valid22 = valid22 || _valid1;
+if(!valid22){
+const _errs98 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err100 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2465,9 +2450,9 @@ vErrors.push(err100);
 }
 errors++;
 }
-for(const key11 in data){
-if(!((key11 === "kind") || (key11 === "route"))){
-const err101 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+for(const key11 in data33){
+if(!(key11 === "kind")){
+const err101 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2477,10 +2462,10 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data38 = data.kind;
-if(typeof data38 !== "string"){
-const err102 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.kind !== undefined){
+let data36 = data33.kind;
+if(typeof data36 !== "string"){
+const err102 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2489,8 +2474,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-if("route" !== data38){
-const err103 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+if("errors" !== data36){
+const err103 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2500,9 +2485,9 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data.route !== undefined){
-if(typeof data.route !== "string"){
-const err104 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/7/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err104 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2511,10 +2496,11 @@ vErrors.push(err104);
 }
 errors++;
 }
+var _valid1 = _errs98 === errors;
+valid22 = valid22 || _valid1;
 }
-}
-else {
-const err105 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!valid22){
+const err105 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2523,13 +2509,23 @@ vErrors.push(err105);
 }
 errors++;
 }
-var _valid0 = _errs101 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs108 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err106 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+else {
+errors = _errs90;
+if(vErrors !== null){
+if(_errs90){
+vErrors.length = _errs90;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.margin !== undefined){
+let data37 = data.margin;
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 < 0 || isNaN(data37)){
+const err106 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2538,8 +2534,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data.plan === undefined){
-const err107 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+if(data37 >= 1 || isNaN(data37)){
+const err107 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2548,8 +2544,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data.options === undefined){
-const err108 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+}
+else {
+const err108 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2558,9 +2555,12 @@ vErrors.push(err108);
 }
 errors++;
 }
-for(const key12 in data){
-if(!(((key12 === "kind") || (key12 === "plan")) || (key12 === "options"))){
-const err109 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+if(data.confidence !== undefined){
+let data38 = data.confidence;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 >= 1 || isNaN(data38)){
+const err109 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2569,11 +2569,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data40 = data.kind;
-if(typeof data40 !== "string"){
-const err110 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data38 <= 0.5 || isNaN(data38)){
+const err110 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.5},message:"must be > 0.5"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2582,13 +2579,617 @@ vErrors.push(err110);
 }
 errors++;
 }
-if("with" !== data40){
-const err111 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+}
+else {
+const err111 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err111];
 }
 else {
 vErrors.push(err111);
+}
+errors++;
+}
+}
+if(data.stages !== undefined){
+let data39 = data.stages;
+if(Array.isArray(data39)){
+if(data39.length < 1){
+const err112 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+const len3 = data39.length;
+for(let i3=0; i3<len3; i3++){
+let data40 = data39[i3];
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 100 || isNaN(data40)){
+const err113 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+if(data40 <= 0 || isNaN(data40)){
+const err114 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+else {
+const err115 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+}
+else {
+const err116 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+if(data.minSamples !== undefined){
+let data41 = data.minSamples;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err117 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 9007199254740991 || isNaN(data41)){
+const err118 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+if(data41 < 1 || isNaN(data41)){
+const err119 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+}
+if(data.guards !== undefined){
+let data42 = data.guards;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+for(const key12 in data42){
+if(!((key12 === "errorRate") || (key12 === "latencyP95Ms"))){
+const err120 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+if(data42.errorRate !== undefined){
+let data43 = data42.errorRate;
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1 || isNaN(data43)){
+const err121 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+if(data43 < 0 || isNaN(data43)){
+const err122 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+else {
+const err123 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+if(data42.latencyP95Ms !== undefined){
+let data44 = data42.latencyP95Ms;
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 <= 0 || isNaN(data44)){
+const err124 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+else {
+const err125 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+}
+else {
+const err126 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data45 = data.kind;
+if(typeof data45 !== "string"){
+const err127 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+if("rollout" !== data45){
+const err128 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "rollout"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+if(data.control !== undefined){
+if(!(wrapper4.validate(data.control, {instancePath:instancePath+"/control",parentData:data,parentDataProperty:"control",rootData}))){
+vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
+errors = vErrors.length;
+}
+}
+if(data.candidate !== undefined){
+if(!(wrapper4.validate(data.candidate, {instancePath:instancePath+"/candidate",parentData:data,parentDataProperty:"candidate",rootData}))){
+vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err129 = {instancePath,schemaPath:"#/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+var _valid0 = _errs82 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs125 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err130 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+if(data.strategy === undefined){
+const err131 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+if(data.candidates === undefined){
+const err132 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+for(const key13 in data){
+if(!((((key13 === "kind") || (key13 === "strategy")) || (key13 === "candidates")) || (key13 === "validator"))){
+const err133 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data48 = data.kind;
+if(typeof data48 !== "string"){
+const err134 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+if("choice" !== data48){
+const err135 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+if(data.strategy !== undefined){
+let data49 = data.strategy;
+if(typeof data49 !== "string"){
+const err136 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/6/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+if(!(((data49 === "fastest") || (data49 === "cheapest")) || (data49 === "best"))){
+const err137 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/6/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[6].properties.strategy.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data.candidates !== undefined){
+let data50 = data.candidates;
+if(Array.isArray(data50)){
+const len4 = data50.length;
+for(let i4=0; i4<len4; i4++){
+if(!(wrapper4.validate(data50[i4], {instancePath:instancePath+"/candidates/" + i4,parentData:data50,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err138 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/6/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+}
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err139 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+}
+else {
+const err140 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+var _valid0 = _errs125 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs137 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err141 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+if(data.reason === undefined){
+const err142 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+for(const key14 in data){
+if(!((key14 === "kind") || (key14 === "reason"))){
+const err143 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data53 = data.kind;
+if(typeof data53 !== "string"){
+const err144 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+if("deny" !== data53){
+const err145 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+if(data.reason !== undefined){
+if(typeof data.reason !== "string"){
+const err146 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/7/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+else {
+const err147 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+var _valid0 = _errs137 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs144 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err148 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+if(data.route === undefined){
+const err149 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+for(const key15 in data){
+if(!((key15 === "kind") || (key15 === "route"))){
+const err150 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data55 = data.kind;
+if(typeof data55 !== "string"){
+const err151 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+if("route" !== data55){
+const err152 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+if(data.route !== undefined){
+if(typeof data.route !== "string"){
+const err153 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/8/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+}
+else {
+const err154 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+var _valid0 = _errs144 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs151 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err155 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+if(data.plan === undefined){
+const err156 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+if(data.options === undefined){
+const err157 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+for(const key16 in data){
+if(!(((key16 === "kind") || (key16 === "plan")) || (key16 === "options"))){
+const err158 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data57 = data.kind;
+if(typeof data57 !== "string"){
+const err159 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+if("with" !== data57){
+const err160 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
 }
 errors++;
 }
@@ -2600,139 +3201,139 @@ errors = vErrors.length;
 }
 }
 if(data.options !== undefined){
-let data42 = data.options;
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-for(const key13 in data42){
-if(!(((key13 === "timeoutMs") || (key13 === "maxTokens")) || (key13 === "retries"))){
-const err112 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+let data59 = data.options;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key17 in data59){
+if(!(((key17 === "timeoutMs") || (key17 === "maxTokens")) || (key17 === "retries"))){
+const err161 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err112];
+vErrors = [err161];
 }
 else {
-vErrors.push(err112);
+vErrors.push(err161);
 }
 errors++;
 }
 }
-if(data42.timeoutMs !== undefined){
-let data43 = data42.timeoutMs;
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 <= 0 || isNaN(data43)){
-const err113 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data59.timeoutMs !== undefined){
+let data60 = data59.timeoutMs;
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 <= 0 || isNaN(data60)){
+const err162 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
-vErrors = [err113];
+vErrors = [err162];
 }
 else {
-vErrors.push(err113);
+vErrors.push(err162);
 }
 errors++;
 }
 }
 else {
-const err114 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err163 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
-vErrors = [err114];
+vErrors = [err163];
 }
 else {
-vErrors.push(err114);
+vErrors.push(err163);
 }
 errors++;
 }
 }
-if(data42.maxTokens !== undefined){
-let data44 = data42.maxTokens;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err115 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data59.maxTokens !== undefined){
+let data61 = data59.maxTokens;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err164 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err115];
+vErrors = [err164];
 }
 else {
-vErrors.push(err115);
+vErrors.push(err164);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 > 9007199254740991 || isNaN(data44)){
-const err116 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 9007199254740991 || isNaN(data61)){
+const err165 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
-vErrors = [err116];
+vErrors = [err165];
 }
 else {
-vErrors.push(err116);
+vErrors.push(err165);
 }
 errors++;
 }
-if(data44 <= 0 || isNaN(data44)){
-const err117 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data61 <= 0 || isNaN(data61)){
+const err166 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
-vErrors = [err117];
+vErrors = [err166];
 }
 else {
-vErrors.push(err117);
-}
-errors++;
-}
-}
-}
-if(data42.retries !== undefined){
-let data45 = data42.retries;
-if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err118 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 > 10 || isNaN(data45)){
-const err119 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-if(data45 < 0 || isNaN(data45)){
-const err120 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
+vErrors.push(err166);
 }
 errors++;
 }
 }
 }
-}
-else {
-const err121 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data59.retries !== undefined){
+let data62 = data59.retries;
+if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
+const err167 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err121];
+vErrors = [err167];
 }
 else {
-vErrors.push(err121);
+vErrors.push(err167);
+}
+errors++;
+}
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 > 10 || isNaN(data62)){
+const err168 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+if(data62 < 0 || isNaN(data62)){
+const err169 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
 }
 errors++;
 }
 }
 }
 else {
-const err122 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err171 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err122];
+vErrors = [err171];
 }
 else {
-vErrors.push(err122);
+vErrors.push(err171);
 }
 errors++;
 }
-var _valid0 = _errs108 === errors;
+var _valid0 = _errs151 === errors;
 valid0 = valid0 || _valid0;
 }
 }
@@ -2742,13 +3343,14 @@ valid0 = valid0 || _valid0;
 }
 }
 }
+}
 if(!valid0){
-const err123 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err172 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err123];
+vErrors = [err172];
 }
 else {
-vErrors.push(err123);
+vErrors.push(err172);
 }
 errors++;
 }
@@ -5151,7 +5753,7 @@ if(data78.source !== undefined){
 let data83 = data78.source;
 if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
 if(data83.file === undefined){
-const err189 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+const err189 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema8/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -5161,7 +5763,7 @@ vErrors.push(err189);
 errors++;
 }
 if(data83.line === undefined){
-const err190 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
+const err190 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema8/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -5171,7 +5773,7 @@ vErrors.push(err190);
 errors++;
 }
 if(data83.column === undefined){
-const err191 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
+const err191 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema8/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -5182,7 +5784,7 @@ errors++;
 }
 for(const key22 in data83){
 if(!(((key22 === "file") || (key22 === "line")) || (key22 === "column"))){
-const err192 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
+const err192 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -5194,7 +5796,7 @@ errors++;
 }
 if(data83.file !== undefined){
 if(typeof data83.file !== "string"){
-const err193 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/file",schemaPath:"#/definitions/__schema7/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err193 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/file",schemaPath:"#/definitions/__schema8/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -5207,7 +5809,7 @@ errors++;
 if(data83.line !== undefined){
 let data85 = data83.line;
 if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
-const err194 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err194 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema8/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -5218,7 +5820,7 @@ errors++;
 }
 if((typeof data85 == "number") && (isFinite(data85))){
 if(data85 > 9007199254740991 || isNaN(data85)){
-const err195 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err195 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema8/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -5228,7 +5830,7 @@ vErrors.push(err195);
 errors++;
 }
 if(data85 <= 0 || isNaN(data85)){
-const err196 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+const err196 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/line",schemaPath:"#/definitions/__schema8/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -5242,7 +5844,7 @@ errors++;
 if(data83.column !== undefined){
 let data86 = data83.column;
 if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err197 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err197 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema8/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -5253,7 +5855,7 @@ errors++;
 }
 if((typeof data86 == "number") && (isFinite(data86))){
 if(data86 > 9007199254740991 || isNaN(data86)){
-const err198 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err198 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema8/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -5263,7 +5865,7 @@ vErrors.push(err198);
 errors++;
 }
 if(data86 <= 0 || isNaN(data86)){
-const err199 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+const err199 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source/column",schemaPath:"#/definitions/__schema8/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -5276,7 +5878,7 @@ errors++;
 }
 }
 else {
-const err200 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err200 = {instancePath:instancePath+"/routes/" + i13+"/rules/" + i14+"/source",schemaPath:"#/definitions/__schema8/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -5446,7 +6048,7 @@ errors++;
 const len16 = data91.length;
 for(let i16=0; i16<len16; i16++){
 if(typeof data91[i16] !== "string"){
-const err214 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i16,schemaPath:"#/definitions/__schema8/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err214 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i16,schemaPath:"#/definitions/__schema9/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -5653,7 +6255,7 @@ errors++;
 const len18 = data98.length;
 for(let i18=0; i18<len18; i18++){
 if(typeof data98[i18] !== "string"){
-const err231 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i18,schemaPath:"#/definitions/__schema9/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err231 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i18,schemaPath:"#/definitions/__schema10/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -5790,7 +6392,7 @@ errors++;
 const len20 = data103.length;
 for(let i20=0; i20<len20; i20++){
 if(typeof data103[i20] !== "string"){
-const err242 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i20,schemaPath:"#/definitions/__schema10/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err242 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i20,schemaPath:"#/definitions/__schema11/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -5909,7 +6511,7 @@ errors++;
 const len21 = data106.length;
 for(let i21=0; i21<len21; i21++){
 if(typeof data106[i21] !== "string"){
-const err252 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i21,schemaPath:"#/definitions/__schema11/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err252 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i21,schemaPath:"#/definitions/__schema12/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -6056,7 +6658,7 @@ errors++;
 const len23 = data111.length;
 for(let i23=0; i23<len23; i23++){
 if(typeof data111[i23] !== "string"){
-const err264 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i23,schemaPath:"#/definitions/__schema12/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err264 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i23,schemaPath:"#/definitions/__schema13/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -6187,7 +6789,7 @@ errors++;
 const len24 = data115.length;
 for(let i24=0; i24<len24; i24++){
 if(typeof data115[i24] !== "string"){
-const err275 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i24,schemaPath:"#/definitions/__schema13/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err275 = {instancePath:instancePath+"/routes/" + i13+"/graph/variables/" + i15+"/field/" + i24,schemaPath:"#/definitions/__schema14/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -6554,7 +7156,7 @@ if(data125.source !== undefined){
 let data128 = data125.source;
 if(data128 && typeof data128 == "object" && !Array.isArray(data128)){
 if(data128.file === undefined){
-const err303 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+const err303 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema8/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -6564,7 +7166,7 @@ vErrors.push(err303);
 errors++;
 }
 if(data128.line === undefined){
-const err304 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
+const err304 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema8/required",keyword:"required",params:{missingProperty: "line"},message:"must have required property '"+"line"+"'"};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -6574,7 +7176,7 @@ vErrors.push(err304);
 errors++;
 }
 if(data128.column === undefined){
-const err305 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
+const err305 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema8/required",keyword:"required",params:{missingProperty: "column"},message:"must have required property '"+"column"+"'"};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -6585,7 +7187,7 @@ errors++;
 }
 for(const key33 in data128){
 if(!(((key33 === "file") || (key33 === "line")) || (key33 === "column"))){
-const err306 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
+const err306 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -6597,7 +7199,7 @@ errors++;
 }
 if(data128.file !== undefined){
 if(typeof data128.file !== "string"){
-const err307 = {instancePath:instancePath+"/assertions/" + i27+"/source/file",schemaPath:"#/definitions/__schema7/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err307 = {instancePath:instancePath+"/assertions/" + i27+"/source/file",schemaPath:"#/definitions/__schema8/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -6610,7 +7212,7 @@ errors++;
 if(data128.line !== undefined){
 let data130 = data128.line;
 if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
-const err308 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err308 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema8/properties/line/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -6621,7 +7223,7 @@ errors++;
 }
 if((typeof data130 == "number") && (isFinite(data130))){
 if(data130 > 9007199254740991 || isNaN(data130)){
-const err309 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err309 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema8/properties/line/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -6631,7 +7233,7 @@ vErrors.push(err309);
 errors++;
 }
 if(data130 <= 0 || isNaN(data130)){
-const err310 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema7/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+const err310 = {instancePath:instancePath+"/assertions/" + i27+"/source/line",schemaPath:"#/definitions/__schema8/properties/line/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -6645,7 +7247,7 @@ errors++;
 if(data128.column !== undefined){
 let data131 = data128.column;
 if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
-const err311 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err311 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema8/properties/column/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -6656,7 +7258,7 @@ errors++;
 }
 if((typeof data131 == "number") && (isFinite(data131))){
 if(data131 > 9007199254740991 || isNaN(data131)){
-const err312 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err312 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema8/properties/column/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -6666,7 +7268,7 @@ vErrors.push(err312);
 errors++;
 }
 if(data131 <= 0 || isNaN(data131)){
-const err313 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema7/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+const err313 = {instancePath:instancePath+"/assertions/" + i27+"/source/column",schemaPath:"#/definitions/__schema8/properties/column/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -6679,7 +7281,7 @@ errors++;
 }
 }
 else {
-const err314 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err314 = {instancePath:instancePath+"/assertions/" + i27+"/source",schemaPath:"#/definitions/__schema8/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err314];
 }
