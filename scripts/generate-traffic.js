@@ -195,6 +195,27 @@ const GENERATORS = {
       return request;
     };
   },
+  rollout: (random) => {
+    const user = population('user', 3_000, random);
+    return () => {
+      const code = random() < 0.2;
+      const request = {
+        prompt: prompt(
+          random,
+          code
+            ? pick(
+                random,
+                INTENT_OPENERS.code.map((o) => [o, 1]),
+              )
+            : 'chat:',
+        ),
+        user: user(),
+        topic: code ? 'code' : 'chat',
+      };
+      if (random() < 0.03) request.pii = true;
+      return request;
+    };
+  },
   'ab-split': (random) => {
     const user = population('user', 2_000, random);
     return () => {

@@ -125,3 +125,109 @@ route {
     }
   });
 });
+
+describe('shadows in run()', () => {
+  const source = (share: string) => `policy shadowing
+input {
+  prompt: text
+  pii: bool = false
+}
+model current { provider = "a" id = "current" price = { input: $1 per 1M, output: $1 per 1M } context = 8k max_output = 10 deployment = on_prem }
+model next { provider = "b" id = "next" price = { input: $1 per 1M, output: $1 per 1M } context = 8k max_output = 10 deployment = cloud }
+validator quality = extern "quality"
+route {
+  otherwise -> current shadow next ${share} by quality
+}
+`;
+  const compile = (text: string) => {
+    const path = '/virtual/shadow.route';
+    const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
+    if (!result.ir) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
+    return result.ir;
+  };
+
+  it('answers with the plan alone, never waits for or fails with the shadow, and reports both scores', async () => {
+    const events: import('../packages/runtime/src/index.js').ShadowEvent[] = [];
+    let release: () => void = () => {};
+    const slow = new Promise<void>((r) => {
+      release = r;
+    });
+    const router = await Router.load(compile(source('100%')), {
+      adapters: {
+        a: adapter,
+        // The shadow hangs until released, then fails on every other call.
+        b: async (call) => {
+          await slow;
+          if (call.prompt === 'fail') throw new Error('shadow upstream down');
+          return { text: 'shadow answer', usage: { inputTokens: 2, outputTokens: 3 } };
+        },
+      },
+      validators: { quality: (answer) => (answer === 'current' ? 0.7 : 0.9) },
+      telemetry: { onShadow: (e) => events.push(e) },
+      tokenizer: (t) => t.length,
+    });
+    const results = await Promise.all([router.run({ prompt: 'hi' }), router.run({ prompt: 'fail' })]);
+    expect(results.map((r) => r.ok && r.model)).toEqual(['current', 'current']);
+    // The answers came back while both shadows were still hanging; their costs are not the requests'.
+    expect(events).toHaveLength(0);
+    expect(results.every((r) => r.attempts.length === 1 && r.attempts[0]?.target === 'current')).toBe(true);
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    const ok = events.find((e) => e.outcome === 'ok');
+    expect(ok).toMatchObject({ shadow: 'next', primary: 'current', primaryScore: 0.7, shadowScore: 0.9, cost: expect.closeTo(5e-6, 12) });
+    expect(events.find((e) => e.outcome === 'error')?.message).toContain('shadow upstream down');
+  });
+
+  it('refuses a shadow call the assertions forbid, at run time too', async () => {
+    const text = source('100%').replace('route {', 'assert "pii on premises": pii implies model.deployment == on_prem\nroute {');
+    const path = '/virtual/shadow-assert.route';
+    const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
+    // The checker refutes it before it ships…
+    expect(result.diagnostics.map((d) => d.code)).toContain('RL3004');
+    expect(result.ir).toBeUndefined();
+    // …and a tampered artifact (the same policy shadowing an on-premises model, edited to
+    // shadow the cloud one) gets the call refused at run time.
+    const clean = compilePolicy(path, nodeHost(new Map([[path, text.replace('current shadow next', 'current shadow current')]]))).ir;
+    if (!clean) throw new Error('does not compile');
+    const tampered = JSON.parse(JSON.stringify(clean).replace('"shadow":"current"', '"shadow":"next"'));
+    const events: import('../packages/runtime/src/index.js').ShadowEvent[] = [];
+    let shadowCalls = 0;
+    const router = await Router.load(tampered, {
+      adapters: {
+        a: adapter,
+        b: async () => {
+          shadowCalls++;
+          return { text: 'x', usage: { inputTokens: 1, outputTokens: 1 } };
+        },
+      },
+      validators: { quality: () => 1 },
+      telemetry: { onShadow: (e) => events.push(e) },
+      tokenizer: (t) => t.length,
+    });
+    await router.run({ prompt: 'hi', pii: true });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(shadowCalls).toBe(0);
+    expect(events[0]).toMatchObject({ outcome: 'refused', shadow: 'next' });
+  });
+
+  it('mirrors about its share of requests', async () => {
+    let shadowCalls = 0;
+    const router = await Router.load(compile(source('10%')), {
+      adapters: {
+        a: adapter,
+        b: async () => {
+          shadowCalls++;
+          return { text: 'x', usage: { inputTokens: 1, outputTokens: 1 } };
+        },
+      },
+      validators: { quality: () => 1 },
+      tokenizer: (t) => t.length,
+      random: (() => {
+        let i = 0;
+        return () => (i++ % 100) / 100;
+      })(),
+    });
+    for (let i = 0; i < 1_000; i++) await router.run({ prompt: 'hi' });
+    expect(shadowCalls).toBe(100);
+  });
+});

@@ -227,6 +227,15 @@ export interface RolloutPlan extends NodeBase {
   readonly properties: readonly Property[];
 }
 
+/** `PLAN shadow MODEL 10% [by V]`: also sends a share of requests to MODEL in the background, scored by V. */
+export interface ShadowPlan extends NodeBase {
+  readonly kind: 'Shadow';
+  readonly plan: Plan;
+  readonly shadow: Ident;
+  readonly share: NumberLit;
+  readonly by?: Ident;
+}
+
 export interface ChoicePlan extends NodeBase {
   readonly kind: 'Choice';
   readonly strategy: 'fastest' | 'cheapest' | 'best';
@@ -245,7 +254,19 @@ export interface ParenPlan extends NodeBase {
   readonly inner: Plan;
 }
 
-export type Plan = RefPlan | WithPlan | FallbackPlan | CascadePlan | TryPlan | SplitPlan | RolloutPlan | ChoicePlan | DenyPlan | ParenPlan | ErrorNode;
+export type Plan =
+  | RefPlan
+  | WithPlan
+  | FallbackPlan
+  | CascadePlan
+  | TryPlan
+  | SplitPlan
+  | RolloutPlan
+  | ShadowPlan
+  | ChoicePlan
+  | DenyPlan
+  | ParenPlan
+  | ErrorNode;
 
 // ---------------------------------------------------------------- declarations
 

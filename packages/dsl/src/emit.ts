@@ -77,10 +77,11 @@ export function emitIR(compilation: Compilation, baseDir?: string): PolicyIR {
       condition: a.condition,
       source: where(a.file, a.node.span.start),
     })),
-    ...(policy.budget && (policy.budget.perRequest !== undefined || policy.budget.perTenant !== undefined)
+    ...(policy.budget && (policy.budget.perRequest !== undefined || policy.budget.perTenant !== undefined || policy.budget.perShadow !== undefined)
       ? {
           budget: {
             ...(policy.budget.perRequest !== undefined ? { perRequest: policy.budget.perRequest } : {}),
+            ...(policy.budget.perShadow !== undefined ? { perShadow: policy.budget.perShadow } : {}),
             ...(policy.budget.perTenant !== undefined ? { perTenant: { ...policy.budget.perTenant } } : {}),
           },
         }

@@ -354,6 +354,8 @@ export function planText(plan: A.Plan): string {
       return `try ${plan.tool.name}${plan.until ? ` ${untilText(plan.until)}` : ''} else ${planText(plan.otherwise)}`;
     case 'Split':
       return `split by ${exprText(plan.field)} { ${plan.arms.map((a) => `${planText(a.plan)}: ${a.weight.kind === 'Number' ? a.weight.raw : ''}`).join(', ')} }`;
+    case 'Shadow':
+      return `${planText(plan.plan)} shadow ${plan.shadow.name} ${plan.share.raw}${plan.by ? ` by ${plan.by.name}` : ''}`;
     case 'Rollout':
       return `rollout ${plan.name.raw} by ${exprText(plan.field)} { ${rolloutEntries(plan).join(', ')} }`;
     case 'Choice':

@@ -37,6 +37,7 @@ const SOFT_KEYWORDS = new Set([
   'plan',
   'provider',
   'rollout',
+  'shadow',
 ]);
 
 export const Identifier = createToken({
@@ -84,6 +85,7 @@ export const Kw = {
   else: keyword('else'),
   split: keyword('split'),
   rollout: keyword('rollout'),
+  shadow: keyword('shadow'),
   by: keyword('by'),
   fastest: keyword('fastest'),
   cheapest: keyword('cheapest'),

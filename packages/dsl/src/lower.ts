@@ -117,6 +117,14 @@ export function lowerPlan(plan: A.Plan, policy: Policy): Plan {
       };
     case 'Rollout':
       return lowerRollout(plan, policy);
+    case 'Shadow':
+      return {
+        kind: 'shadow',
+        plan: lowerPlan(plan.plan, policy),
+        shadow: plan.shadow.name,
+        share: plan.share.value,
+        ...(plan.by ? { validator: plan.by.name } : {}),
+      };
     case 'Choice': {
       const lowered: Plan = { kind: 'choice', strategy: plan.strategy, candidates: plan.candidates.map((c) => lowerPlan(c, policy)) };
       return plan.by ? { ...lowered, validator: plan.by.name } : lowered;

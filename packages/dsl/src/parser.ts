@@ -1210,6 +1210,28 @@ class RouteParser extends EmbeddedActionsParser {
             : { kind: 'Fallback', primary, secondary, span: this.join(primary.span, end) };
         });
       });
+      this.OPTION3(() => {
+        this.CONSUME(Kw.shadow);
+        const model = this.CONSUME(Identifier);
+        const share = this.CONSUME(NumberLiteral);
+        let by: IToken | undefined;
+        this.OPTION4(() => {
+          this.CONSUME(Kw.by);
+          by = this.CONSUME2(Identifier);
+        });
+        this.ACTION(() => {
+          const end = by ? this.tokSpan(by) : this.tokSpan(share);
+          const plan = current;
+          current = {
+            kind: 'Shadow',
+            plan,
+            shadow: this.ident(model),
+            share: this.num(share),
+            ...(by ? { by: this.ident(by) } : {}),
+            span: this.join(plan.span, end),
+          };
+        });
+      });
       return current;
     },
     { recoveryValueFunc: () => this.errorNode() },

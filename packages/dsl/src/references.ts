@@ -212,6 +212,11 @@ export function indexSymbols(policy: Policy): SymbolIndex {
         fieldRef(p.field.segments[0], file);
         for (const arm of p.arms) plan(arm.plan, file);
         break;
+      case 'Shadow':
+        plan(p.plan, file);
+        if (policy.models.has(p.shadow.name)) add('model', `model:${p.shadow.name}`, p.shadow, file, false);
+        if (p.by && policy.validators.has(p.by.name)) add('validator', `validator:${p.by.name}`, p.by, file, false);
+        break;
       case 'Rollout': {
         fieldRef(p.field.segments[0], file);
         for (const arm of p.arms) plan(arm.plan, file);

@@ -4,7 +4,7 @@
 // flight. Tenant labels are bounded: past `maxTenants` distinct tenants, the rest count as
 // `other`, so a caller inventing tenants cannot grow the registry without limit.
 
-import type { BreakerState, RolloutEvent, RolloutStatus, RunEvent, StateEvent } from '@routelang/runtime';
+import type { BreakerState, RolloutEvent, RolloutStatus, RunEvent, ShadowEvent, StateEvent } from '@routelang/runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -27,6 +27,9 @@ export class GatewayMetrics {
   private readonly stateConnected: Gauge;
 
   private readonly rolloutChanges: Counter<'rollout' | 'action'>;
+  private readonly shadowCalls: Counter<'model' | 'outcome'>;
+  private readonly shadowCost: Counter<'model'>;
+  private readonly shadowScores: Histogram<'model' | 'side'>;
 
   constructor(
     circuits: () => Record<string, BreakerState>,
@@ -89,6 +92,25 @@ export class GatewayMetrics {
       registers,
     });
     this.stateConnected = new Gauge({ name: 'routelang_state_connected', help: 'Whether the shared state store is reachable (1) or not (0)', registers });
+    this.shadowCalls = new Counter({
+      name: 'routelang_shadow_calls_total',
+      help: 'Shadow calls, by model and outcome (ok, refused, error)',
+      labelNames: ['model', 'outcome'],
+      registers,
+    });
+    this.shadowCost = new Counter({
+      name: 'routelang_shadow_cost_usd_total',
+      help: 'Dollars spent on shadow calls, by model',
+      labelNames: ['model'],
+      registers,
+    });
+    this.shadowScores = new Histogram({
+      name: 'routelang_shadow_score',
+      help: "Validator scores of shadowed requests, by shadow model and side (primary: the plan's answer; shadow: the shadow's)",
+      labelNames: ['model', 'side'],
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+      registers,
+    });
     this.rolloutChanges = new Counter({
       name: 'routelang_rollout_changes_total',
       help: 'Rollout stage changes, by rollout and action (advance, complete, rollback)',
@@ -141,6 +163,14 @@ export class GatewayMetrics {
       this.latency.observe({ model: a.target }, a.latencyMs / 1000);
       if (a.firstTokenMs !== undefined) this.firstToken.observe({ model: a.target }, a.firstTokenMs / 1000);
     }
+  }
+
+  /** Records a shadow call. */
+  shadow(event: ShadowEvent): void {
+    this.shadowCalls.inc({ model: event.shadow, outcome: event.outcome });
+    if (event.cost > 0) this.shadowCost.inc({ model: event.shadow }, event.cost);
+    if (event.primaryScore !== undefined) this.shadowScores.observe({ model: event.shadow, side: 'primary' }, event.primaryScore);
+    if (event.shadowScore !== undefined) this.shadowScores.observe({ model: event.shadow, side: 'shadow' }, event.shadowScore);
   }
 
   /** Records a rollout's stage change. */

@@ -20,6 +20,7 @@ import {
   type RuleRef,
   type RunEvent,
   type RunResult,
+  type ShadowEvent,
   type StateStore,
 } from '@routelang/runtime';
 import { type BadField, type ChatRequest, parseChatRequest, policyInput } from './input.js';
@@ -177,6 +178,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           ...(options.logPrompts && prompt !== undefined ? { prompt } : {}),
         };
         options.log(redact(JSON.stringify(line)));
+      },
+      // Shadow calls go to the decision log with both scores (no text, as for requests).
+      onShadow: (event: ShadowEvent) => {
+        metrics?.shadow(event);
+        options.log?.(redact(JSON.stringify({ type: 'shadow', ...event, policy: { name: options.ir.policy.name, hash: version } })));
       },
       // Stage changes go to the decision log beside the requests, with their evidence.
       onRollout: (event: RolloutEvent) => {

@@ -146,6 +146,10 @@ export interface ExecutionContext {
   /** OpenTelemetry: the host's tracer and the request's span context, when tracing. */
   readonly tracing?: { readonly tracer: Tracer; readonly context: Context };
   readonly breakers: Breakers;
+  /** Receives each shadow call's comparison with the plan's answer. */
+  readonly onShadow?: (event: ShadowEvent) => void;
+  /** The most one shadow call may cost (`budget { per_shadow }`). */
+  readonly shadowBudget?: number;
   /** The controllers of the policy's rollouts, by name (a rollout without one serves its control). */
   readonly rollouts?: ReadonlyMap<string, Rollout>;
   /** The tenant's spend limit for the current window, when the policy has one. */
@@ -157,6 +161,18 @@ export interface ExecutionContext {
   readonly countTokens: (text: string) => number;
   /** Streaming: where the answer's text goes as it comes, and the longest wait for a call's first text. */
   readonly stream?: { readonly onDelta: (text: string, model: string | undefined) => void; readonly firstTokenTimeoutMs?: number };
+}
+
+/** A shadow call and how it compared with the plan's answer (scores when the shadow names a validator). */
+export interface ShadowEvent {
+  readonly shadow: string;
+  readonly primary: string | undefined;
+  readonly outcome: 'ok' | 'refused' | 'error';
+  readonly message?: string;
+  readonly cost: number;
+  readonly latencyMs: number;
+  readonly primaryScore?: number;
+  readonly shadowScore?: number;
 }
 
 /** How a run moved through its plan. */
@@ -337,6 +353,8 @@ class Run {
       }
       case 'rollout':
         return this.rollout(plan, options, salt);
+      case 'shadow':
+        return this.shadow(plan, options, salt);
       case 'choice':
         return this.choice(plan, options, salt);
       case 'deny':
@@ -370,6 +388,82 @@ class Run {
         void controller.observe({ arm, value: plan.metric.kind === 'errors' ? 0 : undefined, error: true, latencyMs: this.ctx.now() - started });
       }
       throw error;
+    }
+  }
+
+  /**
+   * A shadow: for `share` of requests, the shadow model is called in the background with the
+   * same conversation, beside the plan; the caller gets the plan's answer only, never waits for
+   * the shadow and never sees its failure. When both have answered, both are scored by the
+   * validator and the comparison goes to `onShadow`. The shadow call is checked against the
+   * assertions and `per_shadow` like any call, and its spend is not the request's.
+   */
+  private async shadow(plan: Extract<Plan, { kind: 'shadow' }>, options: CallOptions, salt: string): Promise<StepResult> {
+    const report = this.ctx.onShadow;
+    const mirrored = this.ctx.random() * 100 < plan.share ? this.shadowCall(plan.shadow) : undefined;
+    const answer = await this.plan(plan.plan, options, salt);
+    if (mirrored && report) {
+      void mirrored.then(async (shadow) => {
+        const scored = plan.validator !== undefined && shadow.text !== undefined;
+        const [primaryScore, shadowScore] = scored
+          ? await Promise.all([
+              this.rawScore(plan.validator as string, answer),
+              this.rawScore(plan.validator as string, { text: shadow.text as string, model: plan.shadow, score: undefined }),
+            ])
+          : [undefined, undefined];
+        try {
+          report({
+            shadow: plan.shadow,
+            primary: answer.model,
+            outcome: shadow.outcome,
+            ...(shadow.message !== undefined ? { message: shadow.message } : {}),
+            cost: shadow.cost,
+            latencyMs: shadow.latencyMs,
+            ...(primaryScore !== undefined && Number.isFinite(primaryScore) ? { primaryScore } : {}),
+            ...(shadowScore !== undefined && Number.isFinite(shadowScore) ? { shadowScore } : {}),
+          });
+        } catch {
+          // The host's listener failing is the host's.
+        }
+      });
+    }
+    return answer;
+  }
+
+  /** One background call of a shadow model; never throws, never counts toward the request. */
+  private async shadowCall(name: string): Promise<{ outcome: 'ok' | 'refused' | 'error'; text?: string; message?: string; cost: number; latencyMs: number }> {
+    const started = this.ctx.now();
+    const model = this.ctx.models.get(name);
+    const adapter = model ? this.ctx.adapters[model.provider] : undefined;
+    if (!model || !adapter) return { outcome: 'error', message: `no adapter for model \`${name}\``, cost: 0, latencyMs: 0 };
+    const broken = this.ctx.assertions.find((a) => !evaluate(a.condition, this.ctx.request, model));
+    if (broken)
+      return { outcome: 'refused', message: `assertion${broken.label ? ` "${broken.label}"` : ''} does not hold for \`${name}\``, cost: 0, latencyMs: 0 };
+    const maxTokens = model.maxOutput;
+    const estimate = Math.min(this.ctx.promptTokens, model.context) * model.inputPrice + (maxTokens ?? model.context) * model.outputPrice;
+    if (estimate > (this.ctx.shadowBudget ?? Number.POSITIVE_INFINITY))
+      return { outcome: 'refused', message: `\`${name}\` could cost $${estimate.toFixed(4)}, over the shadow budget`, cost: 0, latencyMs: 0 };
+    const controller = new AbortController();
+    const timeoutMs = this.ctx.defaultTimeoutMs;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const raw = await adapter({
+        model,
+        prompt: this.ctx.prompt,
+        maxTokens,
+        timeoutMs,
+        signal: controller.signal,
+        promptTokens: this.ctx.promptTokens,
+        countTokens: this.ctx.countTokens,
+        ...(this.ctx.messages ? { messages: this.ctx.messages } : {}),
+      });
+      const answer = checkAnswer(raw, name);
+      const cost = answer.usage.inputTokens * model.inputPrice + answer.usage.outputTokens * model.outputPrice;
+      return { outcome: 'ok', text: answer.text, cost, latencyMs: this.ctx.now() - started };
+    } catch (error) {
+      return { outcome: 'error', message: messageOf(error), cost: 0, latencyMs: this.ctx.now() - started };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

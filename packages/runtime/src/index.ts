@@ -13,6 +13,7 @@ export {
   type ModelCall,
   ProviderError,
   type Scorer,
+  type ShadowEvent,
   type ToolAdapter,
 } from './execute.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';

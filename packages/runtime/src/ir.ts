@@ -158,6 +158,7 @@ export type Plan =
   | { kind: 'try'; tool: string; until?: Until; otherwise: Plan }
   | { kind: 'split'; field: string; arms: { plan: Plan; weight: number }[] }
   | ({ kind: 'rollout'; control: Plan; candidate: Plan } & RolloutSettings)
+  | { kind: 'shadow'; plan: Plan; shadow: string; share: number; validator?: string }
   | { kind: 'choice'; strategy: 'fastest' | 'cheapest' | 'best'; candidates: Plan[]; validator?: string }
   | { kind: 'deny'; reason: string }
   | { kind: 'route'; route: string }
@@ -196,6 +197,7 @@ export const Plan: z.ZodType<Plan> = z.lazy(() =>
       .object({ kind: z.literal('split'), field: z.string(), arms: z.array(z.object({ plan: Plan, weight: z.number().positive().max(100) }).strict()) })
       .strict(),
     RolloutSettings.extend({ kind: z.literal('rollout'), control: Plan, candidate: Plan }).strict(),
+    z.object({ kind: z.literal('shadow'), plan: Plan, shadow: z.string(), share: z.number().gt(0).max(100), validator: z.string().optional() }).strict(),
     z
       .object({ kind: z.literal('choice'), strategy: z.enum(['fastest', 'cheapest', 'best']), candidates: z.array(Plan), validator: z.string().optional() })
       .strict(),
@@ -275,6 +277,8 @@ export type Assertion = z.infer<typeof Assertion>;
 export const Budget = z
   .object({
     perRequest: z.number().nonnegative().optional(),
+    /** The most one shadow call may cost (a shadow's spend is not the request's). */
+    perShadow: z.number().nonnegative().optional(),
     perTenant: z
       .object({ amount: z.number().nonnegative(), period: z.enum(['day', 'hour']) })
       .strict()

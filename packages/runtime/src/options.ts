@@ -40,7 +40,7 @@ export const RouterOptionsSchema = z
       ])
       .optional(),
     telemetry: z
-      .object({ onEvent: fn.optional(), onRollout: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })
+      .object({ onEvent: fn.optional(), onRollout: fn.optional(), onShadow: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })
       .strict()
       .optional(),
     firstTokenTimeoutMs: z.number().positive().optional(),

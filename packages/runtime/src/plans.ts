@@ -17,6 +17,9 @@ export function subPlans(plan: Plan): readonly Plan[] {
       return plan.arms.map((a) => a.plan);
     case 'rollout':
       return [plan.control, plan.candidate];
+    case 'shadow':
+      // The shadow model is a path too: assertions must hold for it.
+      return [plan.plan, { kind: 'model', model: plan.shadow }];
     case 'choice':
       return plan.candidates;
     default:
@@ -39,6 +42,8 @@ export function mapSubPlans(plan: Plan, f: (sub: Plan, suffix: string) => Plan):
       return { ...plan, arms: plan.arms.map((a, i) => ({ ...a, plan: f(a.plan, `/${i}`) })) };
     case 'rollout':
       return { ...plan, control: f(plan.control, '/control'), candidate: f(plan.candidate, '/candidate') };
+    case 'shadow':
+      return { ...plan, plan: f(plan.plan, '') };
     case 'choice':
       return { ...plan, candidates: plan.candidates.map((c, i) => f(c, `/k${i}`)) };
     default:
@@ -85,6 +90,8 @@ export function firstTarget(plan: Plan): string | undefined {
       return plan.candidates[0] ? firstTarget(plan.candidates[0]) : undefined;
     case 'rollout':
       return firstTarget(plan.control);
+    case 'shadow':
+      return firstTarget(plan.plan);
     default:
       return undefined;
   }

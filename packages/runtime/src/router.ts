@@ -18,6 +18,7 @@ import {
   type ModelAdapter,
   NEVER,
   type Scorer,
+  type ShadowEvent,
   type ToolAdapter,
 } from './execute.js';
 import { validate as validateIr } from './generated/validate-ir.js';
@@ -76,6 +77,8 @@ export interface RouterOptions {
     readonly onEvent?: (event: RunEvent) => void;
     /** Receives every stage change of a rollout (advance, complete, rollback), with its evidence. */
     readonly onRollout?: (event: RolloutEvent) => void;
+    /** Receives each shadow call (`P shadow M 10% by V`) with its outcome, cost and both scores. */
+    readonly onShadow?: (event: ShadowEvent) => void;
     readonly tracer?: Tracer;
   };
   /** The tokenizer for `prompt.tokens`: a named encoding (default `o200k_base`) or a counter. */
@@ -580,6 +583,8 @@ export class Router {
       defaultTimeoutMs: this.runOptions.defaultTimeoutMs ?? 60_000,
       breakers: this.breakers,
       rollouts: this.rolloutControllers,
+      ...(this.runOptions.telemetry?.onShadow ? { onShadow: this.runOptions.telemetry.onShadow } : {}),
+      ...(this.ir.budget?.perShadow !== undefined ? { shadowBudget: this.ir.budget.perShadow } : {}),
       ...this.tenantBudget(decision.request),
       salt: `${decision.rule.route ?? ''}#${decision.rule.index}`,
       countTokens: this.countTokens,

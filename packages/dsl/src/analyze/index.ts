@@ -8,7 +8,7 @@ import { checkAssertions } from './assertions.js';
 import { AnalysisContext } from './context.js';
 import { checkFallbackLoops } from './loops.js';
 import { checkReachability } from './reachability.js';
-import { checkBudget, checkContextWindows } from './resources.js';
+import { checkBudget, checkContextWindows, checkShadowBudget } from './resources.js';
 
 export { decidingRules, maxPromptTokens, plannedCalls } from './paths.js';
 export { dollars, worstCost } from './resources.js';
@@ -21,6 +21,7 @@ export function analyze(compilation: Compilation): Diagnostic[] {
   checkAssertions(ctx);
   checkContextWindows(ctx);
   checkBudget(ctx);
+  checkShadowBudget(ctx);
   checkFallbackLoops(ctx);
   return ctx.diagnostics;
 }

@@ -24,6 +24,8 @@ export function planText(plan: Plan): string {
       return `try ${plan.tool}${plan.until ? ` until ${plan.until.validator} ${plan.until.op} ${plan.until.threshold}` : ''} else ${planText(plan.otherwise)}`;
     case 'split':
       return `split by ${plan.field} { ${plan.arms.map((a) => `${planText(a.plan)}: ${a.weight}%`).join(', ')} }`;
+    case 'shadow':
+      return `${planText(plan.plan)} shadow ${plan.shadow} ${plan.share}%${plan.validator ? ` by ${plan.validator}` : ''}`;
     case 'rollout':
       return `rollout ${JSON.stringify(plan.name)} by ${plan.field} { control -> ${planText(plan.control)}, candidate -> ${planText(plan.candidate)} }`;
     case 'choice':

@@ -3,7 +3,7 @@
 // Input tokens are bounded by the path condition (exactly: `prompt.tokens` is cut at every
 // window) or else by each model's window; output by `max_tokens`, `max_output` or the window.
 
-import type { CallOptions, Plan } from '@routelang/runtime';
+import { type CallOptions, type Plan, subPlans } from '@routelang/runtime';
 import type { Compilation } from '../graph/compile.js';
 import { FALSE } from '../graph/diagram.js';
 import type { AnalysisContext } from './context.js';
@@ -134,6 +134,9 @@ export function worstCost(c: Compilation, plan: Plan, region: number, inherited:
     }
     case 'split':
       return max(plan.arms.map((a) => worstCost(c, a.plan, region, inherited, depth)));
+    case 'shadow':
+      // The shadow call is not the request's: it counts against `per_shadow` (checkShadowBudget).
+      return worstCost(c, plan.plan, region, inherited, depth);
     case 'rollout':
       // A request runs one arm; which one moves with the stage, so either may.
       return max([worstCost(c, plan.control, region, inherited, depth), worstCost(c, plan.candidate, region, inherited, depth)]);
@@ -198,5 +201,45 @@ export function checkBudget(ctx: AnalysisContext): void {
         counterexample: example?.request,
       },
     );
+  }
+}
+
+/**
+ * Shadows against `budget { per_shadow }`: each shadow call's worst case (prompt up to the
+ * path's bound and the model's window, output up to `max_output` or the window) must fit.
+ * A shadow's spend is not the request's, so `per_request` never counts it.
+ */
+export function checkShadowBudget(ctx: AnalysisContext): void {
+  const { c } = ctx;
+  const limit = c.policy.budget?.perShadow;
+  if (limit === undefined) return;
+  const reported = new Set<string>();
+  for (const d of decidingRules(c)) {
+    const visit = (plan: Plan): void => {
+      if (plan.kind === 'shadow') {
+        const m = c.models.get(plan.shadow);
+        const key = `${d.entry.index}:${plan.shadow}`;
+        if (m && !reported.has(key)) {
+          const input = Math.min(maxPromptTokens(c, d.region), m.context);
+          const output = m.maxOutput ?? m.context;
+          const total = input * m.inputPrice + output * m.outputPrice;
+          if (total > limit + 1e-12) {
+            reported.add(key);
+            ctx.report(
+              'RL3006',
+              fileOf(c, null),
+              d.entry.node.plan,
+              `the shadow call to \`${m.name}\` can cost up to ${dollars(total)}, over the ${dollars(limit)} shadow budget (${n(input)} tokens in, ${n(output)} out)`,
+              {
+                help: `give \`${m.name}\` a smaller \`max_output\`, bound the prompt on this rule, or shadow a cheaper model`,
+                related: c.policy.budget ? [{ file: c.policy.budget.file, span: c.policy.budget.node.span, message: 'the budget' }] : undefined,
+              },
+            );
+          }
+        }
+      }
+      for (const sub of subPlans(plan)) visit(sub);
+    };
+    visit(d.plan);
   }
 }

@@ -302,7 +302,7 @@ export function checkClassifier(ctx: CheckContext, { node, file }: Located<A.Cla
   };
 }
 
-export const BUDGET_KEYS = ['per_request', 'per_tenant'] as const;
+export const BUDGET_KEYS = ['per_request', 'per_tenant', 'per_shadow'] as const;
 
 export function checkBudgets(ctx: CheckContext, budgets: readonly Located<A.BudgetDecl>[]): BudgetInfo | undefined {
   const [first, ...rest] = budgets;
@@ -324,6 +324,8 @@ export function checkBudgets(ctx: CheckContext, budgets: readonly Located<A.Budg
   );
   const perRequest = items.get('per_request');
   const perTenant = items.get('per_tenant');
+  const perShadow = items.get('per_shadow');
+  const perShadowValue = perShadow && read.money(perShadow.value, 'per_shadow');
   const perRequestValue = perRequest && read.money(perRequest.value, 'per_request');
   const perTenantValue = perTenant && read.moneyPerPeriod(perTenant.value, 'per_tenant');
   return {
@@ -331,5 +333,6 @@ export function checkBudgets(ctx: CheckContext, budgets: readonly Located<A.Budg
     file,
     ...(perRequestValue !== undefined ? { perRequest: perRequestValue } : {}),
     ...(perTenantValue !== undefined ? { perTenant: perTenantValue } : {}),
+    ...(perShadowValue !== undefined ? { perShadow: perShadowValue } : {}),
   };
 }

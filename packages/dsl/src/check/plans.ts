@@ -82,6 +82,18 @@ export class PlanChecker {
       case 'Rollout':
         this.rollout(plan);
         return;
+      case 'Shadow': {
+        this.check(plan.plan);
+        if (this.target(plan.shadow) === 'route')
+          this.ctx.report('RL2026', this.scope.file, plan.shadow, 'a shadow is a model: it is called on its own, beside the plan', { help: 'name a model' });
+        const share = plan.share;
+        if (share.unit !== 'percent' || share.value <= 0 || share.value > 100)
+          this.ctx.report('RL2024', this.scope.file, share, `a shadow's share is a percentage above 0% and at most 100%, not \`${share.raw}\``, {
+            help: 'write e.g. `10%`',
+          });
+        if (plan.by) this.validator(plan.by);
+        return;
+      }
       case 'Choice':
         for (const candidate of plan.candidates) this.modelStep(candidate, `a \`${plan.strategy}\` candidate`);
         if (plan.candidates.length < 2) {

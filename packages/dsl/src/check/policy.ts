@@ -97,6 +97,8 @@ export interface AssertInfo {
 export interface BudgetInfo {
   /** Dollars per request. */
   readonly perRequest?: number;
+  /** The most one shadow call may cost. */
+  readonly perShadow?: number;
   readonly perTenant?: { readonly amount: number; readonly period: 'day' | 'hour' };
   readonly node: A.BudgetDecl;
   readonly file: string;

@@ -94,6 +94,20 @@ export function renderSimulationText(r: SimulationReport, file: string): string 
     out.push(`invalid: ${int(r.outcomes.invalid)} lines${r.invalid.length < r.outcomes.invalid ? ` (the first ${r.invalid.length} shown)` : ''}`);
     for (const i of r.invalid) out.push(`  line ${i.line}: ${i.problems.join('; ')}`);
   }
+  for (const ro of r.rollouts) {
+    const f = ro.final;
+    out.push(
+      `rollout "${ro.name}": ${f.state === 'rolled_back' ? 'rolled back' : f.state === 'complete' ? 'at 100%' : `at ${f.share}%`}; candidate − control ${f.difference.estimate.toFixed(3)} [${f.difference.low.toFixed(3)}, ${f.difference.high.toFixed(3)}] over ${int(f.control.n)} control and ${int(f.candidate.n)} candidate calls`,
+    );
+    for (const c of ro.changes) out.push(`  request ${int(c.atRequest)}: ${c.action} ${c.fromShare}% → ${c.toShare}%`);
+  }
+  for (const sh of r.shadows) {
+    const scores =
+      sh.primaryScore !== undefined && sh.shadowScore !== undefined
+        ? `; mean score ${sh.shadowScore.toFixed(3)} against the plan's ${sh.primaryScore.toFixed(3)}`
+        : '';
+    out.push(`shadow \`${sh.model}\`: ${int(sh.calls)} calls, ${int(sh.ok)} answered, ${dollars(sh.cost)}${scores}`);
+  }
   return out.join('\n');
 }
 

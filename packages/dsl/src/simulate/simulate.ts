@@ -10,6 +10,7 @@ import {
   type ModelAdapter,
   type PolicyIR,
   ProviderError,
+  type RolloutStatus,
   Router,
   type RunResult,
   type Scorer,
@@ -120,6 +121,27 @@ export interface SimulationReport {
   readonly failures: readonly { readonly errorClass: string; readonly count: number }[];
   /** The first invalid lines (at most 20), with each problem; `outcomes.invalid` counts them all. */
   readonly invalid: readonly { readonly line: number; readonly problems: readonly string[] }[];
+  /** Each rollout: its stage changes (at which request, and why) and where it ended. */
+  readonly rollouts: readonly {
+    readonly name: string;
+    readonly changes: readonly {
+      readonly action: string;
+      readonly fromShare: number;
+      readonly toShare: number;
+      readonly atRequest: number;
+      readonly reason: string;
+    }[];
+    readonly final: RolloutStatus;
+  }[];
+  /** Each shadowed model: calls, their outcomes, cost, and the mean validator scores of both sides. */
+  readonly shadows: readonly {
+    readonly model: string;
+    readonly calls: number;
+    readonly ok: number;
+    readonly cost: number;
+    readonly primaryScore: number | undefined;
+    readonly shadowScore: number | undefined;
+  }[];
 }
 
 export interface SimulateOptions {
@@ -237,7 +259,25 @@ export async function simulate(ir: PolicyIR, lines: readonly string[], options: 
     if (c.extern !== undefined) classifiers[c.extern] = (text) => classifyLexically(c, text) ?? c.labels[0]?.label ?? '';
   }
   const epoch = Date.UTC(2026, 0, 1);
+  const changes = new Map<string, { action: string; fromShare: number; toShare: number; atRequest: number; reason: string }[]>();
+  const shadows = new Map<string, { calls: number; ok: number; cost: number; primary: number[]; shadow: number[] }>();
   const router = await Router.load(simIr, {
+    telemetry: {
+      onRollout: (e) => {
+        const list = changes.get(e.rollout) ?? [];
+        list.push({ action: e.action, fromShare: e.fromShare, toShare: e.toShare, atRequest: index, reason: e.reason });
+        changes.set(e.rollout, list);
+      },
+      onShadow: (e) => {
+        const entry = shadows.get(e.shadow) ?? { calls: 0, ok: 0, cost: 0, primary: [], shadow: [] };
+        entry.calls++;
+        if (e.outcome === 'ok') entry.ok++;
+        entry.cost += e.cost;
+        if (e.primaryScore !== undefined) entry.primary.push(e.primaryScore);
+        if (e.shadowScore !== undefined) entry.shadow.push(e.shadowScore);
+        shadows.set(e.shadow, entry);
+      },
+    },
     adapters,
     tools: toolAdapters,
     validators,
@@ -402,6 +442,15 @@ export async function simulate(ir: PolicyIR, lines: readonly string[], options: 
     denials: [...denials.entries()].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
     failures: [...failures.entries()].map(([errorClass, count]) => ({ errorClass, count })).sort((a, b) => b.count - a.count),
     invalid,
+    rollouts: Object.entries(router.rollouts()).map(([name, final]) => ({ name, changes: changes.get(name) ?? [], final })),
+    shadows: [...shadows.entries()].map(([model, e]) => ({
+      model,
+      calls: e.calls,
+      ok: e.ok,
+      cost: e.cost,
+      primaryScore: e.primary.length > 0 ? e.primary.reduce((a, b) => a + b, 0) / e.primary.length : undefined,
+      shadowScore: e.shadow.length > 0 ? e.shadow.reduce((a, b) => a + b, 0) / e.shadow.length : undefined,
+    })),
   };
 }
 

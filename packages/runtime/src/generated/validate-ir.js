@@ -4,7 +4,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perShadow":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
 const schema12 = {"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]};
 const schema23 = {"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false};
 const schema24 = {"type":"string"};
@@ -1222,7 +1222,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
+const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
 const schema18 = {"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false};
 const schema19 = {"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false};
 const schema21 = {"type":"number","exclusiveMinimum":0,"maximum":100};
@@ -2835,8 +2835,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(data.strategy === undefined){
-const err131 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+if(data.plan === undefined){
+const err131 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2845,8 +2845,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data.candidates === undefined){
-const err132 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
+if(data.shadow === undefined){
+const err132 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "shadow"},message:"must have required property '"+"shadow"+"'"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -2855,9 +2855,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-for(const key13 in data){
-if(!((((key13 === "kind") || (key13 === "strategy")) || (key13 === "candidates")) || (key13 === "validator"))){
-const err133 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data.share === undefined){
+const err133 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "share"},message:"must have required property '"+"share"+"'"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -2866,11 +2865,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data48 = data.kind;
-if(typeof data48 !== "string"){
-const err134 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key13 in data){
+if(!(((((key13 === "kind") || (key13 === "plan")) || (key13 === "shadow")) || (key13 === "share")) || (key13 === "validator"))){
+const err134 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2879,8 +2876,11 @@ vErrors.push(err134);
 }
 errors++;
 }
-if("choice" !== data48){
-const err135 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
+}
+if(data.kind !== undefined){
+let data48 = data.kind;
+if(typeof data48 !== "string"){
+const err135 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2889,11 +2889,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data.strategy !== undefined){
-let data49 = data.strategy;
-if(typeof data49 !== "string"){
-const err136 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/6/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("shadow" !== data48){
+const err136 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "shadow"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2902,8 +2899,16 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(!(((data49 === "fastest") || (data49 === "cheapest")) || (data49 === "best"))){
-const err137 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/6/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[6].properties.strategy.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.plan !== undefined){
+if(!(wrapper4.validate(data.plan, {instancePath:instancePath+"/plan",parentData:data,parentDataProperty:"plan",rootData}))){
+vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
+errors = vErrors.length;
+}
+}
+if(data.shadow !== undefined){
+if(typeof data.shadow !== "string"){
+const err137 = {instancePath:instancePath+"/shadow",schemaPath:"#/anyOf/6/properties/shadow/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2913,19 +2918,11 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data.candidates !== undefined){
-let data50 = data.candidates;
-if(Array.isArray(data50)){
-const len4 = data50.length;
-for(let i4=0; i4<len4; i4++){
-if(!(wrapper4.validate(data50[i4], {instancePath:instancePath+"/candidates/" + i4,parentData:data50,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err138 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/6/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.share !== undefined){
+let data51 = data.share;
+if((typeof data51 == "number") && (isFinite(data51))){
+if(data51 > 100 || isNaN(data51)){
+const err138 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2934,10 +2931,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-if(data.validator !== undefined){
-if(typeof data.validator !== "string"){
-const err139 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data51 <= 0 || isNaN(data51)){
+const err139 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2947,14 +2942,37 @@ vErrors.push(err139);
 errors++;
 }
 }
-}
 else {
-const err140 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err140 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err140];
 }
 else {
 vErrors.push(err140);
+}
+errors++;
+}
+}
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err141 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+}
+else {
+const err142 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
 }
 errors++;
 }
@@ -2964,28 +2982,7 @@ if(!valid0){
 const _errs137 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.kind === undefined){
-const err141 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-if(data.reason === undefined){
-const err142 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-for(const key14 in data){
-if(!((key14 === "kind") || (key14 === "reason"))){
-const err143 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+const err143 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2994,11 +2991,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data53 = data.kind;
-if(typeof data53 !== "string"){
-const err144 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.strategy === undefined){
+const err144 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -3007,8 +3001,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-if("deny" !== data53){
-const err145 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
+if(data.candidates === undefined){
+const err145 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -3017,10 +3011,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data.reason !== undefined){
-if(typeof data.reason !== "string"){
-const err146 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/7/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key14 in data){
+if(!((((key14 === "kind") || (key14 === "strategy")) || (key14 === "candidates")) || (key14 === "validator"))){
+const err146 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -3030,9 +3023,10 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
-else {
-const err147 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.kind !== undefined){
+let data53 = data.kind;
+if(typeof data53 !== "string"){
+const err147 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3041,13 +3035,8 @@ vErrors.push(err147);
 }
 errors++;
 }
-var _valid0 = _errs137 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs144 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err148 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if("choice" !== data53){
+const err148 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3056,8 +3045,11 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data.route === undefined){
-const err149 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+}
+if(data.strategy !== undefined){
+let data54 = data.strategy;
+if(typeof data54 !== "string"){
+const err149 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3066,9 +3058,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key15 in data){
-if(!((key15 === "kind") || (key15 === "route"))){
-const err150 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(!(((data54 === "fastest") || (data54 === "cheapest")) || (data54 === "best"))){
+const err150 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[7].properties.strategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3078,10 +3069,19 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data55 = data.kind;
-if(typeof data55 !== "string"){
-const err151 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.candidates !== undefined){
+let data55 = data.candidates;
+if(Array.isArray(data55)){
+const len4 = data55.length;
+for(let i4=0; i4<len4; i4++){
+if(!(wrapper4.validate(data55[i4], {instancePath:instancePath+"/candidates/" + i4,parentData:data55,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err151 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/7/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -3090,8 +3090,10 @@ vErrors.push(err151);
 }
 errors++;
 }
-if("route" !== data55){
-const err152 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+}
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err152 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/7/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -3101,9 +3103,9 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data.route !== undefined){
-if(typeof data.route !== "string"){
-const err153 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/8/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err153 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3112,10 +3114,13 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-}
-else {
-const err154 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs137 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs149 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err154 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -3124,13 +3129,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-var _valid0 = _errs144 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs151 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err155 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.reason === undefined){
+const err155 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -3139,8 +3139,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(data.plan === undefined){
-const err156 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+for(const key15 in data){
+if(!((key15 === "kind") || (key15 === "reason"))){
+const err156 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -3149,8 +3150,11 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data.options === undefined){
-const err157 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+}
+if(data.kind !== undefined){
+let data58 = data.kind;
+if(typeof data58 !== "string"){
+const err157 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3159,9 +3163,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-for(const key16 in data){
-if(!(((key16 === "kind") || (key16 === "plan")) || (key16 === "options"))){
-const err158 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if("deny" !== data58){
+const err158 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3171,10 +3174,9 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data57 = data.kind;
-if(typeof data57 !== "string"){
-const err159 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.reason !== undefined){
+if(typeof data.reason !== "string"){
+const err159 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/8/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3183,13 +3185,167 @@ vErrors.push(err159);
 }
 errors++;
 }
-if("with" !== data57){
-const err160 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+}
+}
+else {
+const err160 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err160];
 }
 else {
 vErrors.push(err160);
+}
+errors++;
+}
+var _valid0 = _errs149 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs156 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err161 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+if(data.route === undefined){
+const err162 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+for(const key16 in data){
+if(!((key16 === "kind") || (key16 === "route"))){
+const err163 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data60 = data.kind;
+if(typeof data60 !== "string"){
+const err164 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+if("route" !== data60){
+const err165 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+if(data.route !== undefined){
+if(typeof data.route !== "string"){
+const err166 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/9/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+}
+}
+else {
+const err167 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+var _valid0 = _errs156 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs163 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err168 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+if(data.plan === undefined){
+const err169 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+if(data.options === undefined){
+const err170 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+for(const key17 in data){
+if(!(((key17 === "kind") || (key17 === "plan")) || (key17 === "options"))){
+const err171 = {instancePath,schemaPath:"#/anyOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data62 = data.kind;
+if(typeof data62 !== "string"){
+const err172 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+if("with" !== data62){
+const err173 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
 }
 errors++;
 }
@@ -3201,139 +3357,139 @@ errors = vErrors.length;
 }
 }
 if(data.options !== undefined){
-let data59 = data.options;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-for(const key17 in data59){
-if(!(((key17 === "timeoutMs") || (key17 === "maxTokens")) || (key17 === "retries"))){
-const err161 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+let data64 = data.options;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key18 in data64){
+if(!(((key18 === "timeoutMs") || (key18 === "maxTokens")) || (key18 === "retries"))){
+const err174 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err161];
+vErrors = [err174];
 }
 else {
-vErrors.push(err161);
+vErrors.push(err174);
 }
 errors++;
 }
 }
-if(data59.timeoutMs !== undefined){
-let data60 = data59.timeoutMs;
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 <= 0 || isNaN(data60)){
-const err162 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data64.timeoutMs !== undefined){
+let data65 = data64.timeoutMs;
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 <= 0 || isNaN(data65)){
+const err175 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
-vErrors = [err162];
+vErrors = [err175];
 }
 else {
-vErrors.push(err162);
+vErrors.push(err175);
 }
 errors++;
 }
 }
 else {
-const err163 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err176 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
-vErrors = [err163];
+vErrors = [err176];
 }
 else {
-vErrors.push(err163);
+vErrors.push(err176);
 }
 errors++;
 }
 }
-if(data59.maxTokens !== undefined){
-let data61 = data59.maxTokens;
-if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
-const err164 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data64.maxTokens !== undefined){
+let data66 = data64.maxTokens;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err177 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err164];
+vErrors = [err177];
 }
 else {
-vErrors.push(err164);
+vErrors.push(err177);
 }
 errors++;
 }
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 > 9007199254740991 || isNaN(data61)){
-const err165 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 > 9007199254740991 || isNaN(data66)){
+const err178 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
-vErrors = [err165];
+vErrors = [err178];
 }
 else {
-vErrors.push(err165);
+vErrors.push(err178);
 }
 errors++;
 }
-if(data61 <= 0 || isNaN(data61)){
-const err166 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data66 <= 0 || isNaN(data66)){
+const err179 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
-vErrors = [err166];
+vErrors = [err179];
 }
 else {
-vErrors.push(err166);
-}
-errors++;
-}
-}
-}
-if(data59.retries !== undefined){
-let data62 = data59.retries;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-const err167 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
-}
-errors++;
-}
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 > 10 || isNaN(data62)){
-const err168 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
-if(vErrors === null){
-vErrors = [err168];
-}
-else {
-vErrors.push(err168);
-}
-errors++;
-}
-if(data62 < 0 || isNaN(data62)){
-const err169 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err169];
-}
-else {
-vErrors.push(err169);
+vErrors.push(err179);
 }
 errors++;
 }
 }
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data64.retries !== undefined){
+let data67 = data64.retries;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err180 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err170];
+vErrors = [err180];
 }
 else {
-vErrors.push(err170);
+vErrors.push(err180);
+}
+errors++;
+}
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 10 || isNaN(data67)){
+const err181 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+if(data67 < 0 || isNaN(data67)){
+const err182 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
 }
 errors++;
 }
 }
 }
 else {
-const err171 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err184 = {instancePath,schemaPath:"#/anyOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err171];
+vErrors = [err184];
 }
 else {
-vErrors.push(err171);
+vErrors.push(err184);
 }
 errors++;
 }
-var _valid0 = _errs151 === errors;
+var _valid0 = _errs163 === errors;
 valid0 = valid0 || _valid0;
 }
 }
@@ -3344,13 +3500,14 @@ valid0 = valid0 || _valid0;
 }
 }
 }
+}
 if(!valid0){
-const err172 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err185 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err172];
+vErrors = [err185];
 }
 else {
-vErrors.push(err172);
+vErrors.push(err185);
 }
 errors++;
 }
@@ -7319,7 +7476,7 @@ if(data.budget !== undefined){
 let data132 = data.budget;
 if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
 for(const key34 in data132){
-if(!((key34 === "perRequest") || (key34 === "perTenant"))){
+if(!(((key34 === "perRequest") || (key34 === "perShadow")) || (key34 === "perTenant"))){
 const err317 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err317];
@@ -7355,11 +7512,11 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data132.perTenant !== undefined){
-let data134 = data132.perTenant;
-if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
-if(data134.amount === undefined){
-const err320 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
+if(data132.perShadow !== undefined){
+let data134 = data132.perShadow;
+if((typeof data134 == "number") && (isFinite(data134))){
+if(data134 < 0 || isNaN(data134)){
+const err320 = {instancePath:instancePath+"/budget/perShadow",schemaPath:"#/properties/budget/properties/perShadow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -7368,8 +7525,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-if(data134.period === undefined){
-const err321 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
+}
+else {
+const err321 = {instancePath:instancePath+"/budget/perShadow",schemaPath:"#/properties/budget/properties/perShadow/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -7378,9 +7536,12 @@ vErrors.push(err321);
 }
 errors++;
 }
-for(const key35 in data134){
-if(!((key35 === "amount") || (key35 === "period"))){
-const err322 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
+}
+if(data132.perTenant !== undefined){
+let data135 = data132.perTenant;
+if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
+if(data135.amount === undefined){
+const err322 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -7389,12 +7550,8 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-if(data134.amount !== undefined){
-let data135 = data134.amount;
-if((typeof data135 == "number") && (isFinite(data135))){
-if(data135 < 0 || isNaN(data135)){
-const err323 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data135.period === undefined){
+const err323 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/required",keyword:"required",params:{missingProperty: "period"},message:"must have required property '"+"period"+"'"};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -7403,9 +7560,9 @@ vErrors.push(err323);
 }
 errors++;
 }
-}
-else {
-const err324 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key35 in data135){
+if(!((key35 === "amount") || (key35 === "period"))){
+const err324 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -7415,10 +7572,11 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data134.period !== undefined){
-let data136 = data134.period;
-if(typeof data136 !== "string"){
-const err325 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data135.amount !== undefined){
+let data136 = data135.amount;
+if((typeof data136 == "number") && (isFinite(data136))){
+if(data136 < 0 || isNaN(data136)){
+const err325 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -7427,8 +7585,9 @@ vErrors.push(err325);
 }
 errors++;
 }
-if(!((data136 === "day") || (data136 === "hour"))){
-const err326 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/enum",keyword:"enum",params:{allowedValues: schema11.properties.budget.properties.perTenant.properties.period.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err326 = {instancePath:instancePath+"/budget/perTenant/amount",schemaPath:"#/properties/budget/properties/perTenant/properties/amount/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -7438,9 +7597,10 @@ vErrors.push(err326);
 errors++;
 }
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data135.period !== undefined){
+let data137 = data135.period;
+if(typeof data137 !== "string"){
+const err327 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -7449,10 +7609,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-}
-else {
-const err328 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data137 === "day") || (data137 === "hour"))){
+const err328 = {instancePath:instancePath+"/budget/perTenant/period",schemaPath:"#/properties/budget/properties/perTenant/properties/period/enum",keyword:"enum",params:{allowedValues: schema11.properties.budget.properties.perTenant.properties.period.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -7464,12 +7622,36 @@ errors++;
 }
 }
 else {
-const err329 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err329 = {instancePath:instancePath+"/budget/perTenant",schemaPath:"#/properties/budget/properties/perTenant/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err329];
 }
 else {
 vErrors.push(err329);
+}
+errors++;
+}
+}
+}
+else {
+const err330 = {instancePath:instancePath+"/budget",schemaPath:"#/properties/budget/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err330];
+}
+else {
+vErrors.push(err330);
+}
+errors++;
+}
+}
+}
+else {
+const err331 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err331];
+}
+else {
+vErrors.push(err331);
 }
 errors++;
 }
