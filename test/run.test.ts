@@ -419,6 +419,17 @@ describe('sticky splits', () => {
     // Sticky: the same key always lands in the same arm.
     expect(splitArm(weights, 'user-42', 'route#3')).toBe(splitArm(weights, 'user-42', 'route#3'));
   });
+
+  it('cut the 10,000 buckets exactly: an arm of 50% holds buckets 0 to 4,999, the next starts at 5,000', () => {
+    // Keys found by search whose FNV-1a bucket (salt "salt") is 0, 4,999, 5,000 and 9,999.
+    const at = { 0: 'u1236', 4999: 'u4511', 5000: 'u11260', 9999: 'u7873' };
+    expect(splitArm([50, 50], at[5000], 'salt')).toBe(1);
+    expect(splitArm([50, 50], at[4999], 'salt')).toBe(0);
+    expect(splitArm([50, 50], at[0], 'salt')).toBe(0);
+    expect(splitArm([50, 50], at[9999], 'salt')).toBe(1);
+    // Weights that do not reach 100 (a tampered artifact) send the rest to the last arm.
+    expect(splitArm([10, 10], at[9999], 'salt')).toBe(1);
+  });
 });
 
 describe('named routes inside plans', () => {
