@@ -181,6 +181,16 @@ export interface Movement {
   readonly fallbacks: number;
   /** Cascade escalations (a step scored too low or failed, and the next one ran). */
   readonly escalations: number;
+  /** The rollout arms the run took, with the metric value recorded for each (absent when not measured). */
+  readonly arms?: readonly RolloutArmTaken[];
+}
+
+/** A rollout arm a run took: what `routelang evaluate` reads from the decision log. */
+export interface RolloutArmTaken {
+  readonly rollout: string;
+  readonly arm: 'control' | 'candidate';
+  /** The metric in [0, 1] as recorded (a validator's score, or 1/0 for `errors`); absent when discarded or not measured. */
+  readonly value?: number;
 }
 
 /** The result of running a plan. */
@@ -228,7 +238,12 @@ export async function execute(plan: Plan, ctx: ExecutionContext): Promise<Execut
 }
 
 async function runPlan(run: Run, plan: Plan, ctx: ExecutionContext, attempts: Attempt[]): Promise<Execution> {
-  const moved = (): Movement & { attempts: Attempt[] } => ({ attempts, fallbacks: run.fallbacks, escalations: run.escalations });
+  const moved = (): Movement & { attempts: Attempt[] } => ({
+    attempts,
+    fallbacks: run.fallbacks,
+    escalations: run.escalations,
+    ...(run.arms.length > 0 ? { arms: run.arms } : {}),
+  });
   try {
     const result = await run.plan(plan, {}, ctx.salt);
     if (ctx.stream && !run.committed && result.text !== '') ctx.stream.onDelta(result.text, result.model);
@@ -243,6 +258,7 @@ async function runPlan(run: Run, plan: Plan, ctx: ExecutionContext, attempts: At
 class Run {
   private spent = 0;
   fallbacks = 0;
+  readonly arms: RolloutArmTaken[] = [];
   escalations = 0;
   /**
    * Streaming: true once text has gone to the caller. From then on the answer cannot change:
@@ -378,14 +394,14 @@ class Run {
     const started = this.ctx.now();
     try {
       const answer = await this.plan(arm === 'candidate' ? plan.candidate : plan.control, options, `${salt}/${arm}`);
-      if (controller) {
-        const measured = plan.metric.kind === 'errors' ? 1 : await this.rawScore(plan.metric.validator, answer);
-        void controller.observe({ arm, value: measured, error: false, latencyMs: this.ctx.now() - started });
-      }
+      const measured = plan.metric.kind === 'errors' ? 1 : await this.rawScore(plan.metric.validator, answer);
+      this.arms.push({ rollout: plan.name, arm, ...(Number.isFinite(measured) && measured >= 0 && measured <= 1 ? { value: measured } : {}) });
+      if (controller) void controller.observe({ arm, value: measured, error: false, latencyMs: this.ctx.now() - started });
       return answer;
     } catch (error) {
-      if (controller && !(error instanceof StepFailure && error.errorClass === 'aborted') && !(error instanceof Denied)) {
-        void controller.observe({ arm, value: plan.metric.kind === 'errors' ? 0 : undefined, error: true, latencyMs: this.ctx.now() - started });
+      if (!(error instanceof StepFailure && error.errorClass === 'aborted') && !(error instanceof Denied)) {
+        this.arms.push({ rollout: plan.name, arm, ...(plan.metric.kind === 'errors' ? { value: 0 } : {}) });
+        void controller?.observe({ arm, value: plan.metric.kind === 'errors' ? 0 : undefined, error: true, latencyMs: this.ctx.now() - started });
       }
       throw error;
     }

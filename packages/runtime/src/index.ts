@@ -12,6 +12,7 @@ export {
   type ModelAnswer,
   type ModelCall,
   ProviderError,
+  type RolloutArmTaken,
   type Scorer,
   type ShadowEvent,
   type ToolAdapter,

@@ -17,6 +17,7 @@ import {
   execute,
   type ModelAdapter,
   NEVER,
+  type RolloutArmTaken,
   type Scorer,
   type ShadowEvent,
   type ToolAdapter,
@@ -192,6 +193,8 @@ interface RunFacts {
   /** Dollars spent. */
   readonly cost: number;
   readonly latencyMs: number;
+  /** The rollout arms taken, with the metric recorded for each. */
+  readonly arms?: readonly RolloutArmTaken[];
 }
 
 /** Opens a state store from its URL through `@routelang/redis`, found from the runtime or from the host's working directory. */
@@ -600,6 +603,7 @@ export class Router {
       escalations: execution.escalations,
       cost,
       latencyMs: now() - started,
+      ...(execution.arms ? { arms: execution.arms } : {}),
     };
     const result: RunResult = execution.ok
       ? {
@@ -720,6 +724,7 @@ export class Router {
       outputTokens: attempts.reduce((n, a) => n + a.outputTokens, 0),
       cost: result.cost,
       latencyMs: result.latencyMs,
+      ...('arms' in result && result.arms ? { arms: result.arms } : {}),
     };
     this.metricsStore.record(event);
     try {

@@ -3,7 +3,7 @@
 // latency percentiles, error, fallback and escalation rates). Prompt text never enters
 // an event: text fields are reported by size only.
 
-import type { Attempt } from './execute.js';
+import type { Attempt, RolloutArmTaken } from './execute.js';
 import type { RequestError } from './request.js';
 
 /** The decision-log event of one `run()`. */
@@ -30,6 +30,8 @@ export interface RunEvent {
   /** Dollars. */
   readonly cost: number;
   readonly latencyMs: number;
+  /** The rollout arms the run took, with the metric recorded for each (what `routelang evaluate` compares). */
+  readonly arms?: readonly RolloutArmTaken[];
 }
 
 interface Series {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { type OutputFormat, runCheck } from './check.js';
 import { runCompile } from './compile.js';
 import { runDiff } from './diff.js';
+import { runEvaluate } from './evaluate.js';
 import { runExplain } from './explain.js';
 import { runFmt } from './fmt.js';
 import { runGraph } from './graph.js';
@@ -33,6 +34,13 @@ commands:
   diff OLD NEW           the input regions whose decision changes (exit 1 if any)
       --format text|json
       --traffic FILE.jsonl   how many recorded requests, and how much cost, move
+  evaluate LOG.jsonl     a decision log's models (error rate, score, cost, latency),
+                         rollouts (each arm, the verdict, the stage changes), shadows
+                         and drift over time, with confidence intervals
+      --format text|json
+      --html FILE        also a self-contained page with charts
+      --windows N        windows for drift (default 10)
+      --confidence P     e.g. 95% (default)
   simulate POLICY TRAFFIC.jsonl
                          replay requests with simulated models: route mix, cost
                          against always the most capable model, escalations,
@@ -128,6 +136,22 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         if (positionals.length !== 2) return usage(io, 'diff needs OLD and NEW');
         if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
         return await runDiff(positionals[0] as string, positionals[1] as string, values.format, values.traffic, io);
+      }
+      case 'evaluate': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { format: { type: 'string', default: 'text' }, html: { type: 'string' }, windows: { type: 'string' }, confidence: { type: 'string' } },
+        });
+        if (positionals.length !== 1) return usage(io, 'evaluate needs one LOG.jsonl');
+        if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
+        const windows = values.windows === undefined ? undefined : Number(values.windows);
+        if (windows !== undefined && !(Number.isSafeInteger(windows) && windows >= 2))
+          return usage(io, `--windows must be a whole number ≥ 2, not \`${values.windows}\``);
+        const confidence = values.confidence === undefined ? undefined : Number(values.confidence.replace(/%$/, '')) / 100;
+        if (confidence !== undefined && !(confidence > 0.5 && confidence < 1))
+          return usage(io, `--confidence is a percentage above 50% and below 100%, not \`${values.confidence}\``);
+        return runEvaluate({ log: positionals[0] as string, format: values.format, html: values.html, windows, confidence }, io);
       }
       case 'simulate': {
         const { values, positionals } = parseArgs({

@@ -3,18 +3,18 @@
 
 import type { SimulationReport } from './simulate.js';
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
+export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 /** Dollars with enough digits to tell small per-request costs apart. */
 export function dollars(n: number): string {
   const abs = Math.abs(n);
   const digits = abs === 0 ? 2 : abs < 0.01 ? 5 : abs < 1 ? 4 : 2;
   return `${n < 0 ? '−' : ''}$${abs.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
-const ms = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${int(n)} ms`);
+export const ms = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${int(n)} ms`);
 
 /** Lays out rows as an aligned table; numeric-looking cells are right-aligned. */
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = head.map((_, i) => rows.length > 0 && rows.every((r) => /^[−$\d.,%\s]+(ms|s)?$/.test(r[i] ?? '') || r[i] === ''));
   const line = (cells: readonly string[]) =>
@@ -127,14 +127,14 @@ function truncate(text: string, max: number): string {
 
 // ---------------------------------------------------------------- HTML
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** Horizontal bars with labels and values. */
-function barChart(title: string, bars: readonly { label: string; value: number; text: string; color?: string }[]): string {
+export function barChart(title: string, bars: readonly { label: string; value: number; text: string; color?: string }[]): string {
   const width = 760;
   const labelWidth = 300;
   const barHeight = 22;
