@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryState, RateWindows, reserveIn, type StateStore } from './state.js';
+import { memoryState, RateWindows, reserveIn, type StateStore, tenantWindow } from './state.js';
 import { ModelStats } from './stats.js';
 
 describe('memoryState reservations', () => {
@@ -33,7 +33,49 @@ describe('memoryState reservations', () => {
   });
 });
 
+describe('reserveIn and tenant windows', () => {
+  it('uses a store’s own atomic reservation when it has one', async () => {
+    const inner = memoryState();
+    const calls: string[] = [];
+    const store: StateStore = {
+      get: (k) => inner.get(k),
+      add: (k, a, t) => {
+        calls.push('add');
+        return inner.add(k, a, t);
+      },
+      reserve: (k, a, l, t) => {
+        calls.push('reserve');
+        return inner.reserve?.(k, a, l, t);
+      },
+    };
+    await reserveIn(store, 'k', 1, 2, 1_000);
+    expect(calls).toEqual(['reserve']);
+  });
+
+  it('names the window by its index and lives until the window ends', () => {
+    const hour = 3_600_000;
+    expect(tenantWindow('acme', 'hour', 5 * hour + 1_000)).toEqual({ key: 'routelang:spend:hour:5:acme', ttlMs: hour - 1_000 });
+    expect(tenantWindow('acme', 'day', 86_400_000 * 2)).toEqual({ key: 'routelang:spend:day:2:acme', ttlMs: 86_400_000 });
+  });
+});
+
 describe('RateWindows', () => {
+  it('through memoryState: the same windows', () => {
+    let now = 0;
+    const s = memoryState(() => now);
+    expect([s.take?.('k', 1, 60_000), s.take?.('k', 1, 60_000)]).toEqual([0, 60_000]);
+    now = 60_000;
+    expect(s.take?.('k', 1, 60_000)).toBe(0);
+  });
+
+  it('counts the wait from the request that frees up first, inside its bucket', () => {
+    let now = 500;
+    const w = new RateWindows(() => now);
+    w.take('a', 1, 60_000);
+    now = 700;
+    expect(w.take('a', 1, 60_000)).toBe(59_300); // the bucket [0, 1000) leaves the window at 60,000
+  });
+
   it('allows the limit in a sliding window and says when the next request may come', () => {
     let now = 0;
     const w = new RateWindows(() => now);
@@ -88,6 +130,17 @@ describe('ModelStats in a fleet', () => {
     s.recordScore('m', 1);
     s.restore(batch);
     expect(s.drain().score).toEqual({ m: { sum: 1.5, count: 2 } });
+  });
+
+  it('ignores a fleet entry with no weight, and restores into an empty batch', () => {
+    const s = new ModelStats();
+    s.share();
+    s.recordLatency('m', 100);
+    const batch = s.drain();
+    s.merge({ latency: { m: { sum: 0, weight: 0 } }, score: {} });
+    expect(s.latencyOf({ name: 'm' })).toBe(100);
+    s.restore(batch);
+    expect(s.drain().latency).toEqual({ m: { sum: 100, count: 1 } });
   });
 
   it('keeps nothing for a fleet it is not in', () => {
