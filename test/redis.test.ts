@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from '../packages/gateway/src/index.js';
 import { type RedisState, redisState } from '../packages/redis/src/index.js';
-import { Breakers, ModelStats, type PolicyIR, Router, RouterLoadError, type StateEvent } from '../packages/runtime/dist/index.js';
+import { Breakers, ModelStats, type PolicyIR, Rollout, type RolloutEvent, Router, RouterLoadError, type StateEvent } from '../packages/runtime/dist/index.js';
 import { type RedisServer, startRedis } from './support/redis-server.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
@@ -288,6 +288,27 @@ describe('Redis killed mid-run', () => {
     // Every dollar served, before, during and after the outage, is in the shared counter.
     expect(Number(await inspect.get(await onlyKey('outage:routelang:spend:*')))).toBeCloseTo(spent, 9);
   }, 60_000);
+});
+
+describe('rollouts on Redis', () => {
+  it('move two instances together: one advance, seen by both, reported once', async () => {
+    const [sa, sb] = [store('rollout'), store('rollout')];
+    await Promise.all([sa.ready(5_000), sb.ready(5_000)]);
+    const events: RolloutEvent[] = [];
+    const spec = { name: 'r', stages: [10, 100], margin: 0.3, confidence: 0.95, minSamples: 10, rho: 50 };
+    const a = new Rollout(spec, sa, (e) => events.push(e), 'p');
+    const b = new Rollout(spec, sb, (e) => events.push(e), 'p');
+    for (let i = 0; i < 4_000 && events.length === 0; i++) {
+      const instance = i % 2 === 0 ? a : b;
+      const arm = (i * 7919) % 100 < instance.share() ? 'candidate' : 'control';
+      await instance.observe({ arm, value: 1, error: false, latencyMs: 5 });
+    }
+    await Promise.all([a.refresh(), b.refresh()]);
+    expect([a.share(), b.share()]).toEqual([100, 100]);
+    expect(events.map((e) => e.action)).toEqual(['complete']);
+    // Both instances' observations are in the shared counters.
+    expect(Number(await inspect.get('rollout:routelang:rollout:p:r:control:n'))).toBe(Math.max(a.status().control.n, b.status().control.n));
+  });
 });
 
 describe('Router.load with a state URL', () => {
