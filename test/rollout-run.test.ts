@@ -231,3 +231,42 @@ route {
     expect(shadowCalls).toBe(100);
   });
 });
+
+describe('drift in run()', () => {
+  it('reports a model whose answers grow longer, from the calls the router makes', async () => {
+    const path = '/virtual/drift.route';
+    const ir = compilePolicy(
+      path,
+      nodeHost(
+        new Map([
+          [
+            path,
+            `policy drifting
+input {
+  prompt: text
+}
+model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $1 per 1M } context = 8k max_output = 1k }
+route {
+  otherwise -> mini
+}
+`,
+          ],
+        ]),
+      ),
+    ).ir;
+    if (!ir) throw new Error('does not compile');
+    let calls = 0;
+    const events: import('../packages/runtime/src/index.js').DriftEvent[] = [];
+    const router = await Router.load(ir, {
+      adapters: { a: async () => ({ text: 'x', usage: { inputTokens: 5, outputTokens: ++calls > 600 ? 60 + (calls % 7) : 20 + (calls % 7) } }) },
+      telemetry: { onDrift: (e) => events.push(e) },
+      drift: { window: 200 },
+      // A clock that stands still: latencies are all 0, so only the answers' length moves.
+      clock: { now: () => 0, sleep: async () => {} },
+      tokenizer: (t) => t.length,
+    });
+    for (let i = 0; i < 1_200; i++) await router.run({ prompt: 'hi' });
+    expect(events.map((e) => `${e.model} ${e.metric} ${e.window}`)).toEqual(['mini output_tokens 4', 'mini cost 4']);
+    expect(router.drift().find((d) => d.metric === 'error_rate')?.drifted).toBe(false);
+  });
+});

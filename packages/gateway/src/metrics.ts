@@ -4,7 +4,7 @@
 // flight. Tenant labels are bounded: past `maxTenants` distinct tenants, the rest count as
 // `other`, so a caller inventing tenants cannot grow the registry without limit.
 
-import type { BreakerState, RolloutEvent, RolloutStatus, RunEvent, ShadowEvent, StateEvent } from '@routelang/runtime';
+import type { BreakerState, DriftEvent, DriftStatus, RolloutEvent, RolloutStatus, RunEvent, ShadowEvent, StateEvent } from '@routelang/runtime';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -28,6 +28,7 @@ export class GatewayMetrics {
 
   private readonly rolloutChanges: Counter<'rollout' | 'action'>;
   private readonly shadowCalls: Counter<'model' | 'outcome'>;
+  private readonly driftEvents: Counter<'model' | 'metric'>;
   private readonly shadowCost: Counter<'model'>;
   private readonly shadowScores: Histogram<'model' | 'side'>;
 
@@ -35,6 +36,7 @@ export class GatewayMetrics {
     circuits: () => Record<string, BreakerState>,
     private readonly maxTenants = 1000,
     rollouts: () => Record<string, RolloutStatus> = () => ({}),
+    drift: () => readonly DriftStatus[] = () => [],
   ) {
     const registers = [this.registry];
     this.requests = new Counter({
@@ -111,6 +113,22 @@ export class GatewayMetrics {
       buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
       registers,
     });
+    this.driftEvents = new Counter({
+      name: 'routelang_drift_events_total',
+      help: "Windows of a model's calls that drifted from its reference, by model and metric",
+      labelNames: ['model', 'metric'],
+      registers,
+    });
+    new Gauge({
+      name: 'routelang_drift_estimate',
+      help: 'The latest window against its reference, by model and metric: the mean difference (score, error_rate) or the share above the reference median (others; 0.5 unchanged)',
+      labelNames: ['model', 'metric'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of drift()) if (d.estimate !== undefined) this.set({ model: d.model, metric: d.metric }, d.estimate);
+      },
+    });
     this.rolloutChanges = new Counter({
       name: 'routelang_rollout_changes_total',
       help: 'Rollout stage changes, by rollout and action (advance, complete, rollback)',
@@ -163,6 +181,11 @@ export class GatewayMetrics {
       this.latency.observe({ model: a.target }, a.latencyMs / 1000);
       if (a.firstTokenMs !== undefined) this.firstToken.observe({ model: a.target }, a.firstTokenMs / 1000);
     }
+  }
+
+  /** Records a drift. */
+  drift(event: DriftEvent): void {
+    this.driftEvents.inc({ model: event.model, metric: event.metric });
   }
 
   /** Records a shadow call. */

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import {
   type Attempt,
+  type DriftEvent,
   type PolicyIR,
   type RolloutEvent,
   Router,
@@ -178,6 +179,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           ...(options.logPrompts && prompt !== undefined ? { prompt } : {}),
         };
         options.log(redact(JSON.stringify(line)));
+      },
+      // Drift goes to the decision log and to the notices: a model changed under the policy.
+      onDrift: (event: DriftEvent) => {
+        metrics?.drift(event);
+        notice(
+          `drift: \`${event.model}\` ${event.metric} ${event.test === 'mean_difference' ? `${event.reference.toFixed(3)} → ${event.current.toFixed(3)}` : `median ${event.reference} → ${event.current}`} (window ${event.window})`,
+        );
+        options.log?.(redact(JSON.stringify({ ...event, time: new Date().toISOString(), policy: { name: options.ir.policy.name, hash: version } })));
       },
       // Shadow calls go to the decision log with both scores (no text, as for requests).
       onShadow: (event: ShadowEvent) => {

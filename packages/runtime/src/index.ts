@@ -4,6 +4,7 @@ export { ANTHROPIC_DEFAULT_MAX_TOKENS, type AnthropicOptions, anthropicMessages,
 export { type BreakerFleet, type BreakerOptions, type BreakerState, Breakers, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
 export { classifyLexically, type ExternClassifier } from './classify.js';
 export type { Decision, ExplainStep, Refusal, RuleRef } from './decision.js';
+export { type DriftEvent, type DriftMetric, DriftMonitor, type DriftStatus } from './drift.js';
 export { compareValues, evaluate } from './evaluate.js';
 export {
   type Attempt,

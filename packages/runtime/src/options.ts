@@ -40,10 +40,20 @@ export const RouterOptionsSchema = z
       ])
       .optional(),
     telemetry: z
-      .object({ onEvent: fn.optional(), onRollout: fn.optional(), onShadow: fn.optional(), tracer: z.object({ startSpan: fn }).passthrough().optional() })
+      .object({
+        onEvent: fn.optional(),
+        onRollout: fn.optional(),
+        onShadow: fn.optional(),
+        onDrift: fn.optional(),
+        tracer: z.object({ startSpan: fn }).passthrough().optional(),
+      })
       .strict()
       .optional(),
     firstTokenTimeoutMs: z.number().positive().optional(),
+    drift: z
+      .object({ window: z.number().int().min(20).optional(), alpha: z.number().gt(0).lt(0.5).optional() })
+      .strict()
+      .optional(),
     upstreams: z.record(z.string(), z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL')).optional(),
     fetch: fn.optional(),
   })

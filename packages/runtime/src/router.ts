@@ -8,6 +8,7 @@ import { anthropicMessages } from './anthropic.js';
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
 import { type CompiledRoute, type Decision, type Refusal, RouterDecision, type RuleRef } from './decision.js';
+import { type DriftEvent, DriftMonitor, type DriftStatus } from './drift.js';
 import { evaluate } from './evaluate.js';
 import {
   type AnswerExtras,
@@ -78,6 +79,8 @@ export interface RouterOptions {
     readonly onEvent?: (event: RunEvent) => void;
     /** Receives every stage change of a rollout (advance, complete, rollback), with its evidence. */
     readonly onRollout?: (event: RolloutEvent) => void;
+    /** Receives each window of a model's calls that drifted from its reference (see `drift`). */
+    readonly onDrift?: (event: DriftEvent) => void;
     /** Receives each shadow call (`P shadow M 10% by V`) with its outcome, cost and both scores. */
     readonly onShadow?: (event: ShadowEvent) => void;
     readonly tracer?: Tracer;
@@ -93,6 +96,11 @@ export interface RouterOptions {
    * timeout (and the plan falls back). Default: none (only the call's timeout).
    */
   readonly firstTokenTimeoutMs?: number;
+  /**
+   * Drift monitoring per model (score, error rate, latency, output tokens, cost): calls per
+   * window (default 500) and the false-alarm level per window and series (default 0.001).
+   */
+  readonly drift?: { readonly window?: number; readonly alpha?: number };
   /** Base URLs that replace declared providers' `base_url` (`--upstream NAME=URL`), by provider name. */
   readonly upstreams?: Readonly<Record<string, string>>;
   /** The fetch declared providers' adapters use (default: the global one). */
@@ -266,6 +274,7 @@ export class Router {
   private readonly planFacts = new Map<Plan, { models: readonly string[]; first: string | undefined }>();
 
   private stats = new ModelStats();
+  private driftMonitor = new DriftMonitor(() => {});
   private metricsStore = new Metrics();
   private breakers = new Breakers();
   private state: StateStore = memoryState();
@@ -366,6 +375,7 @@ export class Router {
   async swap(artifact: unknown): Promise<void> {
     const next = new Router(Router.validate(artifact), this.countTokens, this.externClassifiers, this.limits);
     next.stats = this.stats;
+    next.driftMonitor = this.driftMonitor;
     next.metricsStore = this.metricsStore;
     next.prepareRun(this.runOptions);
     next.breakers = this.breakers;
@@ -380,6 +390,7 @@ export class Router {
     this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
     this.state = typeof options.state === 'object' ? options.state : memoryState(options.now ?? Date.now);
     this.rolloutControllers = this.controllersFor(new Map());
+    this.driftMonitor = new DriftMonitor((event) => this.runOptions.telemetry?.onDrift?.(event), options.drift?.window ?? 500, options.drift?.alpha ?? 0.001);
     // Declared providers give adapters; the host's own win.
     const declared = providerAdapters(this.ir.providers ?? [], options);
     this.adapters = options.adapters || Object.keys(declared).length > 0 ? { ...declared, ...options.adapters } : undefined;
@@ -458,6 +469,11 @@ export class Router {
     };
     for (const route of this.ir.routes) for (const rule of route.rules) visit(rule.plan);
     return out;
+  }
+
+  /** The latest drift comparison of each model's series (score, error rate, latency, output tokens, cost). */
+  drift(): DriftStatus[] {
+    return this.active === this ? this.driftMonitor.status() : this.active.drift();
   }
 
   /** Where each of the policy's rollouts stands (share, evidence), by name. */
@@ -727,6 +743,15 @@ export class Router {
       ...('arms' in result && result.arms ? { arms: result.arms } : {}),
     };
     this.metricsStore.record(event);
+    for (const a of attempts) {
+      if (a.kind !== 'model' || a.outcome === 'skipped' || a.errorClass === 'aborted') continue;
+      const ok = a.outcome === 'ok';
+      this.driftMonitor.observe(a.target, {
+        error_rate: ok ? 0 : 1,
+        ...(ok ? { latency_ms: a.latencyMs, output_tokens: a.outputTokens, cost: a.cost } : {}),
+        ...(a.score !== undefined ? { score: a.score } : {}),
+      });
+    }
     try {
       this.runOptions.telemetry?.onEvent?.(event);
     } catch {
