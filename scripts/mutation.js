@@ -44,7 +44,7 @@ export const TARGETS = {
   },
   diagram: {
     mutate: 'packages/dsl/src/graph/diagram.ts',
-    tests: ['test/conformance.test.ts', 'test/differential.test.ts', 'test/soundness.test.ts', 'test/diff.test.ts'],
+    tests: ['test/diagram-ops.test.ts', 'test/conformance.test.ts', 'test/differential.test.ts', 'test/soundness.test.ts', 'test/diff.test.ts'],
   },
 };
 
