@@ -270,3 +270,22 @@ route {
     expect(router.drift().find((d) => d.metric === 'error_rate')?.drifted).toBe(false);
   });
 });
+
+describe('routelang explain on a rollout', () => {
+  it('says which arm each stage gives the request’s key, the same bucket the runtime uses', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { rolloutBucket } = await import('../packages/runtime/src/index.js');
+    const root = new URL('..', import.meta.url).pathname;
+    const run = (user: string) =>
+      spawnSync(
+        process.execPath,
+        [`${root}packages/dsl/bin/routelang.js`, 'explain', `${root}examples/rollout/policy.route`, '--request', JSON.stringify({ prompt: 'hi', user })],
+        {
+          encoding: 'utf8',
+        },
+      ).stdout;
+    expect(rolloutBucket('chat-on-sonnet', 'u-17')).toBe(1289);
+    expect(run('u-17')).toContain('rollout  "chat-on-sonnet" by user: this key is bucket 1,289 of 10,000; the candidate from 20%');
+    expect(run('u-2')).toContain('bucket 8,525 of 10,000; the control at stages 20%, 50%, the candidate from 100%');
+  });
+});

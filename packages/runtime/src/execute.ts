@@ -8,8 +8,8 @@ import { type Context, type Span, SpanStatusCode, type Tracer } from '@opentelem
 import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
 import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
-import { inCandidate, type Rollout } from './rollout.js';
-import { fnv1a, splitArm } from './split.js';
+import { inCandidate, type Rollout, rolloutBucket } from './rollout.js';
+import { splitArm } from './split.js';
 import { type Reservation, reserveIn, type StateStore, StateUnavailableError } from './state.js';
 import type { ModelStats } from './stats.js';
 import type { NormalizedRequest } from './values.js';
@@ -387,9 +387,7 @@ class Run {
    */
   private async rollout(plan: Extract<Plan, { kind: 'rollout' }>, options: CallOptions, salt: string): Promise<StepResult> {
     const controller = this.ctx.rollouts?.get(plan.name);
-    const value = this.ctx.request.read([plan.field]);
-    const key = Array.isArray(value) ? value.join('\u0001') : String(value);
-    const bucket = fnv1a(`${plan.name}\u0000${key}`) % 10_000;
+    const bucket = rolloutBucket(plan.name, this.ctx.request.read([plan.field]));
     const arm = controller && inCandidate(bucket, controller.share()) ? 'candidate' : 'control';
     const started = this.ctx.now();
     try {

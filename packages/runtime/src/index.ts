@@ -33,6 +33,7 @@ export {
   type RolloutObservation,
   type RolloutSpec,
   type RolloutStatus,
+  rolloutBucket,
   rolloutVerdict,
 } from './rollout.js';
 export { type Clock, type DecideOptions, Router, RouterLoadError, type RouterOptions, type RunOptions, type RunResult, type StreamEvent } from './router.js';

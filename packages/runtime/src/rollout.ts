@@ -20,6 +20,8 @@
 // StateStore, so every instance sharing one sees the same stage; a stage is advanced with a
 // reservation (a compare-and-set: only one instance moves it).
 
+import type { Value } from './ir.js';
+import { fnv1a } from './split.js';
 import { reserveIn, type StateStore } from './state.js';
 
 /** A rollout's settings (the IR's `rollout` plan, less its plans). */
@@ -274,6 +276,12 @@ export class Rollout {
     // The first instance to roll back reports it.
     if (after === 1) this.onEvent({ type: 'rollout', rollout: this.spec.name, action: 'rollback', reason, fromShare: from, toShare: 0, status: this.status() });
   }
+}
+
+/** The sticky bucket (of 10,000) of a request's key in a rollout: FNV-1a of the rollout's name and the key. */
+export function rolloutBucket(name: string, value: Value | undefined): number {
+  const key = Array.isArray(value) ? value.join('\u0001') : String(value);
+  return fnv1a(`${name}\u0000${key}`) % 10_000;
 }
 
 /** Whether a sticky key's bucket falls in the candidate's share (FNV-1a, 10,000 buckets: monotone in the share). */

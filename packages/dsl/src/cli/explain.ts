@@ -1,6 +1,6 @@
 // `routelang explain FILE --request JSON`: the decision for one request, and why, rule by rule.
 
-import { Router } from '@routelang/runtime';
+import { inCandidate, type Plan, Router, rolloutBucket, subPlans } from '@routelang/runtime';
 import { planText } from '../analyze/plan-text.js';
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
@@ -28,6 +28,10 @@ export async function runExplain(file: string, requestJson: string, format: 'tex
     return 1;
   }
   const trace = decision.explain();
+  const rollouts = rolloutsOf(decision.resolved).map((r) => {
+    const bucket = rolloutBucket(r.name, decision.request[r.field]);
+    return { name: r.name, field: r.field, bucket, stages: r.stages.map((share) => ({ share, arm: inCandidate(bucket, share) ? 'candidate' : 'control' })) };
+  });
   if (format === 'json') {
     io.out(
       JSON.stringify(
@@ -40,6 +44,7 @@ export async function runExplain(file: string, requestJson: string, format: 'tex
           models: decision.models,
           first: decision.first,
           request: decision.request,
+          rollouts,
           trace,
         },
         null,
@@ -56,6 +61,16 @@ export async function runExplain(file: string, requestJson: string, format: 'tex
     `plan     ${planText(decision.plan)}${planText(decision.resolved) !== planText(decision.plan) ? `  (for this request: ${planText(decision.resolved)})` : ''}`,
   );
   io.out(`models   ${decision.models.join(', ') || '(none)'}`);
+  for (const r of rollouts) {
+    // What each stage sends this request's key to: the checker's per-request view of a rollout.
+    const from = r.stages.find((s) => s.arm === 'candidate');
+    const control = r.stages.filter((s) => s.arm === 'control').map((s) => `${s.share}%`);
+    io.out(
+      `rollout  "${r.name}" by ${r.field}: this key is bucket ${r.bucket.toLocaleString('en-US')} of 10,000; ${
+        control.length > 0 ? `the control at stage${control.length === 1 ? '' : 's'} ${control.join(', ')}, ` : ''
+      }${from ? `the candidate from ${from.share}%` : 'never the candidate'} (and the control once rolled back)`,
+    );
+  }
   io.out('why');
   for (const step of trace) {
     io.out(
@@ -63,4 +78,15 @@ export async function runExplain(file: string, requestJson: string, format: 'tex
     );
   }
   return 0;
+}
+
+/** The rollouts in a plan, outermost first. */
+function rolloutsOf(plan: Plan): Extract<Plan, { kind: 'rollout' }>[] {
+  const out: Extract<Plan, { kind: 'rollout' }>[] = [];
+  const visit = (p: Plan): void => {
+    if (p.kind === 'rollout') out.push(p);
+    for (const sub of subPlans(p)) visit(sub);
+  };
+  visit(plan);
+  return out;
 }
