@@ -3,19 +3,11 @@
 // request lands in the candidate with the stage's share, and the rule is checked after every
 // request. Shared by the statistical tests and `routelang simulate`'s rollout figures.
 
+import { seededRandom } from '../../packages/dsl/src/simulate/simulate.js';
 import { type RolloutSpec, rolloutVerdict } from '../../packages/runtime/src/rollout.js';
 
-/** A small, fast, seeded generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded generator (mulberry32), so these runs replay exactly. */
+export const seeded = seededRandom;
 
 export interface SimOutcome {
   readonly outcome: 'complete' | 'rollback' | 'hold';

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type DriftEvent, DriftMonitor } from './drift.js';
-
-/** A small seeded generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { type DriftEvent, DriftMonitor } from '../packages/runtime/src/drift.js';
+import { seeded } from './support/rollout-sim.js';
 
 describe('DriftMonitor', () => {
   it('reports a score that drops, once, with the windows and the interval', () => {
