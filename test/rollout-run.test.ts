@@ -265,7 +265,11 @@ route {
       clock: { now: () => 0, sleep: async () => {} },
       tokenizer: (t) => t.length,
     });
-    for (let i = 0; i < 1_200; i++) await router.run({ prompt: 'hi' });
+    for (let i = 0; i < 1_200; i++) {
+      // A reload halfway keeps the windows (the reference stays the first window).
+      if (i === 500) await router.swap(ir);
+      await router.run({ prompt: 'hi' });
+    }
     expect(events.map((e) => `${e.model} ${e.metric} ${e.window}`)).toEqual(['mini output_tokens 4', 'mini cost 4']);
     expect(router.drift().find((d) => d.metric === 'error_rate')?.drifted).toBe(false);
   });

@@ -357,6 +357,8 @@ export class Router {
       throw error;
     }
     router.ownedState = opened;
+    router.rolloutControllers = router.controllersFor(new Map());
+    router.driftMonitor = new DriftMonitor((event) => router.runOptions.telemetry?.onDrift?.(event), options.drift?.window ?? 500, options.drift?.alpha ?? 0.001);
     router.leaveFleet = router.state.join?.({ breakers: router.breakers, stats: router.stats });
     return router;
   }
@@ -375,11 +377,12 @@ export class Router {
   async swap(artifact: unknown): Promise<void> {
     const next = new Router(Router.validate(artifact), this.countTokens, this.externClassifiers, this.limits);
     next.stats = this.stats;
-    next.driftMonitor = this.driftMonitor;
     next.metricsStore = this.metricsStore;
     next.prepareRun(this.runOptions);
     next.breakers = this.breakers;
     next.state = this.state;
+    // Statistics carry over: drift windows, and the rollouts whose settings did not change.
+    next.driftMonitor = this.driftMonitor;
     next.rolloutControllers = next.controllersFor(this.rolloutControllers);
     this.active = next;
   }
@@ -389,8 +392,6 @@ export class Router {
     this.runOptions = options;
     this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.now ?? Date.now);
     this.state = typeof options.state === 'object' ? options.state : memoryState(options.now ?? Date.now);
-    this.rolloutControllers = this.controllersFor(new Map());
-    this.driftMonitor = new DriftMonitor((event) => this.runOptions.telemetry?.onDrift?.(event), options.drift?.window ?? 500, options.drift?.alpha ?? 0.001);
     // Declared providers give adapters; the host's own win.
     const declared = providerAdapters(this.ir.providers ?? [], options);
     this.adapters = options.adapters || Object.keys(declared).length > 0 ? { ...declared, ...options.adapters } : undefined;
