@@ -293,3 +293,33 @@ describe('routelang explain on a rollout', () => {
     expect(run('u-2')).toContain('bucket 8,525 of 10,000; the control at stages 20%, 50%, the candidate from 100%');
   });
 });
+
+describe('rollouts on latency and cost objectives', () => {
+  it('compare the share of calls within the objective, and a failed call misses it', async () => {
+    const path = '/virtual/objective.route';
+    const source = (metric: string) => `policy objective
+input {
+  prompt: text
+  user: string
+}
+model current { provider = "a" id = "current" price = { input: $1 per 1M, output: $1 per 1M } context = 8k max_output = 10 }
+model next { provider = "a" id = "next" price = { input: $100 per 1M, output: $100 per 1M } context = 8k max_output = 10 }
+route {
+  otherwise -> rollout "next" by user { control -> current, candidate -> next, metric = ${metric}, margin = 0.05, stages = [50%, 100%], min_samples = 20 }
+}
+`;
+    const compile = (metric: string) => compilePolicy(path, nodeHost(new Map([[path, source(metric)]])));
+    expect(compile('{ latency_under: 2s }').ir?.routes[0]?.rules[0]?.plan).toMatchObject({ metric: { kind: 'latency_under', ms: 2000 } });
+    expect(compile('{ fastest: 2s }').diagnostics.map((d) => d.code)).toContain('RL2040');
+    const ir = compile('{ cost_under: $0.0001 }').ir;
+    if (!ir) throw new Error('does not compile');
+    expect(ir.routes[0]?.rules[0]?.plan).toMatchObject({ metric: { kind: 'cost_under', usd: 0.0001 } });
+    // `next` costs 100 × 2 tokens × $100/1M = $0.0002 per call: over the objective, always.
+    const router = await Router.load(ir, { adapters: { a: adapter }, tokenizer: (t) => t.length });
+    for (let i = 0; i < 3_000 && router.rollouts().next?.state === 'running'; i++) await router.run({ prompt: 'hi', user: `u${i}` });
+    const status = router.rollouts().next;
+    expect(status?.state).toBe('rolled_back');
+    expect(status?.candidate.mean).toBe(0);
+    expect(status?.control.mean).toBe(1);
+  });
+});

@@ -161,7 +161,14 @@ function lowerRollout(plan: A.RolloutPlan, policy: Policy): Plan {
     field: plan.field.segments.map((s) => s.name).join('.'),
     control: arm('control'),
     candidate: arm('candidate'),
-    metric: metric?.kind === 'Symbol' && metric.name.name !== 'errors' ? { kind: 'score', validator: metric.name.name } : { kind: 'errors' },
+    metric: (() => {
+      if (metric?.kind === 'Symbol')
+        return metric.name.name === 'errors' ? { kind: 'errors' as const } : { kind: 'score' as const, validator: metric.name.name };
+      const objective = metric?.kind === 'Object' ? metric.entries[0] : undefined;
+      if (objective?.key.name === 'latency_under' && objective.value.kind === 'Number') return { kind: 'latency_under' as const, ms: objective.value.value };
+      if (objective?.key.name === 'cost_under' && objective.value.kind === 'Money') return { kind: 'cost_under' as const, usd: objective.value.amount };
+      return { kind: 'errors' as const };
+    })(),
     margin: (() => {
       const m = prop('margin');
       return m?.kind === 'Number' ? (m.unit === 'percent' ? m.value / 100 : m.value) : 0;

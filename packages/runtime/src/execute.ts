@@ -390,16 +390,27 @@ class Run {
     const bucket = rolloutBucket(plan.name, this.ctx.request.read([plan.field]));
     const arm = controller && inCandidate(bucket, controller.share()) ? 'candidate' : 'control';
     const started = this.ctx.now();
+    const firstAttempt = this.attempts.length;
     try {
       const answer = await this.plan(arm === 'candidate' ? plan.candidate : plan.control, options, `${salt}/${arm}`);
-      const measured = plan.metric.kind === 'errors' ? 1 : await this.rawScore(plan.metric.validator, answer);
+      const metric = plan.metric;
+      const measured =
+        metric.kind === 'errors'
+          ? 1
+          : metric.kind === 'latency_under'
+            ? Number(this.ctx.now() - started <= metric.ms)
+            : metric.kind === 'cost_under'
+              ? Number(this.attempts.slice(firstAttempt).reduce((sum, a) => sum + a.cost, 0) <= metric.usd)
+              : await this.rawScore(metric.validator, answer);
       this.arms.push({ rollout: plan.name, arm, ...(Number.isFinite(measured) && measured >= 0 && measured <= 1 ? { value: measured } : {}) });
       if (controller) void controller.observe({ arm, value: measured, error: false, latencyMs: this.ctx.now() - started });
       return answer;
     } catch (error) {
       if (!(error instanceof StepFailure && error.errorClass === 'aborted') && !(error instanceof Denied)) {
-        this.arms.push({ rollout: plan.name, arm, ...(plan.metric.kind === 'errors' ? { value: 0 } : {}) });
-        void controller?.observe({ arm, value: plan.metric.kind === 'errors' ? 0 : undefined, error: true, latencyMs: this.ctx.now() - started });
+        // A failed call misses every objective; a validator has nothing to score.
+        const missed = plan.metric.kind === 'score' ? undefined : 0;
+        this.arms.push({ rollout: plan.name, arm, ...(missed !== undefined ? { value: missed } : {}) });
+        void controller?.observe({ arm, value: missed, error: true, latencyMs: this.ctx.now() - started });
       }
       throw error;
     }

@@ -166,15 +166,26 @@ export type Plan =
 
 /**
  * A rollout's settings (language.md, rollouts): its name (its identity in the state store),
- * the field whose value keeps a caller in one arm, the metric (a validator's score, or the
- * share of calls without error), the non-inferiority margin, the confidence, the candidate's
+ * the field whose value keeps a caller in one arm, the metric (a validator's score, the
+ * share of calls without error, or within a latency or cost objective), the non-inferiority margin, the confidence, the candidate's
  * share at each stage (percent, increasing, the last 100), and guardrails.
  */
 export const RolloutSettings = z
   .object({
     name: z.string(),
     field: z.string(),
-    metric: z.union([z.object({ kind: z.literal('score'), validator: z.string() }).strict(), z.object({ kind: z.literal('errors') }).strict()]),
+    metric: z.union([
+      z.object({ kind: z.literal('score'), validator: z.string() }).strict(),
+      z.object({ kind: z.literal('errors') }).strict(),
+      /** The share of calls answered within `ms` (a latency objective): 1 within, 0 slower or failed. */
+      z
+        .object({ kind: z.literal('latency_under'), ms: z.number().positive() })
+        .strict(),
+      /** The share of calls that cost at most `usd`: 1 within, 0 dearer or failed. */
+      z
+        .object({ kind: z.literal('cost_under'), usd: z.number().positive() })
+        .strict(),
+    ]),
     margin: z.number().min(0).lt(1),
     confidence: z.number().gt(0.5).lt(1),
     stages: z.array(z.number().gt(0).max(100)).min(1),

@@ -358,7 +358,11 @@ export class Router {
     }
     router.ownedState = opened;
     router.rolloutControllers = router.controllersFor(new Map());
-    router.driftMonitor = new DriftMonitor((event) => router.runOptions.telemetry?.onDrift?.(event), options.drift?.window ?? 500, options.drift?.alpha ?? 0.001);
+    router.driftMonitor = new DriftMonitor(
+      (event) => router.runOptions.telemetry?.onDrift?.(event),
+      options.drift?.window ?? 500,
+      options.drift?.alpha ?? 0.001,
+    );
     router.leaveFleet = router.state.join?.({ breakers: router.breakers, stats: router.stats });
     return router;
   }

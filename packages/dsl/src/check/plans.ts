@@ -293,10 +293,25 @@ export class PlanChecker {
       seen.add(key);
       const v = p.value;
       switch (key) {
-        case 'metric':
-          if (v.kind !== 'Symbol') bad(v, "a rollout's metric is a validator (its score) or `errors`", 'write e.g. `metric = quality` or `metric = errors`');
-          else if (v.name.name !== 'errors') this.validator(v.name);
+        case 'metric': {
+          const objective = v.kind === 'Object' && v.entries.length === 1 ? v.entries[0] : undefined;
+          const okObjective =
+            objective !== undefined &&
+            ((objective.key.name === 'latency_under' &&
+              objective.value.kind === 'Number' &&
+              objective.value.unit === 'duration' &&
+              objective.value.value > 0) ||
+              (objective.key.name === 'cost_under' && objective.value.kind === 'Money' && objective.value.per === undefined && objective.value.amount > 0));
+          if (v.kind === 'Symbol') {
+            if (v.name.name !== 'errors') this.validator(v.name);
+          } else if (!okObjective)
+            bad(
+              v,
+              "a rollout's metric is a validator (its score), `errors`, `{ latency_under: 2s }` or `{ cost_under: $0.01 }` (the share of calls within the objective)",
+              'write e.g. `metric = quality`, `metric = errors` or `metric = { latency_under: 2s }`',
+            );
           break;
+        }
         case 'margin': {
           const ok = v.kind === 'Number' && (v.unit === 'percent' ? v.value >= 0 && v.value < 100 : v.unit === 'none' && v.value >= 0 && v.value < 1);
           if (!ok)

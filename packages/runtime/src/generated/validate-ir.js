@@ -4,7 +4,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perShadow":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perShadow":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"latency_under"},"ms":{"type":"number","exclusiveMinimum":0}},"required":["kind","ms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cost_under"},"usd":{"type":"number","exclusiveMinimum":0}},"required":["kind","usd"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
 const schema12 = {"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]};
 const schema23 = {"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false};
 const schema24 = {"type":"string"};
@@ -1222,7 +1222,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
+const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"latency_under"},"ms":{"type":"number","exclusiveMinimum":0}},"required":["kind","ms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cost_under"},"usd":{"type":"number","exclusiveMinimum":0}},"required":["kind","usd"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
 const schema18 = {"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false};
 const schema19 = {"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false};
 const schema21 = {"type":"number","exclusiveMinimum":0,"maximum":100};
@@ -2498,14 +2498,208 @@ errors++;
 }
 var _valid1 = _errs98 === errors;
 valid22 = valid22 || _valid1;
-}
 if(!valid22){
-const err105 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const _errs103 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err105 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err105];
 }
 else {
 vErrors.push(err105);
+}
+errors++;
+}
+if(data33.ms === undefined){
+const err106 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/required",keyword:"required",params:{missingProperty: "ms"},message:"must have required property '"+"ms"+"'"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+for(const key12 in data33){
+if(!((key12 === "kind") || (key12 === "ms"))){
+const err107 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+if(data33.kind !== undefined){
+let data37 = data33.kind;
+if(typeof data37 !== "string"){
+const err108 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+if("latency_under" !== data37){
+const err109 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "latency_under"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+if(data33.ms !== undefined){
+let data38 = data33.ms;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 <= 0 || isNaN(data38)){
+const err110 = {instancePath:instancePath+"/metric/ms",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+else {
+const err111 = {instancePath:instancePath+"/metric/ms",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+var _valid1 = _errs103 === errors;
+valid22 = valid22 || _valid1;
+if(!valid22){
+const _errs110 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err113 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+if(data33.usd === undefined){
+const err114 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/required",keyword:"required",params:{missingProperty: "usd"},message:"must have required property '"+"usd"+"'"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+for(const key13 in data33){
+if(!((key13 === "kind") || (key13 === "usd"))){
+const err115 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+if(data33.kind !== undefined){
+let data39 = data33.kind;
+if(typeof data39 !== "string"){
+const err116 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+if("cost_under" !== data39){
+const err117 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "cost_under"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+if(data33.usd !== undefined){
+let data40 = data33.usd;
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 <= 0 || isNaN(data40)){
+const err118 = {instancePath:instancePath+"/metric/usd",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/usd/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+else {
+const err119 = {instancePath:instancePath+"/metric/usd",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/usd/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+var _valid1 = _errs110 === errors;
+valid22 = valid22 || _valid1;
+}
+}
+}
+if(!valid22){
+const err121 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
 }
 errors++;
 }
@@ -2522,201 +2716,10 @@ vErrors = null;
 }
 }
 if(data.margin !== undefined){
-let data37 = data.margin;
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 0 || isNaN(data37)){
-const err106 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err106];
-}
-else {
-vErrors.push(err106);
-}
-errors++;
-}
-if(data37 >= 1 || isNaN(data37)){
-const err107 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
-if(vErrors === null){
-vErrors = [err107];
-}
-else {
-vErrors.push(err107);
-}
-errors++;
-}
-}
-else {
-const err108 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err108];
-}
-else {
-vErrors.push(err108);
-}
-errors++;
-}
-}
-if(data.confidence !== undefined){
-let data38 = data.confidence;
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 >= 1 || isNaN(data38)){
-const err109 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
-if(vErrors === null){
-vErrors = [err109];
-}
-else {
-vErrors.push(err109);
-}
-errors++;
-}
-if(data38 <= 0.5 || isNaN(data38)){
-const err110 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.5},message:"must be > 0.5"};
-if(vErrors === null){
-vErrors = [err110];
-}
-else {
-vErrors.push(err110);
-}
-errors++;
-}
-}
-else {
-const err111 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err111];
-}
-else {
-vErrors.push(err111);
-}
-errors++;
-}
-}
-if(data.stages !== undefined){
-let data39 = data.stages;
-if(Array.isArray(data39)){
-if(data39.length < 1){
-const err112 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err112];
-}
-else {
-vErrors.push(err112);
-}
-errors++;
-}
-const len3 = data39.length;
-for(let i3=0; i3<len3; i3++){
-let data40 = data39[i3];
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 100 || isNaN(data40)){
-const err113 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
-if(vErrors === null){
-vErrors = [err113];
-}
-else {
-vErrors.push(err113);
-}
-errors++;
-}
-if(data40 <= 0 || isNaN(data40)){
-const err114 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err114];
-}
-else {
-vErrors.push(err114);
-}
-errors++;
-}
-}
-else {
-const err115 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err115];
-}
-else {
-vErrors.push(err115);
-}
-errors++;
-}
-}
-}
-else {
-const err116 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err116];
-}
-else {
-vErrors.push(err116);
-}
-errors++;
-}
-}
-if(data.minSamples !== undefined){
-let data41 = data.minSamples;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err117 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err117];
-}
-else {
-vErrors.push(err117);
-}
-errors++;
-}
+let data41 = data.margin;
 if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 9007199254740991 || isNaN(data41)){
-const err118 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
-if(vErrors === null){
-vErrors = [err118];
-}
-else {
-vErrors.push(err118);
-}
-errors++;
-}
-if(data41 < 1 || isNaN(data41)){
-const err119 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err119];
-}
-else {
-vErrors.push(err119);
-}
-errors++;
-}
-}
-}
-if(data.guards !== undefined){
-let data42 = data.guards;
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-for(const key12 in data42){
-if(!((key12 === "errorRate") || (key12 === "latencyP95Ms"))){
-const err120 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err120];
-}
-else {
-vErrors.push(err120);
-}
-errors++;
-}
-}
-if(data42.errorRate !== undefined){
-let data43 = data42.errorRate;
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 1 || isNaN(data43)){
-const err121 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
-if(vErrors === null){
-vErrors = [err121];
-}
-else {
-vErrors.push(err121);
-}
-errors++;
-}
-if(data43 < 0 || isNaN(data43)){
-const err122 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data41 < 0 || isNaN(data41)){
+const err122 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -2725,9 +2728,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-}
-else {
-const err123 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data41 >= 1 || isNaN(data41)){
+const err123 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -2737,11 +2739,8 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data42.latencyP95Ms !== undefined){
-let data44 = data42.latencyP95Ms;
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 <= 0 || isNaN(data44)){
-const err124 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+else {
+const err124 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -2751,8 +2750,11 @@ vErrors.push(err124);
 errors++;
 }
 }
-else {
-const err125 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data.confidence !== undefined){
+let data42 = data.confidence;
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 >= 1 || isNaN(data42)){
+const err125 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -2761,10 +2763,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-}
-else {
-const err126 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data42 <= 0.5 || isNaN(data42)){
+const err126 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.5},message:"must be > 0.5"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -2774,10 +2774,8 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data45 = data.kind;
-if(typeof data45 !== "string"){
-const err127 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err127 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2786,13 +2784,209 @@ vErrors.push(err127);
 }
 errors++;
 }
-if("rollout" !== data45){
-const err128 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "rollout"},message:"must be equal to constant"};
+}
+if(data.stages !== undefined){
+let data43 = data.stages;
+if(Array.isArray(data43)){
+if(data43.length < 1){
+const err128 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err128];
 }
 else {
 vErrors.push(err128);
+}
+errors++;
+}
+const len3 = data43.length;
+for(let i3=0; i3<len3; i3++){
+let data44 = data43[i3];
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 100 || isNaN(data44)){
+const err129 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+if(data44 <= 0 || isNaN(data44)){
+const err130 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+}
+else {
+const err132 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+}
+if(data.minSamples !== undefined){
+let data45 = data.minSamples;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err133 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 > 9007199254740991 || isNaN(data45)){
+const err134 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+if(data45 < 1 || isNaN(data45)){
+const err135 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+}
+if(data.guards !== undefined){
+let data46 = data.guards;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key14 in data46){
+if(!((key14 === "errorRate") || (key14 === "latencyP95Ms"))){
+const err136 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+if(data46.errorRate !== undefined){
+let data47 = data46.errorRate;
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 > 1 || isNaN(data47)){
+const err137 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+if(data47 < 0 || isNaN(data47)){
+const err138 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+}
+else {
+const err139 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+if(data46.latencyP95Ms !== undefined){
+let data48 = data46.latencyP95Ms;
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 <= 0 || isNaN(data48)){
+const err140 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+else {
+const err141 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+}
+else {
+const err142 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data49 = data.kind;
+if(typeof data49 !== "string"){
+const err143 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+if("rollout" !== data49){
+const err144 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "rollout"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
 }
 errors++;
 }
@@ -2811,91 +3005,91 @@ errors = vErrors.length;
 }
 }
 else {
-const err129 = {instancePath,schemaPath:"#/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err145 = {instancePath,schemaPath:"#/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err129];
+vErrors = [err145];
 }
 else {
-vErrors.push(err129);
+vErrors.push(err145);
 }
 errors++;
 }
 var _valid0 = _errs82 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
-const _errs125 = errors;
+const _errs139 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.kind === undefined){
-const err130 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+const err146 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
-vErrors = [err130];
+vErrors = [err146];
 }
 else {
-vErrors.push(err130);
+vErrors.push(err146);
 }
 errors++;
 }
 if(data.plan === undefined){
-const err131 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+const err147 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
 if(vErrors === null){
-vErrors = [err131];
+vErrors = [err147];
 }
 else {
-vErrors.push(err131);
+vErrors.push(err147);
 }
 errors++;
 }
 if(data.shadow === undefined){
-const err132 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "shadow"},message:"must have required property '"+"shadow"+"'"};
+const err148 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "shadow"},message:"must have required property '"+"shadow"+"'"};
 if(vErrors === null){
-vErrors = [err132];
+vErrors = [err148];
 }
 else {
-vErrors.push(err132);
+vErrors.push(err148);
 }
 errors++;
 }
 if(data.share === undefined){
-const err133 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "share"},message:"must have required property '"+"share"+"'"};
+const err149 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "share"},message:"must have required property '"+"share"+"'"};
 if(vErrors === null){
-vErrors = [err133];
+vErrors = [err149];
 }
 else {
-vErrors.push(err133);
+vErrors.push(err149);
 }
 errors++;
 }
-for(const key13 in data){
-if(!(((((key13 === "kind") || (key13 === "plan")) || (key13 === "shadow")) || (key13 === "share")) || (key13 === "validator"))){
-const err134 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+for(const key15 in data){
+if(!(((((key15 === "kind") || (key15 === "plan")) || (key15 === "shadow")) || (key15 === "share")) || (key15 === "validator"))){
+const err150 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err134];
+vErrors = [err150];
 }
 else {
-vErrors.push(err134);
+vErrors.push(err150);
 }
 errors++;
 }
 }
 if(data.kind !== undefined){
-let data48 = data.kind;
-if(typeof data48 !== "string"){
-const err135 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data52 = data.kind;
+if(typeof data52 !== "string"){
+const err151 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err135];
+vErrors = [err151];
 }
 else {
-vErrors.push(err135);
+vErrors.push(err151);
 }
 errors++;
 }
-if("shadow" !== data48){
-const err136 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "shadow"},message:"must be equal to constant"};
+if("shadow" !== data52){
+const err152 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "shadow"},message:"must be equal to constant"};
 if(vErrors === null){
-vErrors = [err136];
+vErrors = [err152];
 }
 else {
-vErrors.push(err136);
+vErrors.push(err152);
 }
 errors++;
 }
@@ -2908,204 +3102,7 @@ errors = vErrors.length;
 }
 if(data.shadow !== undefined){
 if(typeof data.shadow !== "string"){
-const err137 = {instancePath:instancePath+"/shadow",schemaPath:"#/anyOf/6/properties/shadow/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
-}
-errors++;
-}
-}
-if(data.share !== undefined){
-let data51 = data.share;
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 100 || isNaN(data51)){
-const err138 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
-if(vErrors === null){
-vErrors = [err138];
-}
-else {
-vErrors.push(err138);
-}
-errors++;
-}
-if(data51 <= 0 || isNaN(data51)){
-const err139 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-}
-else {
-const err140 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-}
-if(data.validator !== undefined){
-if(typeof data.validator !== "string"){
-const err141 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-}
-}
-else {
-const err142 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-var _valid0 = _errs125 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs137 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err143 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
-}
-errors++;
-}
-if(data.strategy === undefined){
-const err144 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
-if(vErrors === null){
-vErrors = [err144];
-}
-else {
-vErrors.push(err144);
-}
-errors++;
-}
-if(data.candidates === undefined){
-const err145 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-for(const key14 in data){
-if(!((((key14 === "kind") || (key14 === "strategy")) || (key14 === "candidates")) || (key14 === "validator"))){
-const err146 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-}
-if(data.kind !== undefined){
-let data53 = data.kind;
-if(typeof data53 !== "string"){
-const err147 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err147];
-}
-else {
-vErrors.push(err147);
-}
-errors++;
-}
-if("choice" !== data53){
-const err148 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err148];
-}
-else {
-vErrors.push(err148);
-}
-errors++;
-}
-}
-if(data.strategy !== undefined){
-let data54 = data.strategy;
-if(typeof data54 !== "string"){
-const err149 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err149];
-}
-else {
-vErrors.push(err149);
-}
-errors++;
-}
-if(!(((data54 === "fastest") || (data54 === "cheapest")) || (data54 === "best"))){
-const err150 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[7].properties.strategy.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err150];
-}
-else {
-vErrors.push(err150);
-}
-errors++;
-}
-}
-if(data.candidates !== undefined){
-let data55 = data.candidates;
-if(Array.isArray(data55)){
-const len4 = data55.length;
-for(let i4=0; i4<len4; i4++){
-if(!(wrapper4.validate(data55[i4], {instancePath:instancePath+"/candidates/" + i4,parentData:data55,parentDataProperty:i4,rootData}))){
-vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err151 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/7/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err151];
-}
-else {
-vErrors.push(err151);
-}
-errors++;
-}
-}
-if(data.validator !== undefined){
-if(typeof data.validator !== "string"){
-const err152 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/7/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err152];
-}
-else {
-vErrors.push(err152);
-}
-errors++;
-}
-}
-}
-else {
-const err153 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err153 = {instancePath:instancePath+"/shadow",schemaPath:"#/anyOf/6/properties/shadow/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3114,13 +3111,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-var _valid0 = _errs137 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs149 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err154 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.share !== undefined){
+let data55 = data.share;
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 > 100 || isNaN(data55)){
+const err154 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -3129,8 +3125,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data.reason === undefined){
-const err155 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+if(data55 <= 0 || isNaN(data55)){
+const err155 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -3139,9 +3135,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-for(const key15 in data){
-if(!((key15 === "kind") || (key15 === "reason"))){
-const err156 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+}
+else {
+const err156 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -3151,10 +3147,9 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data58 = data.kind;
-if(typeof data58 !== "string"){
-const err157 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err157 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3163,8 +3158,10 @@ vErrors.push(err157);
 }
 errors++;
 }
-if("deny" !== data58){
-const err158 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
+}
+}
+else {
+const err158 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3173,10 +3170,13 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data.reason !== undefined){
-if(typeof data.reason !== "string"){
-const err159 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/8/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs139 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs151 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err159 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3185,10 +3185,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-}
-}
-else {
-const err160 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.strategy === undefined){
+const err160 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3197,13 +3195,8 @@ vErrors.push(err160);
 }
 errors++;
 }
-var _valid0 = _errs149 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs156 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err161 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.candidates === undefined){
+const err161 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3212,8 +3205,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data.route === undefined){
-const err162 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+for(const key16 in data){
+if(!((((key16 === "kind") || (key16 === "strategy")) || (key16 === "candidates")) || (key16 === "validator"))){
+const err162 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3222,9 +3216,11 @@ vErrors.push(err162);
 }
 errors++;
 }
-for(const key16 in data){
-if(!((key16 === "kind") || (key16 === "route"))){
-const err163 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+}
+if(data.kind !== undefined){
+let data57 = data.kind;
+if(typeof data57 !== "string"){
+const err163 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3233,11 +3229,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data60 = data.kind;
-if(typeof data60 !== "string"){
-const err164 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("choice" !== data57){
+const err164 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3246,8 +3239,11 @@ vErrors.push(err164);
 }
 errors++;
 }
-if("route" !== data60){
-const err165 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+}
+if(data.strategy !== undefined){
+let data58 = data.strategy;
+if(typeof data58 !== "string"){
+const err165 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3256,10 +3252,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-if(data.route !== undefined){
-if(typeof data.route !== "string"){
-const err166 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/9/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(((data58 === "fastest") || (data58 === "cheapest")) || (data58 === "best"))){
+const err166 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[7].properties.strategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3269,9 +3263,19 @@ vErrors.push(err166);
 errors++;
 }
 }
+if(data.candidates !== undefined){
+let data59 = data.candidates;
+if(Array.isArray(data59)){
+const len4 = data59.length;
+for(let i4=0; i4<len4; i4++){
+if(!(wrapper4.validate(data59[i4], {instancePath:instancePath+"/candidates/" + i4,parentData:data59,parentDataProperty:i4,rootData}))){
+vErrors = vErrors === null ? wrapper4.validate.errors : vErrors.concat(wrapper4.validate.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-const err167 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err167 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/7/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3280,13 +3284,10 @@ vErrors.push(err167);
 }
 errors++;
 }
-var _valid0 = _errs156 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs163 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err168 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err168 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/7/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3295,8 +3296,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(data.plan === undefined){
-const err169 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+}
+}
+else {
+const err169 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -3305,8 +3308,13 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data.options === undefined){
-const err170 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+var _valid0 = _errs151 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs163 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err170 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -3315,9 +3323,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-for(const key17 in data){
-if(!(((key17 === "kind") || (key17 === "plan")) || (key17 === "options"))){
-const err171 = {instancePath,schemaPath:"#/anyOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+if(data.reason === undefined){
+const err171 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3326,11 +3333,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data62 = data.kind;
-if(typeof data62 !== "string"){
-const err172 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key17 in data){
+if(!((key17 === "kind") || (key17 === "reason"))){
+const err172 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3339,13 +3344,202 @@ vErrors.push(err172);
 }
 errors++;
 }
-if("with" !== data62){
-const err173 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+}
+if(data.kind !== undefined){
+let data62 = data.kind;
+if(typeof data62 !== "string"){
+const err173 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err173];
 }
 else {
 vErrors.push(err173);
+}
+errors++;
+}
+if("deny" !== data62){
+const err174 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+}
+if(data.reason !== undefined){
+if(typeof data.reason !== "string"){
+const err175 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/8/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+}
+}
+else {
+const err176 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+var _valid0 = _errs163 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs170 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err177 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+if(data.route === undefined){
+const err178 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+for(const key18 in data){
+if(!((key18 === "kind") || (key18 === "route"))){
+const err179 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data64 = data.kind;
+if(typeof data64 !== "string"){
+const err180 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+if("route" !== data64){
+const err181 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+}
+if(data.route !== undefined){
+if(typeof data.route !== "string"){
+const err182 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/9/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+}
+}
+else {
+const err183 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+var _valid0 = _errs170 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs177 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err184 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+if(data.plan === undefined){
+const err185 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+if(data.options === undefined){
+const err186 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+for(const key19 in data){
+if(!(((key19 === "kind") || (key19 === "plan")) || (key19 === "options"))){
+const err187 = {instancePath,schemaPath:"#/anyOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data66 = data.kind;
+if(typeof data66 !== "string"){
+const err188 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+if("with" !== data66){
+const err189 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
 }
 errors++;
 }
@@ -3357,139 +3551,139 @@ errors = vErrors.length;
 }
 }
 if(data.options !== undefined){
-let data64 = data.options;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-for(const key18 in data64){
-if(!(((key18 === "timeoutMs") || (key18 === "maxTokens")) || (key18 === "retries"))){
-const err174 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+let data68 = data.options;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+for(const key20 in data68){
+if(!(((key20 === "timeoutMs") || (key20 === "maxTokens")) || (key20 === "retries"))){
+const err190 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err174];
+vErrors = [err190];
 }
 else {
-vErrors.push(err174);
+vErrors.push(err190);
 }
 errors++;
 }
 }
-if(data64.timeoutMs !== undefined){
-let data65 = data64.timeoutMs;
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 <= 0 || isNaN(data65)){
-const err175 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data68.timeoutMs !== undefined){
+let data69 = data68.timeoutMs;
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 <= 0 || isNaN(data69)){
+const err191 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
-vErrors = [err175];
+vErrors = [err191];
 }
 else {
-vErrors.push(err175);
+vErrors.push(err191);
 }
 errors++;
 }
 }
 else {
-const err176 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err192 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
-vErrors = [err176];
+vErrors = [err192];
 }
 else {
-vErrors.push(err176);
+vErrors.push(err192);
 }
 errors++;
 }
 }
-if(data64.maxTokens !== undefined){
-let data66 = data64.maxTokens;
-if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err177 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data68.maxTokens !== undefined){
+let data70 = data68.maxTokens;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err193 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err177];
+vErrors = [err193];
 }
 else {
-vErrors.push(err177);
+vErrors.push(err193);
 }
 errors++;
 }
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 > 9007199254740991 || isNaN(data66)){
-const err178 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 9007199254740991 || isNaN(data70)){
+const err194 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
-vErrors = [err178];
+vErrors = [err194];
 }
 else {
-vErrors.push(err178);
+vErrors.push(err194);
 }
 errors++;
 }
-if(data66 <= 0 || isNaN(data66)){
-const err179 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data70 <= 0 || isNaN(data70)){
+const err195 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
-vErrors = [err179];
+vErrors = [err195];
 }
 else {
-vErrors.push(err179);
-}
-errors++;
-}
-}
-}
-if(data64.retries !== undefined){
-let data67 = data64.retries;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err180 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err180];
-}
-else {
-vErrors.push(err180);
-}
-errors++;
-}
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 10 || isNaN(data67)){
-const err181 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
-if(vErrors === null){
-vErrors = [err181];
-}
-else {
-vErrors.push(err181);
-}
-errors++;
-}
-if(data67 < 0 || isNaN(data67)){
-const err182 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err182];
-}
-else {
-vErrors.push(err182);
+vErrors.push(err195);
 }
 errors++;
 }
 }
 }
-}
-else {
-const err183 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.retries !== undefined){
+let data71 = data68.retries;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err196 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
-vErrors = [err183];
+vErrors = [err196];
 }
 else {
-vErrors.push(err183);
+vErrors.push(err196);
+}
+errors++;
+}
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 10 || isNaN(data71)){
+const err197 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+if(data71 < 0 || isNaN(data71)){
+const err198 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
 }
 errors++;
 }
 }
 }
 else {
-const err184 = {instancePath,schemaPath:"#/anyOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err200 = {instancePath,schemaPath:"#/anyOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err184];
+vErrors = [err200];
 }
 else {
-vErrors.push(err184);
+vErrors.push(err200);
 }
 errors++;
 }
-var _valid0 = _errs163 === errors;
+var _valid0 = _errs177 === errors;
 valid0 = valid0 || _valid0;
 }
 }
@@ -3502,12 +3696,12 @@ valid0 = valid0 || _valid0;
 }
 }
 if(!valid0){
-const err185 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err201 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err185];
+vErrors = [err201];
 }
 else {
-vErrors.push(err185);
+vErrors.push(err201);
 }
 errors++;
 }
