@@ -328,7 +328,7 @@ export const CATALOGUE = {
     severity: 'error',
     summary: 'a rollout missing a part, or with a setting of the wrong kind',
     explanation:
-      "A rollout names a `control` and a `candidate` plan, the `metric` it compares them on (a validator's score, or `errors`: the share of calls without error), the `margin` by which the candidate may be worse (on the metric's [0, 1] scale), the `stages` of the candidate's share (increasing percentages ending at 100%), and optionally the `confidence` (default 95%), a `guard` (`{ errors: 5%, latency_p95: 2s }`) and `min_samples` per stage. The runtime advances a stage only when an anytime-valid test says the candidate is not worse than the control by more than the margin.",
+      "A rollout names a `control` and a `candidate` plan, the `metric` it compares them on (a validator's score; `errors`: the share of calls without error; `{ latency_under: 2s }` or `{ cost_under: $0.01 }`: the share of calls within the objective), the `margin` by which the candidate may be worse (on the metric's [0, 1] scale), the `stages` of the candidate's share (increasing percentages ending at 100%), and optionally the `confidence` (default 95%), a `guard` (`{ errors: 5%, latency_p95: 2s }`) and `min_samples` per stage. The runtime advances a stage only when an anytime-valid test says the candidate is not worse than the control by more than the margin.",
   },
   RL3001: {
     name: 'unsatisfiable-rule',
