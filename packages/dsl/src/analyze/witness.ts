@@ -17,9 +17,18 @@ interface TextConstraints {
   required: string[];
   forbidden: string[];
   literal?: string;
-  avoid: string[];
+  /** The value must differ from every literal of the field (the "other" region). */
+  notLiteral: boolean;
   sizes: string[];
 }
+
+/** A field's string constants, read once per diagram set: a counterexample per rule must not rescan them. */
+interface FieldConstants {
+  readonly separator: string;
+  readonly literals: ReadonlySet<string>;
+}
+
+const constantsCache = new WeakMap<Diagrams, Map<string, FieldConstants>>();
 
 /** Builds the request for an assignment, or undefined when it asks for impossible strings. */
 export function counterexample(
@@ -33,7 +42,7 @@ export function counterexample(
   const text = (name: string): TextConstraints => {
     let t = texts.get(name);
     if (!t) {
-      t = { required: [], forbidden: [], avoid: [], sizes: [] };
+      t = { required: [], forbidden: [], notLiteral: false, sizes: [] };
       texts.set(name, t);
     }
     return t;
@@ -55,7 +64,7 @@ export function counterexample(
         break;
       case 'literal':
         if (region < variable.literals.length) text(name).literal = variable.literals[region];
-        else text(name).avoid.push(...variable.literals);
+        else text(name).notLiteral = true;
         break;
       case 'contains':
         (region === 1 ? text(name).required : text(name).forbidden).push(variable.substring);
@@ -85,16 +94,30 @@ export function counterexample(
   return { request, notes };
 }
 
-/** Every string constant the variables of field `name` mention (literals and substrings). */
-function constantsOf(diagrams: Diagrams, name: string): string[] {
-  const out: string[] = [];
+/** The string constants the variables of field `name` mention (literals and substrings), cached. */
+function constantsOf(diagrams: Diagrams, name: string): FieldConstants {
+  let byField = constantsCache.get(diagrams);
+  if (!byField) {
+    byField = new Map();
+    constantsCache.set(diagrams, byField);
+  }
+  const hit = byField.get(name);
+  if (hit) return hit;
+  const all: string[] = [];
+  const literals = new Set<string>();
+  diagrams.work += diagrams.vars.length;
   for (const spec of diagrams.vars) {
     const v = spec.variable;
     if (v.field[0] !== name) continue;
-    if (v.kind === 'contains') out.push(v.substring);
-    else if (v.kind === 'literal') out.push(...v.literals);
+    if (v.kind === 'contains') all.push(v.substring);
+    else if (v.kind === 'literal') {
+      all.push(...v.literals);
+      for (const l of v.literals) literals.add(l);
+    }
   }
-  return out;
+  const found = { separator: separator(all), literals };
+  byField.set(name, found);
+  return found;
 }
 
 /** A character none of `constants` has: joining substrings with it creates no other constant. */
@@ -111,9 +134,10 @@ export function separator(constants: readonly string[]): string {
  * other (which the consistency diagram rules out). The required substrings joined by a
  * separator no constant has contain exactly the constants inside one of them.
  */
-function textValue(t: TextConstraints, constants: readonly string[]): string | undefined {
-  const sep = separator(constants);
-  const ok = (value: string): boolean => !t.forbidden.some((f) => value.includes(f)) && t.required.every((r) => value.includes(r)) && !t.avoid.includes(value);
+function textValue(t: TextConstraints, constants: FieldConstants): string | undefined {
+  const sep = constants.separator;
+  const ok = (value: string): boolean =>
+    !t.forbidden.some((f) => value.includes(f)) && t.required.every((r) => value.includes(r)) && !(t.notLiteral && constants.literals.has(value));
   if (t.literal !== undefined) return ok(t.literal) ? t.literal : undefined;
   const readable = t.required.length > 0 ? t.required.join(' ') : t.sizes.length > 0 ? '…' : 'hello';
   const joined = t.required.join(sep);

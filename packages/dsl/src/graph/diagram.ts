@@ -36,10 +36,34 @@ function canonicalDefault(counts: ReadonlyMap<number, number>): number {
   return best;
 }
 
+/**
+ * A pair of references as one number (memo keys): references lie in (-2^22, 2^22) — nodes
+ * are capped far below that, and so are rules — so the key stays below 2^46, exact in a double.
+ */
+const OFFSET = 2 ** 22;
+function pair(a: number, b: number): number {
+  return (a + OFFSET) * 2 ** 23 + (b + OFFSET);
+}
+
 function same(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The sorted union of two sorted lists of regions. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? (a[i] as number) : Number.POSITIVE_INFINITY;
+    const y = j < b.length ? (b[j] as number) : Number.POSITIVE_INFINITY;
+    if (x <= y) i++;
+    if (y <= x) j++;
+    out.push(Math.min(x, y));
+  }
+  return out;
 }
 
 /** Thrown (and caught by the compiler) when the diagrams grow past the limits. */
@@ -63,9 +87,18 @@ export class Diagrams {
   private readonly nodeTargets: number[][] = [];
   /** The unique table: a numeric hash of (variable, default, exceptions) to the nodes with that hash. */
   private readonly unique = new Map<number, number[]>();
-  private readonly memo = new Map<string, number>();
+  private readonly notMemo = new Map<number, number>();
+  /** `ite(c, g, h)` by c, then by the pair (g, h). */
+  private readonly iteMemo = new Map<number, Map<number, number>>();
+  private readonly orElseMemo = new Map<number, number>();
   /** Edges stored so far: memory grows with them, so they are limited too. */
   private edges = 0;
+  /**
+   * Counted work: regions visited by the operations (`apply`, `leafRegions`, `terminalsWithin`)
+   * and nodes made. Deterministic, so tests can require it to grow linearly with a policy's
+   * size where time would be too noisy to (test/compile-scaling.test.ts).
+   */
+  work = 0;
   /** Variable index by key (`prompt.tokens`, `prompt\0contains\0urgent`, …). */
   readonly index: ReadonlyMap<string, number>;
   /** For enum and literal variables: the region of each value. */
@@ -169,11 +202,16 @@ export class Diagrams {
     if (n === 0) return def;
     // Canonical form: the default is the most frequent child (ties: the smallest reference),
     // so one function has one node. Re-base when the given default is not that child.
-    const counts = new Map<number, number>();
+    // When the default covers more regions than all exceptions together it is the most
+    // frequent child whatever they are: no counting (the common, sparse case).
     const defCount = this.regions(v) - n;
-    if (defCount > 0) counts.set(def, defCount);
-    for (let i = 0; i < n; i++) counts.set(targets[i] as number, (counts.get(targets[i] as number) ?? 0) + 1);
-    const canonical = canonicalDefault(counts);
+    let canonical = def;
+    if (defCount <= n) {
+      const counts = new Map<number, number>();
+      if (defCount > 0) counts.set(def, defCount);
+      for (let i = 0; i < n; i++) counts.set(targets[i] as number, (counts.get(targets[i] as number) ?? 0) + 1);
+      canonical = canonicalDefault(counts);
+    }
     if (canonical !== def) {
       const dense = new Array<number>(this.regions(v)).fill(def);
       for (let i = 0; i < n; i++) dense[regions[i] as number] = targets[i] as number;
@@ -231,19 +269,38 @@ export class Diagrams {
   private apply(refs: readonly number[], op: (parts: readonly number[]) => number): number {
     let v = Number.POSITIVE_INFINITY;
     for (const x of refs) v = Math.min(v, this.varOf(x));
-    const union = new Set<number>();
-    for (const x of refs) if (this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
-    const regions = [...union].sort((a, b) => a - b);
-    const def = op(refs.map((x) => (this.varOf(x) === v ? (this.nodeDefault[x] as number) : x)));
-    const targets = regions.map((r) => op(refs.map((x) => this.cofactor(x, v, r))));
-    return this.mkSparse(v, def, regions, targets);
+    // The regions any of them lists as an exception, sorted (one list: no merging at all).
+    let regions: number[] | undefined;
+    let shared = true;
+    for (const x of refs) {
+      if (this.varOf(x) !== v) continue;
+      const own = this.nodeRegions[x] as number[];
+      if (regions === undefined) regions = own;
+      else if (!same(regions, own)) {
+        regions = mergeSorted(regions, own);
+        shared = false;
+      }
+    }
+    const union = shared ? [...(regions as number[])] : (regions as number[]);
+    this.work += union.length + 1;
+    const parts = new Array<number>(refs.length);
+    for (let k = 0; k < refs.length; k++) {
+      const x = refs[k] as number;
+      parts[k] = this.varOf(x) === v ? (this.nodeDefault[x] as number) : x;
+    }
+    const def = op(parts);
+    const targets = new Array<number>(union.length);
+    for (let i = 0; i < union.length; i++) {
+      for (let k = 0; k < refs.length; k++) parts[k] = this.cofactor(refs[k] as number, v, union[i] as number);
+      targets[i] = op(parts);
+    }
+    return this.mkSparse(v, def, union, targets);
   }
 
   not(f: number): number {
     if (f === TRUE) return FALSE;
     if (f === FALSE) return TRUE;
-    const key = `n:${f}`;
-    const hit = this.memo.get(key);
+    const hit = this.notMemo.get(f);
     if (hit !== undefined) return hit;
     const r = this.mkSparse(
       this.varOf(f),
@@ -251,7 +308,7 @@ export class Diagrams {
       [...(this.nodeRegions[f] as number[])],
       (this.nodeTargets[f] as number[]).map((t) => this.not(t)),
     );
-    this.memo.set(key, r);
+    this.notMemo.set(f, r);
     return r;
   }
 
@@ -269,11 +326,16 @@ export class Diagrams {
     if (c === FALSE) return h;
     if (g === h) return g;
     if (g === TRUE && h === FALSE) return c;
-    const key = `${c}:${g}:${h}`;
-    const hit = this.memo.get(key);
+    let byC = this.iteMemo.get(c);
+    if (!byC) {
+      byC = new Map();
+      this.iteMemo.set(c, byC);
+    }
+    const key = pair(g, h);
+    const hit = byC.get(key);
     if (hit !== undefined) return hit;
-    const result = this.apply([c, g, h], ([a, b, d]) => this.ite(a as number, b as number, d as number));
-    this.memo.set(key, result);
+    const result = this.apply([c, g, h], (p) => this.ite(p[0] as number, p[1] as number, p[2] as number));
+    byC.set(key, result);
     return result;
   }
 
@@ -285,11 +347,11 @@ export class Diagrams {
   orElse(f: number, g: number): number {
     if (f === FALSE) return g;
     if (f < 0 || g === FALSE) return f;
-    const key = `e:${f}:${g}`;
-    const hit = this.memo.get(key);
+    const key = pair(f, g);
+    const hit = this.orElseMemo.get(key);
     if (hit !== undefined) return hit;
-    const result = this.apply([f, g], ([a, b]) => this.orElse(a as number, b as number));
-    this.memo.set(key, result);
+    const result = this.apply([f, g], (p) => this.orElse(p[0] as number, p[1] as number));
+    this.orElseMemo.set(key, result);
     return result;
   }
 
@@ -297,12 +359,12 @@ export class Diagrams {
    * Combines two multi-terminal diagrams terminal by terminal: `leafOf(a, b)` gives the
    * result where `f` ends in `a` and `g` in `b` (used by the semantic diff).
    */
-  combine(f: number, g: number, leafOf: (a: number, b: number) => number, memo = new Map<string, number>()): number {
+  combine(f: number, g: number, leafOf: (a: number, b: number) => number, memo = new Map<number, number>()): number {
     if (f < 0 && g < 0) return leafOf(f, g);
-    const key = `${f}:${g}`;
+    const key = pair(f, g);
     const hit = memo.get(key);
     if (hit !== undefined) return hit;
-    const result = this.apply([f, g], ([a, b]) => this.combine(a as number, b as number, leafOf, memo));
+    const result = this.apply([f, g], (p) => this.combine(p[0] as number, p[1] as number, leafOf, memo));
     memo.set(key, result);
     return result;
   }
@@ -324,6 +386,7 @@ export class Diagrams {
       const key = `${a}:${b}`;
       if (seen.has(key)) return;
       seen.add(key);
+      this.work++;
       const v = Math.min(this.varOf(a), this.varOf(b));
       const union = new Set<number>();
       for (const x of [a, b]) if (x >= 0 && this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
@@ -349,59 +412,61 @@ export class Diagrams {
 
   /**
    * For each rule leaf under `root`, the boolean diagram of the inputs that reach it: the
-   * region where that rule decides. Only nodes that can reach a leaf are visited for it.
+   * region where that rule decides. Linear in what it reads: for each leaf, only the edges
+   * into that leaf's ancestors are visited (found backwards from the leaf over an index of
+   * parents built once), so a node with thousands of exceptions (`tenant`) is not scanned
+   * once per rule. Exceptions must be stated only where the default also reaches the leaf.
    */
   leafRegions(root: number, leaves: readonly number[]): Map<number, number> {
-    // Per node: the set of `leaves` below it, as a bitset (one bit per leaf). Sets of leaf
-    // numbers cost nodes × rules entries and ran out of memory on a 2,000-rule policy;
-    // bitsets cost nodes × rules / 8 bytes.
-    const words = Math.max(1, Math.ceil(leaves.length / 32));
-    const bit = new Map<number, number>(leaves.map((l, i) => [l, i]));
-    const none = new Uint32Array(words);
-    const leafSets = new Map<number, Uint32Array>();
-    const below = new Map<number, Uint32Array>();
-    const has = (set: Uint32Array, i: number): boolean => ((set[i >>> 5] as number) & (1 << (i & 31))) !== 0;
-    const reachable = (ref: number): Uint32Array => {
-      if (ref < 0) {
-        const i = bit.get(ref);
-        if (i === undefined || !isRuleLeaf(ref)) return none;
-        let set = leafSets.get(ref);
-        if (!set) {
-          set = new Uint32Array(words);
-          set[i >>> 5] = 1 << (i & 31);
-          leafSets.set(ref, set);
-        }
-        return set;
-      }
-      const hit = below.get(ref);
-      if (hit) return hit;
-      const set = Uint32Array.from(reachable(this.nodeDefault[ref] as number));
-      for (const t of this.nodeTargets[ref] as number[]) {
-        const sub = reachable(t);
-        for (let w = 0; w < words; w++) set[w] = (set[w] as number) | (sub[w] as number);
-      }
-      below.set(ref, set);
-      return set;
+    // Parents of each node under `root`, as flat pairs (parent, exception index; -1: the default).
+    const parents = new Map<number, number[]>();
+    const addParent = (child: number, parent: number, exception: number): void => {
+      const list = parents.get(child);
+      if (list) list.push(parent, exception);
+      else parents.set(child, [parent, exception]);
     };
+    for (const n of this.reachable(root)) {
+      addParent(this.nodeDefault[n] as number, n, -1);
+      const targets = this.nodeTargets[n] as number[];
+      for (let i = 0; i < targets.length; i++) addParent(targets[i] as number, n, i);
+      this.work += targets.length + 1;
+    }
     const out = new Map<number, number>();
-    let work = 0;
     for (const target of leaves) {
+      // The leaf's ancestors, each with the exceptions that lead towards the leaf.
+      const toward = new Map<number, number[]>();
+      const stack = [target];
+      while (stack.length > 0) {
+        const pairs = parents.get(stack.pop() as number);
+        if (!pairs) continue;
+        this.work += pairs.length / 2;
+        for (let k = 0; k < pairs.length; k += 2) {
+          const parent = pairs[k] as number;
+          let list = toward.get(parent);
+          if (!list) {
+            list = [];
+            toward.set(parent, list);
+            stack.push(parent);
+          }
+          if ((pairs[k + 1] as number) >= 0) list.push(pairs[k + 1] as number);
+        }
+      }
       const memo = new Map<number, number>();
-      const targetBit = bit.get(target) ?? -1;
       const go = (ref: number): number => {
         if (ref < 0) return ref === target ? TRUE : FALSE;
-        if (!has(reachable(ref), targetBit)) return FALSE;
+        const leading = toward.get(ref);
+        if (!leading) return FALSE;
         const hit = memo.get(ref);
         if (hit !== undefined) return hit;
-        // Reading regions off costs (nodes that reach a rule) summed over rules: bound it like the
-        // edges, so a policy too large to analyse says so in a second instead of a minute.
-        if (++work > this.maxEdges) throw new DiagramTooLarge(this.nodeVar.length, this.edges);
         const regions = this.nodeRegions[ref] as number[];
         const targets = this.nodeTargets[ref] as number[];
         const def = go(this.nodeDefault[ref] as number);
         // With a FALSE default only the exceptions leading to the leaf matter; otherwise
         // every exception must be stated (those that do not lead there become FALSE).
-        const relevant = def === FALSE ? regions.flatMap((_, i) => (has(reachable(targets[i] as number), targetBit) ? [i] : [])) : regions.map((_, i) => i);
+        const relevant = def === FALSE ? leading.sort((a, b) => a - b) : regions.map((_, i) => i);
+        this.work += relevant.length + 1;
+        // Bound like the edges, so a policy too large to analyse says so in a second.
+        if (this.work > this.maxEdges * 4) throw new DiagramTooLarge(this.nodeVar.length, this.edges);
         const keptRegions: number[] = [];
         const keptTargets: number[] = [];
         for (const i of relevant) {
@@ -621,6 +686,7 @@ export class Diagrams {
     if (root === FALSE) return undefined;
     const assignment = new Map<number, number>();
     for (let ref = root; ref >= 0; ) {
+      this.work += (this.nodeRegions[ref] as number[]).length + 1;
       const edge = this.edgesOf(ref).find((e) => e.target !== FALSE);
       if (!edge) return undefined; // unreachable in a reduced diagram
       assignment.set(this.varOf(ref), edge.region);

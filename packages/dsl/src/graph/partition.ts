@@ -112,9 +112,11 @@ function partitionVariable(key: string, type: PathType, atoms: readonly Atom[], 
       };
     }
     case 'string': {
-      const literals: string[] = [];
-      for (const a of atoms) if (a.op === 'compare' && typeof a.value === 'string' && !literals.includes(a.value)) literals.push(a.value);
-      if (literals.length === 0) return undefined;
+      // A set: a `tenant` field compared with 10,000 literals must not cost 10,000² comparisons.
+      const distinct = new Set<string>();
+      for (const a of atoms) if (a.op === 'compare' && typeof a.value === 'string') distinct.add(a.value);
+      if (distinct.size === 0) return undefined;
+      const literals = [...distinct];
       const other = otherString(literals);
       return {
         variable: { kind: 'literal', field: path, literals },
@@ -131,7 +133,8 @@ function partitionVariable(key: string, type: PathType, atoms: readonly Atom[], 
 
 /** A string equal to none of `literals`. */
 export function otherString(literals: readonly string[]): string {
+  const taken = new Set(literals);
   let candidate = 'other';
-  for (let i = 2; literals.includes(candidate); i++) candidate = `other-${i}`;
+  for (let i = 2; taken.has(candidate); i++) candidate = `other-${i}`;
   return candidate;
 }
