@@ -2,18 +2,27 @@
 // is first checked to agree with Routelang on every request; then each is timed (median
 // of several passes after warm-up). `pnpm bench`.
 //
-// Engines: Routelang decide() (validation + decision graph), Routelang's graph walk alone
-// (the request already validated), a hand-written if/else chain (the floor), CEL
-// (@marcbachmann/cel-js, each rule's condition parsed once), json-logic-js, json-rules-engine.
+// Engines: Routelang decide() with the ahead-of-time compiled module (`compile --emit js`)
+// and interpreted (validation + decision graph both ways), Routelang's graph walk alone (the
+// request already validated), a hand-written if/else chain (the floor), CEL
+// (@marcbachmann/cel-js, each rule's condition parsed once), Portkey's conditional router
+// (its own class, from the installed @portkey-ai/gateway), json-logic-js, json-rules-engine.
+// Each engine is timed in a fresh process; the Routelang rows also report the bytes each
+// decision allocates (heap growth over a batch in which no collection ran).
 
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as celParse } from '@marcbachmann/cel-js';
 import jsonLogic from 'json-logic-js';
 import { Engine } from 'json-rules-engine';
+import { emitDecideModule } from '../packages/dsl/dist/emit-js.js';
 import { compilePolicy, nodeHost } from '../packages/dsl/dist/index.js';
 import { seededRandom } from '../packages/dsl/dist/simulate/simulate.js';
 import { compileGraph, NormalizedRequest, Router, walk } from '../packages/runtime/dist/index.js';
+import { loadConditionalRouter } from './portkey-router.js';
 import { INTENTS, routelangText, supportRules, tenantRules } from './tenant-policy.js';
 
 // ------------------------------------------------------------------ renderings
@@ -56,6 +65,58 @@ function jsonLogicRules(rules) {
     for (let i = 0; i < logic.length; i++) if (jsonLogic.apply(logic[i], req)) return i;
     return -1;
   };
+}
+
+/** Portkey's conditional router on the same rules: one condition per rule (metadata keys), `otherwise` as the default. */
+function portkeyRules(rules) {
+  const ConditionalRouter = loadConditionalRouter();
+  const operator = { '==': '$eq', '!=': '$ne', '<': '$lt', '>': '$gt', in: '$in', is: '$eq' };
+  const fallback = rules.findIndex((r) => r.all.length === 0);
+  const config = {
+    strategy: {
+      mode: 'conditional',
+      conditions: rules.flatMap((r, i) =>
+        // biome-ignore lint/suspicious/noThenProperty: Portkey's condition format names its target `then`
+        r.all.length === 0 ? [] : [{ query: { $and: r.all.map(([f, op, v]) => ({ [`metadata.${f}`]: { [operator[op]]: v } })) }, then: `r${i}` }],
+      ),
+      ...(fallback >= 0 ? { default: `r${fallback}` } : {}),
+    },
+    targets: rules.map((_, i) => ({ name: `r${i}`, provider: 'openai' })),
+  };
+  // As the gateway does: a router per request, over the request's metadata.
+  return (req) => {
+    try {
+      return new ConditionalRouter(config, { metadata: req }).resolveTarget().index;
+    } catch {
+      return -1;
+    }
+  };
+}
+
+/** The policy's compiled decision module, written and imported as a host would. */
+async function compiledModule(ir, name) {
+  const file = join(mkdtempSync(join(tmpdir(), 'routelang-bench-')), `${name.replace(/\W/g, '-')}.decide.mjs`);
+  writeFileSync(file, emitDecideModule(ir, name));
+  return import(pathToFileURL(file).href);
+}
+
+/**
+ * Bytes allocated per call: the heap's growth over a batch small enough for the young
+ * generation (sized by --max-semi-space-size) to hold; a batch during which a collection ran
+ * shrinks the heap and is discarded. The median of the batches kept.
+ */
+async function bytesPerCall(fn, reqs) {
+  const batch = Math.min(reqs.length, 2_000);
+  const kept = [];
+  for (let attempt = 0; attempt < 15; attempt++) {
+    globalThis.gc?.();
+    await new Promise((r) => setImmediate(r));
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < batch; i++) fn(reqs[i]);
+    const grown = process.memoryUsage().heapUsed - before;
+    if (grown > 0) kept.push(grown / batch);
+  }
+  return kept.length > 0 ? median(kept) : Number.NaN;
 }
 
 function rulesEngine(rules) {
@@ -155,21 +216,27 @@ export async function runDecideBench(only) {
   for (const s of chosen) {
     const { ir } = compileRoutelang(s.rules);
     const router = Router.loadSync(ir, () => 0);
+    const compiled = Router.loadSync(ir, () => 0, { compiled: await compiledModule(ir, s.name) });
     const reqs = requests(20_000, s.tenants, 42);
     const { graph, normalized } = walkSetup(ir, reqs);
     const engines = {
-      'Routelang decide()': (q) => {
+      'Routelang decide(), compiled': (q) => {
+        const d = compiled.decide(q);
+        return d.ok ? d.rule.index : -1;
+      },
+      'Routelang decide(), interpreted': (q) => {
         const d = router.decide(q);
         return d.ok ? d.rule.index : -1;
       },
       'Routelang graph walk': null,
       'hand-written if/else': ifElse(s.rules),
       'CEL (cel-js)': celRules(s.rules),
+      'Portkey conditional router': portkeyRules(s.rules),
       'json-logic-js': jsonLogicRules(s.rules),
     };
     const slow = rulesEngine(s.rules);
     // Agreement first: every engine decides every request as Routelang does.
-    const expected = reqs.map((q) => engines['Routelang decide()'](q));
+    const expected = reqs.map((q) => engines['Routelang decide(), interpreted'](q));
     reqs.forEach((q, i) => {
       if (walk(graph, normalized[i]) !== expected[i]) throw new Error(`graph walk disagrees on ${JSON.stringify(q)}`);
       for (const [name, fn] of Object.entries(engines)) {
@@ -178,11 +245,15 @@ export async function runDecideBench(only) {
     });
     for (let i = 0; i < 2_000; i++) if ((await slow(reqs[i])) !== expected[i]) throw new Error(`json-rules-engine disagrees on ${JSON.stringify(reqs[i])}`);
     // Each engine is timed in a fresh process, so no engine inherits another's JIT and GC state.
-    const row = { scenario: s.name, ns: {} };
-    for (const name of ['Routelang decide()', 'Routelang graph walk', 'hand-written if/else', 'CEL (cel-js)', 'json-logic-js', 'json-rules-engine']) {
-      const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--time', s.name, name], { encoding: 'utf8' });
+    const row = { scenario: s.name, ns: {}, bytes: {} };
+    for (const name of [...Object.keys(engines), 'json-rules-engine']) {
+      const child = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=64', fileURLToPath(import.meta.url), '--time', s.name, name], {
+        encoding: 'utf8',
+      });
       if (child.status !== 0) throw new Error(`timing ${name} failed: ${child.stderr}`);
-      row.ns[name] = Number(child.stdout.trim());
+      const [ns, bytes] = child.stdout.trim().split(' ').map(Number);
+      row.ns[name] = ns;
+      if (bytes !== undefined && !Number.isNaN(bytes)) row.bytes[name] = bytes;
     }
     row.nodes = ir.routes[0].graph.nodes.length;
     results.push(row);
@@ -210,31 +281,53 @@ async function timeOne(scenario, name) {
   const { ir } = compileRoutelang(s.rules);
   const reqs = requests(20_000, s.tenants, 42);
   let ns;
-  if (name === 'Routelang decide()') {
-    const router = Router.loadSync(ir, () => 0);
-    ns = timeSync((q) => router.decide(q), reqs);
+  let bytes;
+  if (name.startsWith('Routelang decide()')) {
+    const options = name.endsWith('compiled') ? { compiled: await compiledModule(ir, s.name) } : {};
+    const router = Router.loadSync(ir, () => 0, options);
+    const decide = (q) => router.decide(q);
+    ns = timeSync(decide, reqs);
+    bytes = await bytesPerCall(decide, reqs);
   } else if (name === 'Routelang graph walk') {
     const { graph, normalized } = walkSetup(ir, reqs);
     let i = 0;
     ns = timeSync(() => walk(graph, normalized[i++ % normalized.length]), reqs);
   } else if (name === 'hand-written if/else') ns = timeSync(ifElse(s.rules), reqs);
   else if (name === 'CEL (cel-js)') ns = timeSync(celRules(s.rules), reqs);
+  else if (name === 'Portkey conditional router') ns = timeSync(portkeyRules(s.rules), reqs);
   else if (name === 'json-logic-js') ns = timeSync(jsonLogicRules(s.rules), reqs);
   else ns = await timeAsync(rulesEngine(s.rules), reqs.slice(0, 2_000));
-  console.log(ns);
+  console.log(bytes === undefined ? `${ns}` : `${ns} ${bytes}`);
 }
 
 async function main() {
   const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
   const { results, compile } = await runDecideBench();
   const names = Object.keys(results[0].ns);
+  const base = 'Routelang decide(), compiled';
   console.log(
-    `decide(): one decision, median ns (node ${process.version}); ratio = engine time / Routelang decide() time; every engine agreed with Routelang on every request\n`,
+    `decide(): one decision, median ns (node ${process.version}); ratio = engine time / compiled decide() time; every engine agreed with Routelang on every request\n`,
   );
-  console.log(`| engine | ${results.map((r) => `${r.scenario} | ratio`).join(' | ')} |`);
-  console.log(`| --- | ${results.map(() => '---: | ---:').join(' | ')} |`);
+  console.log(`| engine | ${results.map((r) => `${r.scenario} | ratio | bytes`).join(' | ')} |`);
+  console.log(`| --- | ${results.map(() => '---: | ---: | ---:').join(' | ')} |`);
   for (const name of names) {
-    console.log(`| ${name} | ${results.map((r) => `${fmt(r.ns[name])} | ${(r.ns[name] / r.ns['Routelang decide()']).toFixed(2)}×`).join(' | ')} |`);
+    const cells = results.map(
+      (r) => `${fmt(r.ns[name])} | ${(r.ns[name] / r.ns[base]).toFixed(2)}× | ${r.bytes[name] !== undefined ? r.bytes[name].toFixed(0) : ''}`,
+    );
+    console.log(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  console.log('\ntargets (issue 16):');
+  for (const r of results) {
+    const ns = r.ns;
+    const small = r.scenario === '11 rules';
+    const chain = ns[base] / ns['hand-written if/else'];
+    const line = [
+      `compiled/hand-written ${chain.toFixed(2)}× (target ≤ ${small ? '3' : '1.0'}×: ${chain <= (small ? 3 : 1) ? 'met' : 'not met'})`,
+      `CEL/compiled ${(ns['CEL (cel-js)'] / ns[base]).toFixed(1)}× (≥ 20×: ${ns['CEL (cel-js)'] / ns[base] >= 20 ? 'met' : 'not met'})`,
+      `Portkey/compiled ${(ns['Portkey conditional router'] / ns[base]).toFixed(0)}× (≥ 100×: ${ns['Portkey conditional router'] / ns[base] >= 100 ? 'met' : 'not met'})`,
+      `interpreted/compiled ${(ns['Routelang decide(), interpreted'] / ns[base]).toFixed(2)}× (≤ 2×: ${ns['Routelang decide(), interpreted'] / ns[base] <= 2 ? 'met' : 'not met'})`,
+    ];
+    console.log(`- ${r.scenario}: ${line.join('; ')}`);
   }
   console.log(`\ndecision graph: ${results.map((r) => `${r.scenario}: ${r.nodes} nodes`).join('; ')}\n`);
   console.log('compile (parse, check, graph, analyses, IR) of generated multi-tenant policies:\n');

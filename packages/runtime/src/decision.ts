@@ -54,6 +54,8 @@ export interface Refusal {
 export interface CompiledRoute {
   readonly route: Route;
   readonly graph: CompiledGraph;
+  /** The route's index in the IR (what a compiled module's `walk` takes). */
+  readonly index: number;
 }
 
 /** A decision. The normalised request and the explanation are computed only when asked for. */

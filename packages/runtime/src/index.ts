@@ -3,6 +3,7 @@
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, type AnthropicOptions, anthropicMessages, translateRequest as anthropicRequest } from './anthropic.js';
 export { type BreakerFleet, type BreakerOptions, type BreakerState, Breakers, CircuitBreaker, DEFAULT_BREAKER } from './breaker.js';
 export { classifyLexically, type ExternClassifier } from './classify.js';
+export { COMPILED_FORMAT, type CompiledDecide, type CompiledHost, compiledProblems, type DerivedReader, irFingerprint } from './compiled.js';
 export type { Decision, ExplainStep, Refusal, RuleRef } from './decision.js';
 export { type DriftEvent, type DriftMetric, DriftMonitor, type DriftStatus } from './drift.js';
 export { compareValues, evaluate } from './evaluate.js';
@@ -23,7 +24,7 @@ export * from './ir.js';
 export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';
-export { DEFAULT_LIMITS, normalizeRequest } from './request.js';
+export { classifyField, DEFAULT_LIMITS, normalizeRequest } from './request.js';
 export {
   csRadius,
   differenceInterval,

@@ -56,6 +56,7 @@ export const RouterOptionsSchema = z
       .optional(),
     upstreams: z.record(z.string(), z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http(s) URL')).optional(),
     fetch: fn.optional(),
+    compiled: z.object({ format: z.string(), fingerprint: z.string(), validate: fn, walk: fn }).passthrough().optional(),
   })
   .strict();
 

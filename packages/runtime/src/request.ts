@@ -122,23 +122,13 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
       errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is missing and its classifier has no text to read` });
       continue;
     }
-    const label = runClassifier(classifier, text, ctx.externClassifiers);
-    if ('error' in label) {
+    const label = classifyField(field, classifier, text, ctx.externClassifiers);
+    if (typeof label !== 'string') {
       errors ??= [];
-      errors.push({ field: field.name, code: 'classifier_failed', message: label.error });
+      errors.push(label);
       continue;
     }
-    const members = field.type.kind === 'enum' ? field.type.members : [];
-    if (!members.includes(label.value)) {
-      errors ??= [];
-      errors.push({
-        field: field.name,
-        code: 'classifier_failed',
-        message: `classifier \`${classifier.name}\` returned \`${label.value}\`, which is not a member of \`${field.name}\``,
-      });
-      continue;
-    }
-    values[ctx.slots.get(field.name) ?? -1] = label.value;
+    values[ctx.slots.get(field.name) ?? -1] = label;
   }
   if (errors) return { ok: false, errors: sortByField(errors, ctx) };
   return { ok: true, request: new NormalizedRequest(values, ctx.slots, ctx.countTokens) };
@@ -151,6 +141,24 @@ function sortByField(errors: RequestError[], ctx: RequestContext): RequestError[
     .map((e, i) => ({ e, i }))
     .sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i)
     .map((x) => x.e);
+}
+
+/**
+ * The label `classifier` gives `text` for `field` — a member of the field's enum — or the
+ * error to report on the field. Shared by `normalizeRequest` and compiled modules' hosts.
+ */
+export function classifyField(field: Field, classifier: Classifier, text: string, externs: Readonly<Record<string, ExternClassifier>>): string | RequestError {
+  const label = runClassifier(classifier, text, externs);
+  if ('error' in label) return { field: field.name, code: 'classifier_failed', message: label.error };
+  const members = field.type.kind === 'enum' ? field.type.members : [];
+  if (!members.includes(label.value)) {
+    return {
+      field: field.name,
+      code: 'classifier_failed',
+      message: `classifier \`${classifier.name}\` returned \`${label.value}\`, which is not a member of \`${field.name}\``,
+    };
+  }
+  return label.value;
 }
 
 function runClassifier(classifier: Classifier, text: string, externs: Readonly<Record<string, ExternClassifier>>): { value: string } | { error: string } {

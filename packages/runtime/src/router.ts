@@ -7,6 +7,7 @@ import { context as otelContext, SpanStatusCode, type Tracer, trace } from '@ope
 import { anthropicMessages } from './anthropic.js';
 import { type BreakerOptions, type BreakerState, Breakers, DEFAULT_BREAKER } from './breaker.js';
 import type { ExternClassifier } from './classify.js';
+import { type CompiledDecide, type CompiledHost, compiledProblems } from './compiled.js';
 import { type CompiledRoute, type Decision, type Refusal, RouterDecision, type RuleRef } from './decision.js';
 import { type DriftEvent, DriftMonitor, type DriftStatus } from './drift.js';
 import { evaluate } from './evaluate.js';
@@ -29,7 +30,7 @@ import type { Classifier, Model, Plan, PolicyIR, Provider, Tool, Value } from '.
 import { openAICompatible } from './openai.js';
 import { optionProblems } from './options.js';
 import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPlans } from './plans.js';
-import { DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
+import { classifyField, DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { Rollout, type RolloutEvent, type RolloutStatus } from './rollout.js';
 import { splitArm } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
@@ -37,7 +38,7 @@ import { ModelStats } from './stats.js';
 import { Metrics, type MetricsSnapshot, type RunEvent } from './telemetry.js';
 import { loadTokenizer, type TokenizerName } from './tokenizer.js';
 import { buildScorers } from './validators.js';
-import type { NormalizedRequest, TokenCounter } from './values.js';
+import { NormalizedRequest, type TokenCounter } from './values.js';
 
 /** Options of `Router.load`. */
 export interface RouterOptions {
@@ -105,6 +106,13 @@ export interface RouterOptions {
   readonly upstreams?: Readonly<Record<string, string>>;
   /** The fetch declared providers' adapters use (default: the global one). */
   readonly fetch?: typeof fetch;
+  /**
+   * The policy's ahead-of-time compiled decision module (`routelang compile --emit js`,
+   * imported as a namespace): requests are validated and graphs walked by its code instead of
+   * the interpreted tables, with the same results. Refused at load when it was compiled from
+   * another IR.
+   */
+  readonly compiled?: CompiledDecide;
 }
 
 /** A monotonic clock: `now()` in milliseconds, and a wait that ends early when `signal` aborts. */
@@ -268,6 +276,8 @@ export class Router {
   /** The first text field: run() counts its tokens for telemetry and budgets. */
   private readonly promptField: string | undefined;
   private readonly requestContext: RequestContext;
+  /** Limits and classifiers for the compiled module, when there is one. */
+  private readonly compiledHost: CompiledHost | undefined;
   /** A RuleRef per route and rule, built once. */
   private readonly ruleRefs = new Map<string | null, RuleRef[]>();
   /** Per route and rule: the models and first target, when the plan has no split to resolve. */
@@ -294,10 +304,11 @@ export class Router {
     private readonly countTokens: TokenCounter,
     private readonly externClassifiers: Readonly<Record<string, ExternClassifier>>,
     private readonly limits: RequestLimits,
+    private readonly compiled?: CompiledDecide,
   ) {
     this.loadedIr = ir;
     this.slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
-    this.routes = new Map(ir.routes.map((r) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots) }]));
+    this.routes = new Map(ir.routes.map((r, index) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots), index }]));
     this.models = new Map(ir.models.map((m) => [m.name, m]));
     this.tools = new Map(ir.tools.map((t) => [t.name, t]));
     this.promptField = ir.inputs.find((f) => f.type.kind === 'text')?.name;
@@ -313,6 +324,17 @@ export class Router {
       countTokens,
       limits,
     };
+    if (compiled) {
+      const classifyFor = ir.inputs.map((field) => {
+        const classifier = field.classifier === undefined ? undefined : this.classifiers.get(field.classifier);
+        return classifier ? (text: string) => classifyField(field, classifier, text, externClassifiers) : undefined;
+      });
+      this.compiledHost = {
+        ...limits,
+        classify: (slot, text) =>
+          classifyFor[slot]?.(text) ?? { field: ir.inputs[slot]?.name ?? '', code: 'missing_field', message: 'the field has no classifier' },
+      };
+    }
     for (const route of ir.routes) {
       this.ruleRefs.set(
         route.name,
@@ -348,7 +370,7 @@ export class Router {
     const ir = Router.validate(artifact);
     const tokenizer = options.tokenizer ?? 'o200k_base';
     const counter = typeof tokenizer === 'function' ? tokenizer : await loadTokenizer(tokenizer);
-    const router = new Router(ir, counter, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits });
+    const router = new Router(ir, counter, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits }, Router.checkCompiled(options.compiled, ir));
     const opened = typeof options.state === 'string' ? await openState(options.state) : undefined;
     try {
       router.prepareRun(opened ? { ...options, state: opened } : options);
@@ -376,10 +398,12 @@ export class Router {
    * Hot reload: replaces the policy atomically. The new artifact is validated and checked
    * against the host's adapters first (a `RouterLoadError` leaves the old policy serving);
    * requests already running finish on the policy they started with. Statistics, circuit
-   * breakers, metrics and tenant spend carry over.
+   * breakers, metrics and tenant spend carry over. The new policy's compiled module, if any,
+   * comes with it (the old one's cannot serve it).
    */
-  async swap(artifact: unknown): Promise<void> {
-    const next = new Router(Router.validate(artifact), this.countTokens, this.externClassifiers, this.limits);
+  async swap(artifact: unknown, compiled?: CompiledDecide): Promise<void> {
+    const ir = Router.validate(artifact);
+    const next = new Router(ir, this.countTokens, this.externClassifiers, this.limits, Router.checkCompiled(compiled, ir));
     next.stats = this.stats;
     next.metricsStore = this.metricsStore;
     next.prepareRun(this.runOptions);
@@ -766,7 +790,16 @@ export class Router {
 
   /** Loads synchronously with a given token counter (for hosts that already hold one). */
   static loadSync(artifact: unknown, countTokens: TokenCounter, options: Omit<RouterOptions, 'tokenizer'> = {}): Router {
-    return new Router(Router.validate(artifact), countTokens, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits });
+    const ir = Router.validate(artifact);
+    return new Router(ir, countTokens, options.classifiers ?? {}, { ...DEFAULT_LIMITS, ...options.limits }, Router.checkCompiled(options.compiled, ir));
+  }
+
+  /** The compiled module, when it was compiled from `ir`; a `RouterLoadError` otherwise. */
+  private static checkCompiled(compiled: CompiledDecide | undefined, ir: PolicyIR): CompiledDecide | undefined {
+    if (compiled === undefined) return undefined;
+    const problems = compiledProblems(compiled, ir).map((p) => ({ path: `/compiled${p.path ? `/${p.path}` : ''}`, message: p.message }));
+    if (problems.length > 0) throw new RouterLoadError('the compiled decision module does not match the artifact', problems);
+    return compiled;
   }
 
   private static validate(artifact: unknown): PolicyIR {
@@ -821,13 +854,22 @@ export class Router {
     if (start !== null && !this.routes.has(start)) {
       return { ok: false, errors: [{ field: '', code: 'unknown_route', message: `the policy has no route \`${start}\`` }] };
     }
-    const normalized = normalizeRequest(input, this.requestContext);
-    if (!normalized.ok) return { ok: false, errors: normalized.errors };
-    const request = normalized.request;
+    let request: NormalizedRequest;
+    let values: (Value | undefined)[] | undefined;
+    if (this.compiled) {
+      const checked = this.compiled.validate(input, this.compiledHost as CompiledHost);
+      if (!Array.isArray(checked)) return { ok: false, errors: checked.errors };
+      values = checked;
+      request = new NormalizedRequest(checked, this.slots, this.countTokens);
+    } else {
+      const normalized = normalizeRequest(input, this.requestContext);
+      if (!normalized.ok) return { ok: false, errors: normalized.errors };
+      request = normalized.request;
+    }
     const path: RuleRef[] = [];
     let current = this.routes.get(start);
     for (let hops = 0; current && hops <= this.routes.size; hops++) {
-      const index = walk(current.graph, request);
+      const index = values ? (this.compiled as CompiledDecide).walk(current.index, values, request) : walk(current.graph, request);
       if (index < 0) {
         return noRuleMatched(current.route.name);
       }
@@ -877,7 +919,7 @@ export class Router {
       if (!current || depth > this.routes.size) {
         return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: `route \`${plan.route}\` cannot be followed` }] };
       }
-      const index = walk(current.graph, request);
+      const index = this.compiled ? this.compiled.walk(current.index, request.fieldValues, request) : walk(current.graph, request);
       const rule = current.route.rules[index];
       if (index < 0 || !rule) return noRuleMatched(plan.route);
       followed.push(this.ruleRefs.get(plan.route)?.[index] as RuleRef);

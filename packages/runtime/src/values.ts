@@ -21,6 +21,11 @@ export class NormalizedRequest {
     private readonly countTokens: TokenCounter,
   ) {}
 
+  /** The field values by slot (what a compiled module's `walk` reads). */
+  get fieldValues(): readonly (Value | undefined)[] {
+    return this.values;
+  }
+
   /** Builds a request from a plain object of already-valid values (for tools and tests). */
   static of(values: Readonly<Record<string, Value>>, countTokens: TokenCounter): NormalizedRequest {
     const names = Object.keys(values);

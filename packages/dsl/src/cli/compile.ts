@@ -1,12 +1,14 @@
-// `routelang compile FILE [-o out.json]`: the IR artifact, with the decision graph's size.
+// `routelang compile FILE [-o out.json] [--emit js]`: the IR artifact, with the decision
+// graph's size; with `--emit js`, also the ahead-of-time compiled decision module.
 
 import { writeFileSync } from 'node:fs';
 import { compilePolicy } from '../compile.js';
 import { hasErrors } from '../diagnostics.js';
+import { emitDecideModule } from '../emit-js.js';
 import type { CommandIO } from './io.js';
 import { displayPath, renderText } from './render.js';
 
-export function runCompile(file: string, output: string | undefined, io: CommandIO): number {
+export function runCompile(file: string, output: string | undefined, io: CommandIO, emit: 'ir' | 'js' = 'ir'): number {
   const result = compilePolicy(file);
   const lookup = (f: string) => result.program.modules.get(f)?.source;
   if (result.diagnostics.length > 0) io.err(renderText(result.diagnostics, lookup, io.color));
@@ -15,7 +17,17 @@ export function runCompile(file: string, output: string | undefined, io: Command
     return 1;
   }
   const json = `${JSON.stringify(result.ir, null, 2)}\n`;
-  if (output) writeFileSync(output, json);
+  if (emit === 'js') {
+    // The module is only valid with the IR it was compiled from (its fingerprint): with -o,
+    // both are written side by side; without, the module goes to standard output.
+    const module = emitDecideModule(result.ir, displayPath(file));
+    if (output) {
+      const modulePath = decideModulePath(output);
+      writeFileSync(output, json);
+      writeFileSync(modulePath, module);
+      io.err(`wrote ${displayPath(modulePath)}`);
+    } else io.out(module.trimEnd());
+  } else if (output) writeFileSync(output, json);
   else io.out(json.trimEnd());
   for (const route of result.ir.routes) {
     const depth = graphDepth(
@@ -28,6 +40,11 @@ export function runCompile(file: string, output: string | undefined, io: Command
   }
   if (output) io.err(`wrote ${displayPath(output)}`);
   return 0;
+}
+
+/** Where `--emit js -o policy.json` writes the module: `policy.decide.mjs`. */
+export function decideModulePath(output: string): string {
+  return `${output.replace(/\.json$/, '')}.decide.mjs`;
 }
 
 /** The longest path from the root to a leaf, in nodes tested. */

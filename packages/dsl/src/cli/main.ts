@@ -27,6 +27,9 @@ commands:
       --check            list files that would change; exit 1 if any
   compile FILE           print the IR artifact (routelang/ir@1) and the graph's size
       -o, --output PATH  write it to PATH instead
+      --emit ir|js       js: the ahead-of-time compiled decision module (an ES
+                         module for Router.load(ir, { compiled })); with -o, both
+                         PATH (the IR) and PATH's name with .decide.mjs
   explain FILE --request JSON
                          the decision for one request and why, rule by rule
       --format text|json
@@ -107,9 +110,14 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         return runFmt(positionals, values.check === true, io);
       }
       case 'compile': {
-        const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: { output: { type: 'string', short: 'o' }, emit: { type: 'string', default: 'ir' } },
+        });
         if (positionals.length !== 1) return usage(io, 'compile needs exactly one FILE');
-        return runCompile(positionals[0] as string, values.output, io);
+        if (values.emit !== 'ir' && values.emit !== 'js') return usage(io, `--emit is ir or js, not ${values.emit}`);
+        return runCompile(positionals[0] as string, values.output, io, values.emit);
       }
       case 'explain': {
         const { values, positionals } = parseArgs({
