@@ -116,6 +116,16 @@ async function agree(
     const expected = shown(interpreted, input, route);
     const actual = shown(aot, input, route);
     if (actual !== expected) expect({ input, route, actual: JSON.parse(actual) }).toEqual({ input, route, actual: JSON.parse(expected) });
+    // The module's own decide(), without the runtime (policies without classifiers).
+    if (ir.classifiers.length === 0) {
+      const alone = compiled.decide(input, { countTokens: wordCount, limits: LIMITS, ...(route !== undefined ? { route } : {}) });
+      const d = interpreted.decide(input, route !== undefined ? { route } : {});
+      if (d.ok) {
+        const walked = d.path.slice(0, d.path.indexOf(d.rule));
+        const via = walked.length > 0 ? { via: walked.map((p) => ({ route: p.route, index: p.index })) } : {};
+        expect(alone).toEqual({ ok: true, route: d.rule.route, rule: d.rule.index, ...via });
+      } else if (!d.errors.some((e) => e.code === 'no_rule_matched')) expect(alone).toEqual({ ok: false, errors: d.errors });
+    }
     compared++;
   }
   return compared;

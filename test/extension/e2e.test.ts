@@ -7,7 +7,7 @@
 // ../shared/recipes/vscode-e2e.md.
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,12 @@ test('the packaged extension works in a real VS Code', async () => {
 
   // The two extensions: ours, packaged as users get it, and the API runner.
   const vsix = await packageExtension(join(work, 'routelang.vsix'));
+  // The tokenizer encodings ship once, beside the server and its worker, not inside each
+  // (bundled into both, they made each ~5 MB and the package twice the size).
+  const dist = join(ROOT, 'packages', 'vscode-extension', 'dist');
+  for (const file of ['server.cjs', 'analysis-worker.cjs']) expect(statSync(join(dist, file)).size, file).toBeLessThan(2_000_000);
+  for (const file of ['tokenizer-o200k_base.cjs', 'tokenizer-cl100k_base.cjs']) expect(existsSync(join(dist, file)), file).toBe(true);
+  expect(statSync(vsix).size).toBeLessThan(3_000_000);
   const runnerDir = join(work, 'runner');
   cpSync(join(ROOT, 'test', 'extension', 'runner'), runnerDir, { recursive: true });
   const vsce = join(ROOT, 'packages', 'vscode-extension', 'node_modules', '.bin', 'vsce');

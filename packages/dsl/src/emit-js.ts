@@ -368,50 +368,69 @@ function emitWalk(graph: Graph, r: number, slots: ReadonlyMap<string, number>, t
 
 // ------------------------------------------------------------------ standalone use
 
-const STANDALONE = `/**
+const STANDALONE = `const noClassifier = (slot) => ({ field: INPUTS[slot], code: 'classifier_failed', message: \`no classifier was given for \\\`\${INPUTS[slot]}\\\`\` });
+const DEFAULT_HOST = { ...limits, classify: noClassifier };
+/** Derived values (\`prompt.tokens\`, \`prompt.chars\`) of a validated request, computed when a graph asks. */
+class Derived {
+  constructor(values, count) {
+    this.values = values;
+    this.count = count;
+  }
+  at(slot, part) {
+    const value = this.values[slot];
+    if (part === undefined) return value;
+    if (typeof value !== 'string') return undefined;
+    if (part === 'chars') return [...value].length;
+    if (part === 'tokens' && this.count) return this.count(value);
+    return undefined;
+  }
+}
+const NO_OPTIONS = {};
+
+/**
  * Decides a request without the runtime: validates it, walks the entry route (or
  * \`options.route\`) and follows rules whose plan is a named route. Returns
- * { ok: true, path: [{ route, index }] } (the last step decides) or { ok: false, errors }.
- * Policies that test \`prompt.tokens\` need \`options.countTokens\`; classified fields need
- * \`options.classify(slot, text)\` (or use \`Router.load(ir, { compiled })\`, which brings both).
+ * { ok: true, route, rule } — the deciding rule, by route name (null: the entry route) and
+ * index, with \`via\` listing the rules followed to reach it when there were any — or
+ * { ok: false, errors }. Policies that test \`prompt.tokens\` need \`options.countTokens\`;
+ * classified fields need \`options.classify(slot, text)\` (a label, or an error object).
+ * \`Router.load(ir, { compiled })\` brings both, and the plans.
  */
-export function decide(input, options = {}) {
-  const host = {
+export function decide(input, options = NO_OPTIONS) {
+  const host = options === NO_OPTIONS ? DEFAULT_HOST : {
     maxTextLength: options.limits?.maxTextLength ?? limits.maxTextLength,
     maxStringLength: options.limits?.maxStringLength ?? limits.maxStringLength,
     maxListLength: options.limits?.maxListLength ?? limits.maxListLength,
-    classify: options.classify ?? ((slot) => ({ field: '', code: 'classifier_failed', message: \`no classifier was given for input \${slot}\` })),
+    classify: options.classify ?? noClassifier,
   };
   const values = validate(input, host);
   if (!Array.isArray(values)) return { ok: false, errors: values.errors };
-  const count = options.countTokens;
-  const derived = {
-    at(slot, part) {
-      const value = values[slot];
-      if (part === undefined) return value;
-      if (typeof value !== 'string') return undefined;
-      if (part === 'chars') return [...value].length;
-      if (part === 'tokens') return count ? count(value) : undefined;
-      return undefined;
-    },
-  };
-  let route = routes.indexOf(options.route ?? null);
-  if (route < 0) return { ok: false, errors: [{ field: '', code: 'unknown_route', message: \`the policy has no route \\\`\${options.route}\\\`\` }] };
-  const path = [];
+  const derived = DERIVED ? new Derived(values, options.countTokens) : null;
+  let route = options.route === undefined ? routes.indexOf(null) : routes.indexOf(options.route);
+  if (route < 0) return { ok: false, errors: [{ field: '', code: 'unknown_route', message: \`the policy has no route \\\`\${options.route ?? '(entry)'}\\\`\` }] };
+  let via;
   for (let hops = 0; hops <= routes.length; hops++) {
     const index = walk(route, values, derived);
-    if (index < 0) return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: 'no rule matches this request' }], path };
-    path.push({ route: routes[route], index });
+    if (index < 0) {
+      const where = routes[route] === null ? 'the entry route' : \`route \\\`\${routes[route]}\\\`\`;
+      return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: \`no rule of \${where} matches this request, and it has no \\\`otherwise\\\`\` }] };
+    }
     const next = ROUTE_PLANS[route][index];
-    if (next === undefined) return { ok: true, path };
+    if (next === undefined) return via === undefined ? { ok: true, route: routes[route], rule: index } : { ok: true, route: routes[route], rule: index, via };
+    (via ??= []).push({ route: routes[route], index });
     route = next;
   }
-  return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: 'the routes call each other in a cycle' }], path };
+  return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: 'the routes call each other in a cycle' }] };
 }`;
 
 /** For the standalone `decide`: per route, per rule, the route index its plan continues in. */
 function routePlans(ir: PolicyIR): string {
   const index = new Map(ir.routes.map((r, i) => [r.name, i]));
   const table = ir.routes.map((route) => route.rules.map((rule) => (rule.plan.kind === 'route' ? (index.get(rule.plan.route) ?? null) : null)));
-  return `const ROUTE_PLANS = ${JSON.stringify(table).replaceAll('null', 'undefined')};`;
+  const derived = ir.routes.some((route) => route.graph.variables.some((v) => v.field.length > 1));
+  return [
+    `const ROUTE_PLANS = ${JSON.stringify(table).replaceAll('null', 'undefined')};`,
+    `const INPUTS = ${JSON.stringify(ir.inputs.map((f) => f.name))};`,
+    `const DERIVED = ${derived};`,
+  ].join('\n');
 }

@@ -60,7 +60,38 @@ const browserShims = {
   },
 };
 
+/** The tokenizer encodings, bundled once each beside the server (`tokenizer-<name>.cjs`). */
+export const TOKENIZER_FILES = ['tokenizer-o200k_base.cjs', 'tokenizer-cl100k_base.cjs'];
+
+/**
+ * The server and its analysis worker both count tokens: bundled into each, the encodings
+ * (~4.7 MB) shipped twice. Each encoding is its own file instead, which both load by a
+ * relative path when a policy first needs it.
+ */
+const sharedTokenizer = {
+  name: 'shared-tokenizer',
+  setup(b) {
+    b.onResolve({ filter: /^gpt-tokenizer\/encoding\/(o200k_base|cl100k_base)$/ }, (args) => ({
+      path: `./tokenizer-${args.path.split('/').pop()}.cjs`,
+      external: true,
+    }));
+  },
+};
+
 export async function bundle({ minify = true } = {}) {
+  await build({
+    entryPoints: Object.fromEntries(
+      ['o200k_base', 'cl100k_base'].map((name) => [`tokenizer-${name}`, runtimeRequire.resolve(`gpt-tokenizer/encoding/${name}`)]),
+    ),
+    outdir: join(pkg, 'dist'),
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify,
+    logLevel: 'warning',
+  });
   await build({
     entryPoints: { server: join(pkg, 'dist', 'main.js'), 'analysis-worker': join(pkg, 'dist', 'analysis-worker.js') },
     outdir: join(pkg, 'dist'),
@@ -75,7 +106,7 @@ export async function bundle({ minify = true } = {}) {
     // import.meta.url is used only to find the package's own files, which a bundle does not need.
     define: { 'import.meta.url': '__importMetaUrl', 'process.env.ROUTELANG_ANALYSIS_WORKER': '"analysis-worker.cjs"' },
     banner: { js: 'const __importMetaUrl = require("url").pathToFileURL(__filename).href;' },
-    plugins: [bundledAjv],
+    plugins: [bundledAjv, sharedTokenizer],
   });
   await build({
     entryPoints: [join(pkg, 'dist', 'browser.js')],

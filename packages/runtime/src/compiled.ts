@@ -40,6 +40,22 @@ export interface CompiledDecide {
   validate(input: unknown, host: CompiledHost): (Value | undefined)[] | { readonly errors: RequestError[] };
   /** Walks route `route`'s decision graph: the deciding rule's index, or -1 when none matches. */
   walk(route: number, values: readonly (Value | undefined)[], derived: DerivedReader): number;
+  /**
+   * Decides without the runtime: validation, then the walk from the entry route (or
+   * `options.route`), following rules whose plan is a named route. The deciding rule, with
+   * the rules followed to reach it (`via`) when there were any; or the errors.
+   */
+  decide(
+    input: unknown,
+    options?: {
+      readonly route?: string;
+      readonly countTokens?: (text: string) => number;
+      readonly classify?: CompiledHost['classify'];
+      readonly limits?: Partial<RequestLimits>;
+    },
+  ):
+    | { readonly ok: true; readonly route: string | null; readonly rule: number; readonly via?: readonly { route: string | null; index: number }[] }
+    | { readonly ok: false; readonly errors: readonly RequestError[] };
 }
 
 /**

@@ -56,6 +56,10 @@ export interface CompiledRoute {
   readonly graph: CompiledGraph;
   /** The route's index in the IR (what a compiled module's `walk` takes). */
   readonly index: number;
+  /** Per rule, built once: its reference, the one-step path to it, and its plan's models when no split needs resolving. */
+  readonly refs: RuleRef[];
+  readonly single: (readonly RuleRef[])[];
+  readonly facts: ({ readonly models: readonly string[]; readonly first: string | undefined } | undefined)[];
 }
 
 /** A decision. The normalised request and the explanation are computed only when asked for. */

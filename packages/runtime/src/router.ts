@@ -308,7 +308,7 @@ export class Router {
   ) {
     this.loadedIr = ir;
     this.slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
-    this.routes = new Map(ir.routes.map((r, index) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots), index }]));
+    this.routes = new Map(ir.routes.map((r, index) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots), index, refs: [], single: [], facts: [] }]));
     this.models = new Map(ir.models.map((m) => [m.name, m]));
     this.tools = new Map(ir.tools.map((t) => [t.name, t]));
     this.promptField = ir.inputs.find((f) => f.type.kind === 'text')?.name;
@@ -352,6 +352,14 @@ export class Router {
       for (const rule of route.rules) {
         if (!needsResolving(rule.plan))
           this.planFacts.set(rule.plan, { models: planModels(rule.plan).filter((m) => this.models.has(m)), first: firstTarget(rule.plan) });
+      }
+    }
+    // What a decision needs per rule, by index: no look-up by name or plan per request.
+    for (const compiled of this.routes.values()) {
+      for (const [index, ref] of (this.ruleRefs.get(compiled.route.name) ?? []).entries()) {
+        compiled.refs.push(ref);
+        compiled.single.push(Object.freeze([ref]));
+        compiled.facts.push(this.planFacts.get((compiled.route.rules[index] as { plan: Plan }).plan));
       }
     }
   }
@@ -866,7 +874,8 @@ export class Router {
       if (!normalized.ok) return { ok: false, errors: normalized.errors };
       request = normalized.request;
     }
-    const path: RuleRef[] = [];
+    // The rules walked through named routes; undefined while the first route decides alone.
+    let path: RuleRef[] | undefined;
     let current = this.routes.get(start);
     for (let hops = 0; current && hops <= this.routes.size; hops++) {
       const index = values ? (this.compiled as CompiledDecide).walk(current.index, values, request) : walk(current.graph, request);
@@ -875,20 +884,25 @@ export class Router {
       }
       const rule = current.route.rules[index];
       if (!rule) break;
-      const ref = this.ruleRefs.get(current.route.name)?.[index] as RuleRef;
-      path.push(ref);
+      const ref = current.refs[index] as RuleRef;
       if (rule.plan.kind === 'route') {
+        (path ??= []).push(ref);
         current = this.routes.get(rule.plan.route);
         continue;
       }
-      return this.decision(request, path, rule.plan);
+      if (path) path.push(ref);
+      return this.decision(request, path ?? (current.single[index] as readonly RuleRef[]), rule.plan, current.facts[index]);
     }
     return { ok: false, errors: [{ field: '', code: 'no_rule_matched', message: 'the policy has no entry route' }] };
   }
 
-  private decision(request: NormalizedRequest, path: RuleRef[], plan: Plan): Decision | Refusal {
+  private decision(
+    request: NormalizedRequest,
+    path: readonly RuleRef[],
+    plan: Plan,
+    facts: { readonly models: readonly string[]; readonly first: string | undefined } | undefined,
+  ): Decision | Refusal {
     const rule = path[path.length - 1] as RuleRef;
-    const facts = this.planFacts.get(plan);
     if (facts) return new RouterDecision(rule, path, plan, plan, facts.models, facts.first, request, this.routes);
     const followed: RuleRef[] = [];
     const resolved = this.resolve(plan, request, `${rule.route ?? ''}#${rule.index}`, followed, 0);

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundle } from '../../lsp/scripts/bundle.js';
+import { bundle, TOKENIZER_FILES } from '../../lsp/scripts/bundle.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lspDist = join(root, '..', 'lsp', 'dist');
@@ -25,7 +25,7 @@ export async function buildExtension() {
     logLevel: 'warning',
   });
   await bundle();
-  for (const file of ['server.cjs', 'analysis-worker.cjs']) copyFileSync(join(lspDist, file), join(root, 'dist', file));
+  for (const file of ['server.cjs', 'analysis-worker.cjs', ...TOKENIZER_FILES]) copyFileSync(join(lspDist, file), join(root, 'dist', file));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildExtension();
