@@ -16,6 +16,19 @@ const EDITS = 15;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `promise`, or NaN after `ms`; the timer is cleared either way, so the process can exit when done. */
+async function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(Number.NaN), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function measure(lines) {
   const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
@@ -72,7 +85,7 @@ async function measure(lines) {
       .then(() => performance.now() - start);
     const [d, c] = await Promise.all([diagnostics, completion]);
     // The analyses of a large policy may take seconds; wait for them only on a few edits.
-    const a = i < 3 ? await Promise.race([analyses, sleep(120_000).then(() => Number.NaN)]) : Number.NaN;
+    const a = i < 3 ? await within(analyses, 120_000) : Number.NaN;
     if (i >= 2) {
       rows.diagnostics.push(d);
       rows.completion.push(c);

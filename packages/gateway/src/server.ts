@@ -416,7 +416,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         json(res, 200, completion(result, requestId, ir()), resultHeaders(result, requestId));
         return;
       }
-      await streamChat(res, request, input, target, requestId, runOptions);
+      await streamChat(res, request, input, requestId, runOptions);
     } finally {
       prompts.delete(requestId);
     }
@@ -426,7 +426,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res: ServerResponse,
     request: ChatRequest,
     input: Record<string, unknown>,
-    target: { route?: string; model?: string },
     requestId: string,
     runOptions: Parameters<Router['run']>[1] & object,
   ): Promise<void> {

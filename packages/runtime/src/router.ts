@@ -308,7 +308,9 @@ export class Router {
   ) {
     this.loadedIr = ir;
     this.slots = new Map(ir.inputs.map((f, i) => [f.name, i]));
-    this.routes = new Map(ir.routes.map((r, index) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots), index, refs: [], single: [], facts: [] }]));
+    this.routes = new Map(
+      ir.routes.map((r, index) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots), index, refs: [], single: [], facts: [] }]),
+    );
     this.models = new Map(ir.models.map((m) => [m.name, m]));
     this.tools = new Map(ir.tools.map((t) => [t.name, t]));
     this.promptField = ir.inputs.find((f) => f.type.kind === 'text')?.name;
@@ -886,7 +888,8 @@ export class Router {
       if (!rule) break;
       const ref = current.refs[index] as RuleRef;
       if (rule.plan.kind === 'route') {
-        (path ??= []).push(ref);
+        path = path ?? [];
+        path.push(ref);
         current = this.routes.get(rule.plan.route);
         continue;
       }
