@@ -7,10 +7,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { reachableModels } from '../packages/dsl/src/analyze/paths.js';
+import { planText } from '../packages/dsl/src/analyze/plan-text.js';
 import { separator } from '../packages/dsl/src/analyze/witness.js';
 import { checkPolicy } from '../packages/dsl/src/compile.js';
 import { compileRoutes } from '../packages/dsl/src/graph/compile.js';
 import { decidingRules, nodeHost, plannedCalls, worstCost } from '../packages/dsl/src/index.js';
+import type { Plan } from '../packages/runtime/src/index.js';
 
 const CATALOGUE = `
 model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $10 per 1M } context = 8k max_output = 1k }
@@ -110,5 +112,24 @@ describe('counterexample text', () => {
     const sep = separator(constants);
     expect(sep).toBe(expected);
     expect(constants.some((k) => k.includes(sep))).toBe(false);
+  });
+});
+
+// Plans as messages print them (RL3005, RL3006 and RL3007 quote the plan): the text must read
+// back as the policy's own syntax.
+describe('plans in messages', () => {
+  it.each<[Plan, string]>([
+    [{ kind: 'model', model: 'mini' }, 'mini'],
+    [{ kind: 'model', model: 'mini', options: {} }, 'mini'],
+    [{ kind: 'model', model: 'mini', options: { timeoutMs: 2000 } }, 'mini with { timeout: 2s }'],
+    [{ kind: 'model', model: 'mini', options: { timeoutMs: 1500, maxTokens: 300, retries: 2 } }, 'mini with { timeout: 1500ms, max_tokens: 300, retries: 2 }'],
+    [{ kind: 'with', plan: { kind: 'route', route: 'r' }, options: { retries: 3 } }, '(r) with { retries: 3 }'],
+    [{ kind: 'deny', reason: 'no "PII" here' }, 'deny "no \\"PII\\" here"'],
+    [
+      { kind: 'fallback', primary: { kind: 'model', model: 'a' }, secondary: { kind: 'model', model: 'b' }, on: ['timeout', 'rate_limit'] },
+      'a fallback b on [timeout, rate_limit]',
+    ],
+  ])('%j reads %s', (plan, text) => {
+    expect(planText(plan)).toBe(text);
   });
 });
