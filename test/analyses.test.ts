@@ -6,8 +6,11 @@
 // changed no golden, though the language server's cost lenses and the demo read them.
 
 import { describe, expect, it } from 'vitest';
+import { checkAssertions } from '../packages/dsl/src/analyze/assertions.js';
+import { AnalysisContext, type Verdict } from '../packages/dsl/src/analyze/context.js';
 import { reachableModels } from '../packages/dsl/src/analyze/paths.js';
 import { planText } from '../packages/dsl/src/analyze/plan-text.js';
+import { checkReachability } from '../packages/dsl/src/analyze/reachability.js';
 import { separator } from '../packages/dsl/src/analyze/witness.js';
 import { checkPolicy } from '../packages/dsl/src/compile.js';
 import { compileRoutes } from '../packages/dsl/src/graph/compile.js';
@@ -131,5 +134,44 @@ describe('plans in messages', () => {
     ],
   ])('%j reads %s', (plan, text) => {
     expect(planText(plan)).toBe(text);
+  });
+});
+
+// An undecided question is never a proof (language.md §7): where the solver cannot show a
+// region empty, each analysis says so (RL3009: a warning for reachability, an error where a
+// proof was needed) instead of reporting a finding or staying silent.
+describe('undecided questions', () => {
+  /** The analyses' context, except that every "no request lies here" becomes "could not decide". */
+  class Unsure extends AnalysisContext {
+    override decide(region: number): Verdict {
+      const verdict = super.decide(region);
+      return verdict.kind === 'empty' ? { kind: 'undecided', reason: 'the test withholds proofs' } : verdict;
+    }
+  }
+
+  it('reports RL3009 where a proof was needed, and no finding that needed one', () => {
+    const c = compile(`
+      assert "mini only for a": model == mini implies x == a
+      route {
+        when x == a -> mini
+        when x == a -> big
+        when x == b -> r
+        when x != a and x != b -> small
+      }
+      route r {
+        otherwise -> small
+      }
+    `);
+    const ctx = new Unsure(c);
+    checkReachability(ctx);
+    checkAssertions(ctx);
+    const found = ctx.diagnostics.map((d) => `${d.code} ${d.severity} ${d.message.replace(/: the test withholds proofs$/, '')}`);
+    expect(found).toEqual([
+      'RL3009 warning could not decide whether this rule decides any request',
+      'RL3009 error could not decide whether every request matches a rule of the entry route',
+      'RL3009 error could not decide whether assertion "mini only for a" holds for `mini` here',
+      'RL3009 error could not decide whether assertion "mini only for a" holds for `small` here',
+      'RL3009 error could not decide whether assertion "mini only for a" holds for `small` here',
+    ]);
   });
 });
