@@ -79,10 +79,8 @@ const sharedTokenizer = {
 };
 
 export async function bundle({ minify = true } = {}) {
-  await build({
-    entryPoints: Object.fromEntries(
-      ['o200k_base', 'cl100k_base'].map((name) => [`tokenizer-${name}`, runtimeRequire.resolve(`gpt-tokenizer/encoding/${name}`)]),
-    ),
+  // The Node.js bundles: CommonJS files beside the compiled sources.
+  const node = {
     outdir: join(pkg, 'dist'),
     outExtension: { '.js': '.cjs' },
     bundle: true,
@@ -91,16 +89,16 @@ export async function bundle({ minify = true } = {}) {
     target: 'node20',
     minify,
     logLevel: 'warning',
+  };
+  await build({
+    ...node,
+    entryPoints: Object.fromEntries(
+      ['o200k_base', 'cl100k_base'].map((name) => [`tokenizer-${name}`, runtimeRequire.resolve(`gpt-tokenizer/encoding/${name}`)]),
+    ),
   });
   await build({
+    ...node,
     entryPoints: { server: join(pkg, 'dist', 'main.js'), 'analysis-worker': join(pkg, 'dist', 'analysis-worker.js') },
-    outdir: join(pkg, 'dist'),
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    minify,
     sourcemap: true,
     logLevel: 'warning',
     // import.meta.url is used only to find the package's own files, which a bundle does not need.
