@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { main } from '../packages/dsl/src/cli/main.js';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
+import { format } from '../packages/dsl/src/format.js';
 import { importLiteLLM } from '../packages/dsl/src/import/litellm.js';
 import { importPortkey, type PortkeyImport, toRoutelangRequest } from '../packages/dsl/src/import/portkey.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
@@ -42,6 +43,8 @@ describe('golden imports (test/import/<kind>/<name> → .expected.route and .exp
           const path = '/virtual/imported.route';
           const checked = compilePolicy(path, nodeHost(new Map([[path, policy]])));
           expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+          // …and already canonical: `routelang fmt --check` passes on what the user checks in.
+          expect(format(policy, output)).toEqual({ ok: true, text: policy });
         }
       });
     }
@@ -225,6 +228,7 @@ describe('Portkey conditional routing: imported decide() agrees with Portkey’s
       fc.asyncProperty(arbConfig, fc.array(arbRequest, { minLength: 20, maxLength: 20 }), async (config, requests) => {
         const imported: PortkeyImport = importPortkey(JSON.stringify(config), 'random.json');
         expect(imported.policy, JSON.stringify(imported.notes)).toBeDefined();
+        expect(format(imported.policy as string)).toEqual({ ok: true, text: imported.policy });
         const path = '/virtual/portkey.route';
         const compiled = compilePolicy(path, nodeHost(new Map([[path, imported.policy as string]])));
         expect(compiled.ir, compiled.diagnostics.map((d) => d.message).join('\n')).toBeDefined();

@@ -14,6 +14,7 @@ export { SCALAR_TYPES } from './check/types.js';
 export { type CompileResult, checkPolicy, compileChecked, compilePolicy, type FrontEndResult } from './compile.js';
 export * from './diagnostics.js';
 export { emitIR } from './emit.js';
+export { emitDecideModule } from './emit-js.js';
 export { exprText, type FormatResult, format, planText, valueText } from './format.js';
 export { type Compilation, type CompiledAssertion, type CompiledRoute, type CompiledRule, compileRoutes } from './graph/compile.js';
 export { drawRoutes, MAX_DRAWN_NODES, type RouteDrawing, toDot, toMermaid, toSvg } from './graph/drawing.js';

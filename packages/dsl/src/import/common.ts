@@ -3,6 +3,7 @@
 // into Routelang identifiers (and mapped back), and literals.
 
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { format } from '../format.js';
 
 /** Something the importer says about the configuration, at a place in it. */
 export interface ImportNote {
@@ -138,4 +139,14 @@ function keyOffset(doc: Document, path: readonly (string | number)[]): number | 
   }
   if (isSeq(parent) && typeof last === 'number') return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
   return undefined;
+}
+
+/**
+ * The generated policy in canonical form, as `routelang fmt` writes it: what the user checks
+ * in must already pass `fmt --check`. Text that does not parse (an importer bug) is returned
+ * as it is, so `check` reports it where it is wrong.
+ */
+export function canonical(policy: string, file: string): string {
+  const formatted = format(policy, file);
+  return formatted.ok ? formatted.text : policy;
 }

@@ -7,7 +7,7 @@
 // The YAML is read with `yaml` (anchors, aliases with a bomb limit, duplicate keys as errors,
 // positions for every note). Secrets are never read: `os.environ/…` stays a reference.
 
-import { duration, type ImportNote, type ImportResult, isRecord, locator, Names, num, perMillion, readDocument, str } from './common.js';
+import { canonical, duration, type ImportNote, type ImportResult, isRecord, locator, Names, num, perMillion, readDocument, str } from './common.js';
 
 /** Configurations over this size are refused (a diagnostic, not an out-of-memory). */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -427,23 +427,26 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     ...(/split by request_id/.test(rules.join('\n')) ? ['  request_id: string = ""'] : []),
     ...(tenantField ? ['  tenant:     string = ""'] : []),
   ];
-  const policy = [
-    `// Imported from ${file} by \`routelang import litellm\`.`,
-    "// The request's `model` is `model_name`" + (tagsUsed ? '; its metadata tags are `tags`' : '') + '.',
-    'policy litellm_import',
-    '',
-    declarations.join('\n\n'),
-    '',
-    'input {',
-    ...inputs,
-    '}',
-    '',
-    'route {',
-    ...rules,
-    '}',
-    ...(budget.length > 0 ? ['', 'budget {', ...budget, '}'] : []),
-    '',
-  ].join('\n');
+  const policy = canonical(
+    [
+      `// Imported from ${file} by \`routelang import litellm\`.`,
+      "// The request's `model` is `model_name`" + (tagsUsed ? '; its metadata tags are `tags`' : '') + '.',
+      'policy litellm_import',
+      '',
+      declarations.join('\n\n'),
+      '',
+      'input {',
+      ...inputs,
+      '}',
+      '',
+      'route {',
+      ...rules,
+      '}',
+      ...(budget.length > 0 ? ['', 'budget {', ...budget, '}'] : []),
+      '',
+    ].join('\n'),
+    file,
+  );
   return { policy, notes, names: names.originals(), groups: groupInfo, deployments: deploymentFacts, ruleGroups };
 }
 

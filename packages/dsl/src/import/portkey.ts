@@ -11,7 +11,7 @@
 // `$nin` too), so every comparison the import writes is guarded by `"KEY" in present`.
 // `toRoutelangRequest` builds such a request from Portkey's metadata and params.
 
-import { duration, type ImportNote, type ImportResult, isRecord, locator, Names, readDocument, str } from './common.js';
+import { canonical, duration, type ImportNote, type ImportResult, isRecord, locator, Names, readDocument, str } from './common.js';
 import { MAX_CONFIG_BYTES, percentages } from './litellm.js';
 
 const CONFIG_KEYS = new Set([
@@ -119,24 +119,27 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
   const fieldLines = [...ctx.fields.values()].map(
     ({ field, type }) => `  ${field}: ${type}${type === 'string' ? ' = ""' : type === 'number' ? ' = 0' : ' = false'}`,
   );
-  const policy = [
-    `// Imported from ${file} by \`routelang import portkey\`.`,
-    ...(ctx.fields.size > 0 ? ['// Request: each metadata/params key the conditions read is a field; `present` lists the keys the request has.'] : []),
-    'policy portkey_import',
-    '',
-    ctx.models.join('\n\n'),
-    '',
-    'input {',
-    '  prompt: text',
-    ...(ctx.fields.size > 0 ? ['  present: list<string> = []'] : []),
-    ...fieldLines,
-    ...(ctx.splits ? ['  request_id: string = ""'] : []),
-    '}',
-    '',
-    ...ctx.routes.flatMap((r) => [r, '']),
-    entry.startsWith('route {') ? entry : `route {\n  otherwise -> ${entry}\n}`,
-    '',
-  ].join('\n');
+  const policy = canonical(
+    [
+      `// Imported from ${file} by \`routelang import portkey\`.`,
+      ...(ctx.fields.size > 0 ? ['// Request: each metadata/params key the conditions read is a field; `present` lists the keys the request has.'] : []),
+      'policy portkey_import',
+      '',
+      ctx.models.join('\n\n'),
+      '',
+      'input {',
+      '  prompt: text',
+      ...(ctx.fields.size > 0 ? ['  present: list<string> = []'] : []),
+      ...fieldLines,
+      ...(ctx.splits ? ['  request_id: string = ""'] : []),
+      '}',
+      '',
+      ...ctx.routes.flatMap((r) => [r, '']),
+      entry.startsWith('route {') ? entry : `route {\n  otherwise -> ${entry}\n}`,
+      '',
+    ].join('\n'),
+    file,
+  );
   return { policy, notes, names: ctx.names.originals(), fields: ctx.fields, targets: ctx.targets };
 }
 
