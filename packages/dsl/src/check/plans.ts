@@ -10,6 +10,9 @@ import type { FieldInfo, ModelInfo, ToolInfo, ValidatorInfo } from './policy.js'
 import { ValueReader } from './values.js';
 
 export const PLAN_OPTIONS = ['timeout', 'max_tokens', 'retries'] as const;
+
+/** The most retries a plan option allows per call (`retries: 0..MAX_RETRIES`, RL2024 beyond). */
+export const MAX_RETRIES = 10;
 export const ERROR_CLASSES = ['timeout', 'rate_limit', 'server_error', 'refusal', 'circuit_open', 'budget'] as const;
 
 /** What a plan can see, and where usage is recorded. */
@@ -213,7 +216,7 @@ export class PlanChecker {
     const maxTokens = map.get('max_tokens');
     if (maxTokens) this.read.tokens(maxTokens.value, 'max_tokens');
     const retries = map.get('retries');
-    if (retries) this.read.integer(retries.value, 'retries', 0, 10);
+    if (retries) this.read.integer(retries.value, 'retries', 0, MAX_RETRIES);
   }
 
   private split(plan: A.SplitPlan): void {

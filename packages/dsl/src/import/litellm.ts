@@ -7,6 +7,7 @@
 // The YAML is read with `yaml` (anchors, aliases with a bomb limit, duplicate keys as errors,
 // positions for every note). Secrets are never read: `os.environ/…` stays a reference.
 
+import { MAX_RETRIES } from '../check/plans.js';
 import { canonical, duration, type ImportNote, type ImportResult, isRecord, locator, Names, num, perMillion, readDocument, str } from './common.js';
 
 /** Configurations over this size are refused (a diagnostic, not an out-of-memory). */
@@ -134,6 +135,13 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   }
   const pos = locator(doc, lines, { line: 0, col: 0 });
   const note = (severity: ImportNote['severity'], path: readonly (string | number)[], message: string) => notes.push({ severity, ...pos(path), message });
+  // A policy allows at most MAX_RETRIES retries per call (RL2024 beyond): more is imported as
+  // the maximum, with a note (a limit of the translation, not a problem in the configuration).
+  const retriesWithin = (value: number | undefined, path: readonly (string | number)[]): number | undefined => {
+    if (value === undefined || value <= MAX_RETRIES) return value;
+    note('note', path, `${path[path.length - 1]}: ${value} retries imported as ${MAX_RETRIES}, the most a policy allows per call`);
+    return MAX_RETRIES;
+  };
 
   if (!isRecord(config)) {
     note('error', [], 'a LiteLLM configuration is a YAML mapping with a `model_list`');
@@ -215,7 +223,8 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       );
     const tags = Array.isArray(params.tags) ? params.tags.filter((t): t is string => typeof t === 'string') : [];
     const timeout = num(params.timeout);
-    const retries = num(params.max_retries) ?? num(params.num_retries);
+    const retryKey = num(params.max_retries) !== undefined ? 'max_retries' : 'num_retries';
+    const retries = retriesWithin(num(params[retryKey]), [...at, 'litellm_params', retryKey]);
     const d: Deployment = {
       name,
       group,
@@ -249,7 +258,10 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   if (notes.some((n) => n.severity === 'error') || groups.size === 0) return empty();
 
   // ---------------------------------------------------------------- settings
-  const retries = num(router.num_retries) ?? num(settings.num_retries);
+  const retries = retriesWithin(
+    num(router.num_retries) ?? num(settings.num_retries),
+    num(router.num_retries) !== undefined ? ['router_settings', 'num_retries'] : ['litellm_settings', 'num_retries'],
+  );
   const timeout = num(router.timeout) ?? num(settings.request_timeout);
   const maxFallbacks = Math.min(10, Math.max(1, Math.round(num(router.max_fallbacks) ?? 5)));
   const strategy = typeof router.routing_strategy === 'string' ? router.routing_strategy : 'simple-shuffle';
