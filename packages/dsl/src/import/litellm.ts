@@ -423,10 +423,11 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
         `max_end_user_budget: imported as a per-tenant budget per ${per}; the host passes the request's \`user\` as \`tenant\``,
       );
     } else
+      // A limit of the translation, not a problem in the configuration: a note, and exit 0.
       note(
-        'finding',
+        'note',
         ['litellm_settings', 'budget_duration'],
-        `budget_duration \`${period}\` has no Routelang equivalent (budgets reset per day or per hour): the end-user budget is not imported`,
+        `budget_duration \`${period}\` has no Routelang equivalent (budgets reset per day or per hour): the end-user budget is not imported; enforce it in the proxy, or choose a daily budget`,
       );
   }
   if (settings.max_budget !== undefined)
