@@ -26,6 +26,8 @@ const ROOT_KEYS = new Set([
   'files_settings',
   'assistant_settings',
 ]);
+/** `general_settings` keys that hold secrets: a literal value there is a finding. */
+const SECRET_SETTINGS = new Set(['master_key', 'database_url']);
 const ENTRY_KEYS = new Set(['model_name', 'litellm_params', 'model_info', 'tpm', 'rpm']);
 const PARAM_IMPORTED = new Set([
   'model',
@@ -161,6 +163,18 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   }
   for (const key of Object.keys(settings)) {
     if (!LITELLM_IMPORTED.has(key)) note('note', ['litellm_settings', key], `\`litellm_settings.${key}\` is not a routing setting: not imported`);
+  }
+  // The proxy's own settings (keys, database, alerting): not routing, but a secret written in
+  // them is a problem in the configuration, as a literal `api_key` is.
+  const proxy = isRecord(config.general_settings) ? config.general_settings : {};
+  for (const [key, value] of Object.entries(proxy)) {
+    if (SECRET_SETTINGS.has(key) && typeof value === 'string' && value !== '' && !value.startsWith('os.environ/'))
+      note(
+        'finding',
+        ['general_settings', key],
+        `\`general_settings.${key}\` is written in the configuration; use \`os.environ/NAME\` (the import never copies it)`,
+      );
+    else note('note', ['general_settings', key], `\`general_settings.${key}\` configures the proxy, not routing: not imported`);
   }
 
   // ---------------------------------------------------------------- deployments
@@ -422,8 +436,9 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
         ['litellm_settings', 'max_end_user_budget'],
         `max_end_user_budget: imported as a per-tenant budget per ${per}; the host passes the request's \`user\` as \`tenant\``,
       );
-    } else
-      // A limit of the translation, not a problem in the configuration: a note, and exit 0.
+    }
+    // A limit of the translation, not a problem in the configuration: a note, and exit 0.
+    else
       note(
         'note',
         ['litellm_settings', 'budget_duration'],
