@@ -209,10 +209,18 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     const n = (seen.get(group) ?? 0) + 1;
     seen.set(group, n);
     const name = names.id((counts.get(group) ?? 1) > 1 ? `${group}#${n}` : group);
-    const slash = params.model.indexOf('/');
-    const provider = slash > 0 ? params.model.slice(0, slash) : 'openai';
-    const id = slash > 0 ? params.model.slice(slash + 1) : params.model;
     const label = `\`${group}\`${(counts.get(group) ?? 1) > 1 ? ` (deployment ${n}, ${params.model})` : ''}`;
+    // `os.environ/NAME` is read by the proxy at start: the model is not in the file.
+    const fromEnv = params.model.startsWith('os.environ/') ? params.model.slice('os.environ/'.length) : undefined;
+    if (fromEnv !== undefined)
+      note(
+        'note',
+        [...at, 'litellm_params', 'model'],
+        `${label}: the model comes from the environment variable \`${fromEnv}\` at the proxy's start; imported as provider \`openai\` with id \`${fromEnv}\`: set the real provider and id`,
+      );
+    const slash = fromEnv === undefined ? params.model.indexOf('/') : -1;
+    const provider = slash > 0 ? params.model.slice(0, slash) : 'openai';
+    const id = fromEnv ?? (slash > 0 ? params.model.slice(slash + 1) : params.model);
     const inPrice = num(info.input_cost_per_token) ?? num(params.input_cost_per_token);
     const outPrice = num(info.output_cost_per_token) ?? num(params.output_cost_per_token);
     const window = num(info.max_input_tokens) ?? num(info.max_tokens);
