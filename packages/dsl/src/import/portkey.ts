@@ -11,6 +11,7 @@
 // `$nin` too), so every comparison the import writes is guarded by `"KEY" in present`.
 // `toRoutelangRequest` builds such a request from Portkey's metadata and params.
 
+import { MAX_RETRIES } from '../check/plans.js';
 import { canonical, duration, type ImportNote, type ImportResult, isRecord, locator, Names, readDocument, str } from './common.js';
 import { MAX_CONFIG_BYTES, percentages } from './litellm.js';
 
@@ -155,7 +156,10 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
   const options: Inherited = { ...inherited };
   if (isRecord(node.retry)) {
     const attempts = node.retry.attempts;
-    if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 0) options.retries = attempts;
+    if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts > MAX_RETRIES) {
+      options.retries = MAX_RETRIES;
+      note('note', [...path, 'retry', 'attempts'], `retry.attempts: ${attempts} retries imported as ${MAX_RETRIES}, the most a policy allows per call`);
+    } else if (typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 0) options.retries = attempts;
     else note('finding', [...path, 'retry', 'attempts'], '`retry.attempts` must be a whole number');
     if (Array.isArray(node.retry.on_status_codes))
       note('note', [...path, 'retry', 'on_status_codes'], 'retries run on timeouts, 429 and 5xx in Routelang; `retry.on_status_codes` is not imported');
@@ -206,12 +210,37 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
     case 'loadbalance': {
       const plans = targets.map((_, i) => sub(i));
       if (plans.some((p) => p === undefined)) return undefined;
-      const weights = targets.map((t) => (isRecord(t) && typeof t.weight === 'number' && t.weight > 0 ? t.weight : 1));
-      ctx.splits = true;
+      // Portkey's pick (handlerUtils, LOADBALANCE): a missing weight is 1; a target is taken
+      // when a uniform draw below the total falls within its weight, so a weight of 0 is never
+      // taken. Its config schema refuses a weight that is not a number.
+      const weights = targets.map((t, i) => {
+        const w = isRecord(t) ? t.weight : undefined;
+        if (w === undefined) return 1;
+        if (typeof w !== 'number' || !Number.isFinite(w)) {
+          note('finding', [...path, 'targets', i, 'weight'], '`weight` must be a number: Portkey refuses this config ("Invalid config passed"); imported as 1');
+          return 1;
+        }
+        if (w < 0) {
+          note(
+            'finding',
+            [...path, 'targets', i, 'weight'],
+            `a negative \`weight\` (${w}) skews Portkey's pick of the other targets: imported as 0 (never picked)`,
+          );
+          return 0;
+        }
+        if (w === 0) note('note', [...path, 'targets', i, 'weight'], 'weight 0: Portkey never picks this target; left out of the split');
+        return w;
+      });
+      const picked = weights.flatMap((w, i) => (w > 0 ? [i] : []));
+      if (picked.length === 0) {
+        note('finding', [...path, 'targets'], 'every weight is 0: Portkey picks no target and fails every request; imported as an equal split');
+        picked.push(...weights.map((_, i) => i));
+      }
+      if (picked.length === 1) return plans[picked[0] as number];
       note('note', [...path, 'strategy'], 'loadbalance picks a target at random per request, by weight; imported as a split sticky per `request_id`');
-      return `split by request_id { ${percentages(weights)
-        .map((w, i) => `${bracket(plans[i] as string)}: ${w}%`)
-        .join(', ')} }`;
+      ctx.splits = true;
+      const shares = percentages(picked.map((i) => weights[i] || 1));
+      return `split by request_id { ${picked.map((i, k) => `${bracket(plans[i] as string)}: ${shares[k]}%`).join(', ')} }`;
     }
     case 'conditional':
       return conditional(ctx, strategy ?? {}, targets, path, sub);
