@@ -11,6 +11,7 @@ import { AnalysisContext, type Verdict } from '../packages/dsl/src/analyze/conte
 import { reachableModels } from '../packages/dsl/src/analyze/paths.js';
 import { planText } from '../packages/dsl/src/analyze/plan-text.js';
 import { checkReachability } from '../packages/dsl/src/analyze/reachability.js';
+import { checkContextWindows } from '../packages/dsl/src/analyze/resources.js';
 import { separator } from '../packages/dsl/src/analyze/witness.js';
 import { checkPolicy } from '../packages/dsl/src/compile.js';
 import { compileRoutes } from '../packages/dsl/src/graph/compile.js';
@@ -149,8 +150,14 @@ describe('undecided questions', () => {
     }
   }
 
+  /** Each finding with the source text it points at. */
+  const found = (ctx: AnalysisContext, source: string) =>
+    ctx.diagnostics.map(
+      (d) => `${d.code} ${d.severity} ${d.message.replace(/: the test withholds proofs$/, '')} @ ${source.slice(d.span.start, d.span.end).split('\n')[0]}`,
+    );
+
   it('reports RL3009 where a proof was needed, and no finding that needed one', () => {
-    const c = compile(`
+    const routes = `
       assert "mini only for a": model == mini implies x == a
       route {
         when x == a -> mini
@@ -161,17 +168,70 @@ describe('undecided questions', () => {
       route r {
         otherwise -> small
       }
-    `);
+    `;
+    const c = compile(routes);
     const ctx = new Unsure(c);
     checkReachability(ctx);
     checkAssertions(ctx);
-    const found = ctx.diagnostics.map((d) => `${d.code} ${d.severity} ${d.message.replace(/: the test withholds proofs$/, '')}`);
-    expect(found).toEqual([
-      'RL3009 warning could not decide whether this rule decides any request',
-      'RL3009 error could not decide whether every request matches a rule of the entry route',
-      'RL3009 error could not decide whether assertion "mini only for a" holds for `mini` here',
-      'RL3009 error could not decide whether assertion "mini only for a" holds for `small` here',
-      'RL3009 error could not decide whether assertion "mini only for a" holds for `small` here',
+    const source = `policy p\n${CATALOGUE}\n${routes}`;
+    expect(found(ctx, source)).toEqual([
+      'RL3009 warning could not decide whether this rule decides any request @ when x == a -> big',
+      'RL3009 error could not decide whether every request matches a rule of the entry route @ route',
+      'RL3009 error could not decide whether assertion "mini only for a" holds for `mini` here @ mini',
+      'RL3009 error could not decide whether assertion "mini only for a" holds for `small` here @ small',
+      'RL3009 error could not decide whether assertion "mini only for a" holds for `small` here @ small',
+    ]);
+  });
+
+  it('does not call a rule shadowed when it could not decide whether its condition holds', () => {
+    const routes = `
+      route {
+        when x == a or x == b -> mini
+        when x == a -> big
+        otherwise -> small
+      }
+    `;
+    const c = compile(routes);
+    const shadowed = c.routes.get(null)?.rules[1];
+    if (!shadowed) throw new Error('no second rule');
+    // Only "does `x == a` hold for some request?" is withheld: that the rule decides
+    // nothing is still proved, but not why.
+    class Withholding extends AnalysisContext {
+      override decide(region: number): Verdict {
+        return region === shadowed?.when ? { kind: 'undecided', reason: 'the test withholds proofs' } : super.decide(region);
+      }
+    }
+    const ctx = new Withholding(c);
+    checkReachability(ctx);
+    expect(found(ctx, `policy p\n${CATALOGUE}\n${routes}`)).toEqual([
+      'RL3009 warning could not decide whether this rule matches any request @ when x == a -> big',
+    ]);
+  });
+
+  it('reports RL3009, not a window finding, where it could not decide whether a model gets larger prompts', () => {
+    const routes = 'route { when prompt.tokens <= 12k -> mini\n otherwise -> deny "too long" }';
+    class Undecided extends AnalysisContext {
+      override decide(): Verdict {
+        return { kind: 'undecided', reason: 'the test withholds proofs' };
+      }
+    }
+    const ctx = new Undecided(compile(routes));
+    checkContextWindows(ctx);
+    expect(found(ctx, `policy p\n${CATALOGUE}\n${routes}`)).toEqual(['RL3009 warning could not decide whether `mini` can receive more than its window @ mini']);
+  });
+});
+
+describe('context-window help', () => {
+  it("sends larger prompts to the first of the plan's largest windows", () => {
+    const routes = `
+      model wide { provider = "a" id = "wide" price = { input: $3 per 1M, output: $30 per 1M } context = 16k }
+      route { otherwise -> small fallback big fallback wide }
+    `;
+    const c = compile(routes);
+    const ctx = new AnalysisContext(c);
+    checkContextWindows(ctx);
+    expect(ctx.diagnostics.map((d) => `${d.code} ${d.help}`)).toEqual([
+      'RL3005 add a rule above this one for the larger prompts (`when prompt.tokens > 4k -> big`), or replace `small` with a model whose window holds 16,000 tokens',
     ]);
   });
 });
