@@ -261,7 +261,11 @@ function conditional(
   const byName = new Map<string, number>();
   const imported = new Map<number, string | undefined>();
   targets.forEach((t, i) => {
-    if (isRecord(t) && typeof t.name === 'string') byName.set(t.name, i);
+    if (!isRecord(t) || typeof t.name !== 'string') return;
+    // Portkey's findTarget takes the first target of a name.
+    if (byName.has(t.name))
+      note('finding', [...path, 'targets', i, 'name'], `a second target named \`${t.name}\`: Portkey always takes the first, so this one is never used`);
+    else byName.set(t.name, i);
   });
   const planOf = (name: unknown, p: (string | number)[]): string => {
     if (typeof name !== 'string' || !byName.has(name)) {
@@ -305,11 +309,12 @@ function conditional(
 function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]): string | undefined {
   const note = (p: readonly (string | number)[], message: string) => ctx.notes.push({ severity: 'error', ...ctx.pos(p), message });
   const parts: string[] = [];
-  for (const [key, value] of Object.entries(q)) {
+  const entries = Object.entries(q);
+  for (const [k, [key, value]] of entries.entries()) {
     const p = [...path, key];
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(value) || value.length === 0) {
-        note(p, `\`${key}\` takes a non-empty list of queries`);
+      if (!Array.isArray(value)) {
+        note(p, `\`${key}\` takes a list of queries`);
         return undefined;
       }
       const subs = value.map((v, i) => {
@@ -318,8 +323,20 @@ function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]):
         return undefined;
       });
       if (subs.some((s) => s === undefined)) return undefined;
-      parts.push(subs.length === 1 ? (subs[0] as string) : `(${subs.join(key === '$and' ? ' and ' : ' or ')})`);
-      continue;
+      // As Portkey evaluates (ConditionalRouter.evaluateQuery): an empty `$and` holds, an
+      // empty `$or` does not, and the query's answer is the logical key's: keys after it are
+      // never read.
+      parts.push(
+        subs.length === 0 ? (key === '$and' ? 'true' : 'false') : subs.length === 1 ? (subs[0] as string) : `(${subs.join(key === '$and' ? ' and ' : ' or ')})`,
+      );
+      const ignored = entries.slice(k + 1).map(([after]) => `\`${after}\``);
+      if (ignored.length > 0)
+        ctx.notes.push({
+          severity: 'note',
+          ...ctx.pos(p),
+          message: `Portkey answers this query at \`${key}\` and never reads the keys after it (${ignored.join(', ')}): imported the same way`,
+        });
+      break;
     }
     if (!/^(metadata|params)\.[^.]/.test(key)) {
       note(p, `a condition reads \`metadata.*\` or \`params.*\`, not \`${key}\``);
@@ -388,7 +405,9 @@ function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (str
         return type === 'string' ? `${field} not in [${values.map(lit).join(', ')}]` : values.map((v) => `${field} != ${lit(v)}`).join(' and ');
     }
   })();
-  return `(${guard} and ${test})`;
+  // Portkey compares the missing value (undefined) as it is: `$ne` and `$nin` hold on a
+  // request without the key (or with a value of another type), every other operator fails.
+  return op === '$ne' || op === '$nin' ? `(not (${guard}) or ${test})` : `(${guard} and ${test})`;
 }
 
 /** A leaf target: a provider and a model. */
