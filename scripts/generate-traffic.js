@@ -5,6 +5,10 @@
 // member, a line cut off mid-write) so reports show what invalid traffic looks like.
 //
 //   node scripts/generate-traffic.js [--count N] [--only NAME]
+//
+// These generators are hand-tuned per example (intents with their typical openers, tenants
+// that pay more). For any other policy, `routelang traffic POLICY` reads the fields, enums
+// and thresholds from the policy itself.
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -251,10 +255,37 @@ export function generateTraffic(name, count = 5_000, file = join(root, 'examples
 
 export const EXAMPLES = Object.keys(GENERATORS);
 
+const USAGE = `usage: node scripts/generate-traffic.js [--count N] [--only NAME]
+
+Writes examples/<name>/traffic.jsonl for each bundled example (${Object.keys(GENERATORS).join(', ')}):
+5,000 requests each by default, the same file on every machine.
+  --count N     requests per example
+  --only NAME   one example
+For any other policy: routelang traffic POLICY [--count N] [--seed N] [-o FILE].`;
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { count: { type: 'string', default: '5000' }, only: { type: 'string' } } });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { count: { type: 'string', default: '5000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const count = Number(values.count);
+  if (!Number.isSafeInteger(count) || count < 0) {
+    console.error(`--count must be a whole number, not \`${values.count}\`\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.only && !GENERATORS[values.only]) {
+    console.error(`no bundled example named \`${values.only}\`; for any policy use \`routelang traffic POLICY\`\n\n${USAGE}`);
+    process.exit(2);
+  }
   for (const name of values.only ? [values.only] : EXAMPLES) {
-    const file = generateTraffic(name, Number(values.count));
+    const file = generateTraffic(name, count);
     console.log(`wrote ${file.slice(root.length + 1)}`);
   }
 }

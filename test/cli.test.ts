@@ -218,6 +218,42 @@ describe('routelang compile, explain, test, graph', () => {
     expect(routelang(['explain', GOVERNANCE, '--request', '{oops']).status).toBe(2);
   });
 
+  it('explain reads a long request from a file (@FILE) or standard input (-)', () => {
+    // 40,000 one-token words: past the 32k rule, and far past what fits in an argument.
+    const prompt = Array.from({ length: 40_000 }, (_, i) => ['claim', 'pipe', 'water', 'damage'][i % 4]).join(' ');
+    const file = join(mkdtempSync(join(tmpdir(), 'routelang-test-')), 'request.json');
+    writeFileSync(file, JSON.stringify({ prompt, workflow: 'claims' }));
+    const fromFile = routelang(['explain', GOVERNANCE, '--request', `@${file}`]);
+    expect(fromFile.stdout).toMatch(/match {2}line 19 +when \(pii or workflow == claims\) and prompt.tokens > 32k/);
+    expect(fromFile.status).toBe(0);
+    const fromStdin = spawnSync(process.execPath, [BIN, 'explain', GOVERNANCE, '--request', '-'], { input: readFileSync(file), encoding: 'utf8' });
+    expect(fromStdin.stdout).toBe(fromFile.stdout);
+    const missing = routelang(['explain', GOVERNANCE, '--request', '@/no/such/request.json']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read /no/such/request.json: ENOENT');
+  });
+
+  it("test takes a prompt's size in tokens for a text field, exactly at the boundary", () => {
+    const file = policyFile(`policy t
+model m { provider = "p" id = "i" price = { input: $1 per 1M, output: $2 per 1M } context = 200k }
+input { prompt: text }
+route {
+  when prompt.tokens > 100k -> deny "too long"
+  otherwise -> m
+}
+test "at the limit" { given { prompt: 100k } expect m }
+test "one over" { given { prompt: 100001 } expect deny }
+test "empty" { given { prompt: 0 } expect m }
+test "wrongly expected" { given { prompt: 100001 } expect m }
+`);
+    const r = routelang(['test', file]);
+    expect(r.stdout).toMatch(/pass {2}at the limit/);
+    expect(r.stdout).toMatch(/pass {2}one over/);
+    expect(r.stdout).toMatch(/pass {2}empty/);
+    expect(r.stdout).toMatch(/FAIL {2}wrongly expected/);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('3 passed, 1 failed');
+  });
+
   it('test runs test blocks, reports coverage and ends with "N passed, N failed"', () => {
     const r = routelang(['test', join(ROOT, 'examples')]);
     expect(r.status).toBe(0);

@@ -23,5 +23,6 @@ export { type CompilerHost, decodeSource, type HostFile, type LoadedModule, type
 export { lowerExpr, lowerPlan } from './lower.js';
 export { type ParseResult, parse } from './parser.js';
 export { indexSymbols, type Occurrence, SymbolIndex, type SymbolKey, type SymbolKind } from './references.js';
+export { generateTraffic, type TrafficOptions } from './simulate/traffic.js';
 export { type Position, SourceFile, type Span } from './source.js';
-export { runPolicyTests, type TestOutcome, type TestReport } from './testing.js';
+export { promptOfTokens, runPolicyTests, type TestOutcome, type TestReport } from './testing.js';

@@ -23,6 +23,17 @@ export interface TestReport {
   readonly covered: ReadonlyMap<string | null, ReadonlySet<number>>;
 }
 
+/**
+ * A prompt of exactly `tokens` tokens in the GPT tokenizers (o200k and cl100k): single
+ * letters separated by spaces, each letter with its space one token. For `given { prompt: 120k }`.
+ */
+export function promptOfTokens(tokens: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  for (let i = 0; i < tokens; i++) out += i === 0 ? letters[0] : ` ${letters[i % 26]}`;
+  return out;
+}
+
 /** Runs every test of the policy. */
 export async function runPolicyTests(compilation: Compilation, ir: PolicyIR, options: { tokenizer?: TokenizerName } = {}): Promise<TestReport> {
   const router = await Router.load(ir, options.tokenizer ? { tokenizer: options.tokenizer } : {});
@@ -30,7 +41,11 @@ export async function runPolicyTests(compilation: Compilation, ir: PolicyIR, opt
   const covered = new Map<string | null, Set<number>>();
   for (const test of compilation.policy.tests.values()) {
     const request: Record<string, Value> = {};
-    for (const entry of test.node.given.entries) request[entry.key.name] = literalValue(entry.value);
+    for (const entry of test.node.given.entries) {
+      const value = literalValue(entry.value);
+      const text = compilation.policy.fields.get(entry.key.name)?.type.kind === 'text';
+      request[entry.key.name] = text && typeof value === 'number' ? promptOfTokens(value) : value;
+    }
     const result = router.decide(request);
     const failures: string[] = [];
     if (!result.ok) {

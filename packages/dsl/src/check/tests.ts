@@ -26,6 +26,16 @@ export function checkTest(ctx: CheckContext, test: TestInfo, scope: PlanScope, f
       ctx.reportUnknown('RL2001', file, entry.key, 'field', fields.keys());
       continue;
     }
+    // A prompt's size instead of its text: `prompt: 120k` is a prompt of 120,000 tokens, so a
+    // test can reach rules on `prompt.tokens` without pasting a document into the policy.
+    if (field.type.kind === 'text' && entry.value.kind === 'Number') {
+      const v = entry.value;
+      if (!Number.isInteger(v.value) || v.value < 0 || (v.unit !== 'none' && v.unit !== 'count'))
+        ctx.report('RL2012', file, v, `\`${name}\` has type \`text\`; a number here is the prompt's size in tokens, a whole number, but this is \`${v.raw}\``, {
+          help: 'write a size such as `120k` (a prompt of 120,000 tokens), or the text itself in quotes',
+        });
+      continue;
+    }
     literalOfType(ctx, file, entry.value, field.type, 'RL2012', `\`${name}\``);
   }
   for (const expectation of test.node.expectations) {

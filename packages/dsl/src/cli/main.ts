@@ -1,6 +1,7 @@
 // The `routelang` command line: parses arguments and dispatches to one module per command.
 // Exit codes: 0 success, 1 problems found (errors, failing tests, files to format), 2 usage.
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type OutputFormat, runCheck } from './check.js';
 import { runCompile } from './compile.js';
@@ -14,6 +15,7 @@ import { type CommandIO, processIO } from './io.js';
 import { runKeysAdd, runServe } from './serve.js';
 import { runSimulate } from './simulate.js';
 import { runTest } from './test.js';
+import { runTraffic } from './traffic.js';
 
 export const VERSION = '0.1.0';
 
@@ -30,8 +32,9 @@ commands:
       --emit ir|js       js: the ahead-of-time compiled decision module (an ES
                          module for Router.load(ir, { compiled })); with -o, both
                          PATH (the IR) and PATH's name with .decide.mjs
-  explain FILE --request JSON
-                         the decision for one request and why, rule by rule
+  explain FILE --request JSON|@FILE.json|-
+                         the decision for one request and why, rule by rule (the
+                         request inline, from a file, or from standard input)
       --format text|json
   test FILE...           run the policies' test blocks; report rule coverage
   diff OLD NEW           the input regions whose decision changes (exit 1 if any)
@@ -53,6 +56,13 @@ commands:
       --format text|json
       --html PATH        also write a report with charts
       --tokenizer o200k_base|cl100k_base
+  traffic POLICY         sample requests for the policy, one JSON object per line:
+                         fields and enums read from its input, values from the
+                         regions its conditions cut, skewed like production traffic
+      --count N          requests (default 5000)
+      --seed N           the random seed (default 1)
+      --invalid P        the share of damaged lines, 0-1 (default 0.002)
+      -o, --output PATH  write them to PATH (default: standard output)
   import litellm|portkey CONFIG
                          translate a LiteLLM (YAML) or Portkey (JSON) configuration
                          into a policy and report what the analyses find in it
@@ -126,9 +136,14 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
           options: { request: { type: 'string' }, format: { type: 'string', default: 'text' } },
         });
         if (positionals.length !== 1) return usage(io, 'explain needs exactly one FILE');
-        if (values.request === undefined) return usage(io, "explain needs --request '<json>'");
+        if (values.request === undefined) return usage(io, "explain needs --request '<json>' (or @FILE.json, or - for standard input)");
         if (values.format !== 'text' && values.format !== 'json') return usage(io, `unknown format \`${values.format}\`; use text or json`);
-        return await runExplain(positionals[0] as string, values.request, values.format, io);
+        const request = readArgument(values.request);
+        if (!request.ok) {
+          io.err(`routelang: --request: ${request.error}`);
+          return 2;
+        }
+        return await runExplain(positionals[0] as string, request.text, values.format, io);
       }
       case 'test': {
         const { positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: {} });
@@ -160,6 +175,26 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         if (confidence !== undefined && !(confidence > 0.5 && confidence < 1))
           return usage(io, `--confidence is a percentage above 50% and below 100%, not \`${values.confidence}\``);
         return runEvaluate({ log: positionals[0] as string, format: values.format, html: values.html, windows, confidence }, io);
+      }
+      case 'traffic': {
+        const { values, positionals } = parseArgs({
+          args: [...rest],
+          allowPositionals: true,
+          options: {
+            count: { type: 'string', default: '5000' },
+            seed: { type: 'string', default: '1' },
+            invalid: { type: 'string', default: '0.002' },
+            output: { type: 'string', short: 'o' },
+          },
+        });
+        if (positionals.length !== 1) return usage(io, 'traffic needs exactly one POLICY');
+        const count = Number(values.count);
+        if (!Number.isSafeInteger(count) || count < 0) return usage(io, `--count must be a whole number, not \`${values.count}\``);
+        const seed = Number(values.seed);
+        if (!Number.isSafeInteger(seed)) return usage(io, `--seed must be an integer, not \`${values.seed}\``);
+        const invalid = Number(values.invalid);
+        if (!(invalid >= 0 && invalid <= 1)) return usage(io, `--invalid must be a share between 0 and 1, not \`${values.invalid}\``);
+        return runTraffic(positionals[0] as string, { count, seed, invalid, output: values.output }, io);
       }
       case 'simulate': {
         const { values, positionals } = parseArgs({
@@ -300,6 +335,23 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
       return usage(io, error.message);
     }
     throw error;
+  }
+}
+
+/**
+ * A value given on the command line, from a file (`@FILE`, as curl reads `-d @FILE`) or from
+ * standard input (`-`): a long prompt does not fit in an argument.
+ */
+function readArgument(value: string): { ok: true; text: string } | { ok: false; error: string } {
+  if (value !== '-' && !value.startsWith('@')) return { ok: true, text: value };
+  const from = value === '-' ? 0 : value.slice(1);
+  try {
+    return { ok: true, text: readFileSync(from, 'utf8') };
+  } catch (error) {
+    return {
+      ok: false,
+      error: `cannot read ${value === '-' ? 'standard input' : value.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    };
   }
 }
 
