@@ -33,7 +33,20 @@ const CONFIG_KEYS = new Set([
   'after_request_hooks',
   'input_guardrails',
   'output_guardrails',
+  'cb_config',
 ]);
+/** Settings Portkey applies that a policy does not express: each noted where it is found. */
+const NOT_IMPORTED: Readonly<Record<string, string>> = {
+  input_guardrails: 'guardrails run in Portkey, not in a Routelang policy; not imported (a Routelang `validator` on a cascade or `until` is the nearest)',
+  output_guardrails: 'guardrails run in Portkey, not in a Routelang policy; not imported (a Routelang `validator` on a cascade or `until` is the nearest)',
+  before_request_hooks: 'hooks run in Portkey; not imported',
+  after_request_hooks: 'hooks run in Portkey; not imported',
+  cache: "caching is the gateway's, not the policy's; not imported",
+  cb_config: 'a circuit breaker per target: Routelang opens one per model by default (runtime options `breaker`); these thresholds are not imported',
+  forward_headers: "header forwarding is the gateway's; not imported",
+  custom_host: "the host goes in the provider's `base_url` in Routelang; not imported",
+};
+
 const OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte']);
 
 /** A Portkey import: the policy, and the fields that carry the request's metadata and params. */
@@ -152,7 +165,17 @@ interface Inherited {
 /** The plan of a config node (a target or the whole config); a conditional at the top is the entry route itself. */
 function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], inherited: Inherited): string | undefined {
   const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
-  for (const key of Object.keys(node)) if (!CONFIG_KEYS.has(key)) note('note', [...path, key], `unknown key \`${key}\`: not imported`);
+  for (const key of Object.keys(node)) {
+    if (!CONFIG_KEYS.has(key)) note('note', [...path, key], `unknown key \`${key}\`: not imported`);
+    else if (NOT_IMPORTED[key]) note('note', [...path, key], `\`${key}\`: ${NOT_IMPORTED[key]}`);
+  }
+  // A key written into the configuration is a problem in it; the import never copies one.
+  if (typeof node.api_key === 'string' && node.api_key.length > 0)
+    note(
+      'finding',
+      [...path, 'api_key'],
+      '`api_key` is written in the configuration; keep keys in Portkey (a virtual key) or the environment (the import never copies it)',
+    );
   const options: Inherited = { ...inherited };
   if (isRecord(node.retry)) {
     const attempts = node.retry.attempts;
@@ -237,7 +260,13 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
         picked.push(...weights.map((_, i) => i));
       }
       if (picked.length === 1) return plans[picked[0] as number];
-      note('note', [...path, 'strategy'], 'loadbalance picks a target at random per request, by weight; imported as a split sticky per `request_id`');
+      if (strategy?.sticky !== undefined)
+        note(
+          'note',
+          [...path, 'strategy', 'sticky'],
+          'sticky load balancing keeps a caller on one target; imported as a split sticky per `request_id`: change `split by request_id` to the field that names the caller (a user or session field) to keep them on one target',
+        );
+      else note('note', [...path, 'strategy'], 'loadbalance picks a target at random per request, by weight; imported as a split sticky per `request_id`');
       ctx.splits = true;
       const shares = percentages(picked.map((i) => weights[i] || 1));
       return `split by request_id { ${picked.map((i, k) => `${bracket(plans[i] as string)}: ${shares[k]}%`).join(', ')} }`;
@@ -413,14 +442,26 @@ function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (str
 /** A leaf target: a provider and a model. */
 function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], options: Inherited): string | undefined {
   const override = isRecord(node.override_params) ? node.override_params : {};
-  const provider = typeof node.provider === 'string' ? node.provider : typeof node.virtual_key === 'string' ? 'portkey-virtual-key' : undefined;
+  const written = typeof override.model === 'string' ? override.model : undefined;
+  // Portkey's model catalog: `"model": "@slug/model"` names the provider (an integration's
+  // slug) in the model, with no `provider` key.
+  const catalog = written !== undefined && typeof node.provider !== 'string' ? /^@([^/]+)\/(.+)$/.exec(written) : null;
+  const virtualKey = typeof node.virtual_key === 'string' ? node.virtual_key : undefined;
+  const provider =
+    typeof node.provider === 'string' ? node.provider : catalog ? (catalog[1] as string) : virtualKey !== undefined ? 'portkey-virtual-key' : undefined;
   if (!provider) {
-    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: 'a target needs a `provider` or a `virtual_key`, or a `strategy` with `targets`' });
+    ctx.notes.push({
+      severity: 'error',
+      ...ctx.pos(path),
+      message: 'a target needs a `provider`, a `virtual_key`, a catalog model (`"model": "@provider/model"`), or a `strategy` with `targets`',
+    });
     return undefined;
   }
-  const model = typeof override.model === 'string' ? override.model : undefined;
-  const label = typeof node.name === 'string' ? node.name : `${provider}${model ? `/${model}` : ''}`;
-  const key = `${label}\u0000${provider}\u0000${model ?? ''}`;
+  const model = catalog ? (catalog[2] as string) : written;
+  // Each virtual key is its own deployment (its own account, limits and keys): distinct keys
+  // stay distinct models even for one model id.
+  const label = typeof node.name === 'string' ? node.name : `${virtualKey ?? provider}${model ? `/${model}` : ''}`;
+  const key = `${label}\u0000${provider}\u0000${model ?? ''}\u0000${virtualKey ?? ''}`;
   const existing = [...ctx.targets.entries()].find(([, v]) => v === key);
   let name: string;
   if (existing) name = existing[0];
@@ -435,7 +476,7 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       });
     ctx.models.push(
       [
-        `// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})`,
+        `// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})${virtualKey !== undefined ? `, Portkey virtual key ${JSON.stringify(virtualKey)}` : catalog ? `, Portkey model catalog ${JSON.stringify(written)}` : ''}`,
         `model ${name} {`,
         `  provider = ${str(provider)}`,
         `  id       = ${str(model ?? label)}`,
