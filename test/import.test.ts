@@ -161,7 +161,13 @@ const arbNumber = fc
     fc.integer({ min: 0, max: 4 }).map((n) => n * 1000),
   )
   .map(([op, n]) => ({ 'params.max_tokens': { [op]: op === '$in' || op === '$nin' ? [n, n + 1000] : n } }));
-const arbLeaf = fc.oneof(arbString('metadata.plan', PLANS), arbString('metadata.region', REGIONS), arbNumber);
+// A key of three segments: Portkey reads two (`metadata.org`), whatever the third says.
+const arbLeaf = fc.oneof(
+  arbString('metadata.plan', PLANS),
+  arbString('metadata.region', REGIONS),
+  arbNumber,
+  arbString('metadata.org.tier', ['gold', 'silver']),
+);
 const arbQuery: fc.Arbitrary<Query> = fc.letrec<{ q: Query }>((tie) => ({
   q: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -190,7 +196,11 @@ const arbConfig = fc.record({
 // boolean, null): Portkey compares them as they are.
 const arbRequest = fc.record({
   metadata: fc.record(
-    { plan: fc.oneof(fc.constantFrom(...PLANS, 'other'), fc.constantFrom(7, true, null)), region: fc.constantFrom(...REGIONS, 3) },
+    {
+      plan: fc.oneof(fc.constantFrom(...PLANS, 'other'), fc.constantFrom(7, true, null)),
+      region: fc.constantFrom(...REGIONS, 3),
+      org: fc.constantFrom('gold', 'silver', { tier: 'gold' }, { tier: 'silver' }),
+    },
     { requiredKeys: [] },
   ),
   params: fc.record(

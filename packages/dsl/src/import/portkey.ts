@@ -371,13 +371,23 @@ function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]):
       note(p, `a condition reads \`metadata.*\` or \`params.*\`, not \`${key}\``);
       return undefined;
     }
+    // Portkey reads two segments of a key (ConditionalRouter.getContextValue): `metadata.org.tier`
+    // compares `metadata.org` itself. Imported the same way; a problem in the configuration.
+    const segments = key.split('.');
+    const read = segments.slice(0, 2).join('.');
+    if (segments.length > 2)
+      ctx.notes.push({
+        severity: 'finding',
+        ...ctx.pos(p),
+        message: `Portkey reads only two segments of a key: \`${key}\` compares \`${read}\`, not a value inside it; imported the same way`,
+      });
     const ops: [string, unknown][] = isRecord(value) ? Object.entries(value) : [['$eq', value]];
     for (const [op, operand] of ops) {
       if (!OPS.has(op)) {
         note([...p, op], `unknown operator \`${op}\``);
         return undefined;
       }
-      const atom = compare(ctx, key, op, operand, [...p, op]);
+      const atom = compare(ctx, read, op, operand, [...p, op]);
       if (atom === undefined) return undefined;
       parts.push(atom);
     }
