@@ -300,6 +300,15 @@ test "wrongly expected" { given { prompt: 100001 } expect m }
     expect(svg.stdout).not.toMatch(/<script|href="http/);
     expect(routelang(['graph', GOVERNANCE, '--format', 'png']).status).toBe(2);
   });
+
+  it('graph merges adjacent ranges on an edge into one', () => {
+    // The tokens field is cut at model windows too (32k, 1M): the regions between lead to the
+    // same place and read as one range, not "8000 ≤ t < 32001 or 32001 ≤ t < 128001".
+    const mermaid = routelang(['graph', join(ROOT, 'examples', 'support-assistant', 'policy.route')]).stdout;
+    expect(mermaid).toContain('-- "8000 ≤ prompt.tokens < 128001" -->');
+    expect(mermaid).toContain('-- "200001 ≤ prompt.tokens" -->');
+    expect(mermaid).not.toMatch(/prompt\.tokens < \d+ or \d+ ≤ prompt\.tokens/);
+  });
 });
 
 describe('routelang diff', () => {

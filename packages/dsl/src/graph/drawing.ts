@@ -6,6 +6,7 @@
 import { planText } from '../analyze/plan-text.js';
 import type { CompileResult } from '../compile.js';
 import { FALSE, isRuleLeaf, leafRule } from './diagram.js';
+import { describeRegions } from './variables.js';
 
 export interface DrawingNode {
   readonly id: string;
@@ -50,7 +51,7 @@ export function drawRoutes(result: CompileResult): RouteDrawing[] {
       nodes.push({ id: id(n), label: spec?.fieldKey ?? '?', kind: 'test' });
       for (const group of c.diagrams.edgeGroups(n)) {
         if (group.target < 0) leaves.add(group.target);
-        edges.push({ from: id(n), to: id(group.target), label: group.regions.map((r) => spec?.describe(r) ?? String(r)).join(' or ') });
+        edges.push({ from: id(n), to: id(group.target), label: spec ? describeRegions(spec, group.regions) : group.regions.join(' or ') });
       }
     }
     for (const l of leaves) nodes.push({ id: id(l), label: leafLabel(l), kind: isRuleLeaf(l) ? 'rule' : 'none' });

@@ -4,6 +4,7 @@
 // with the runtime's own comparison, so the graph and `decide()` cannot disagree.
 
 import type { Expr, FieldType, Operand, Value } from '@routelang/runtime';
+import type { VarSpec } from './diagram.js';
 
 /** How a field path is typed, for partitioning. */
 export type PathType =
@@ -183,4 +184,43 @@ export function atomsOf(expr: Expr, out: Atom[] = []): Atom[] {
       break;
   }
   return out;
+}
+
+/**
+ * A set of regions of one variable, as a condition: consecutive interval regions merge into
+ * one range, enum members into a list (the semantic diff and the decision graph's edges).
+ */
+export function describeRegions(spec: VarSpec, regions: readonly number[]): string {
+  const v = spec.variable;
+  const key = spec.fieldKey;
+  switch (v.kind) {
+    case 'bool':
+      return regions.length === 2 ? `${key} is anything` : regions[0] === 1 ? key : `not ${key}`;
+    case 'enum': {
+      const members = regions.map((r) => v.members[r]);
+      return members.length === 1 ? `${key} == ${members[0]}` : `${key} in [${members.join(', ')}]`;
+    }
+    case 'literal': {
+      const other = v.literals.length;
+      const named = regions.filter((r) => r !== other).map((r) => JSON.stringify(v.literals[r]));
+      if (regions.includes(other)) {
+        const excluded = v.literals.filter((_, i) => !regions.includes(i)).map((l) => JSON.stringify(l));
+        return `${key} not in [${excluded.join(', ')}]`;
+      }
+      return named.length === 1 ? `${key} == ${named[0]}` : `${key} in [${named.join(', ')}]`;
+    }
+    case 'interval': {
+      // Consecutive regions merge into one range.
+      const ranges: [number, number][] = [];
+      for (const r of regions) {
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] === r - 1) last[1] = r;
+        else ranges.push([r, r]);
+      }
+      const text = ranges.map(([lo, hi]) => describeRange(key, v.bounds, lo, hi));
+      return text.length === 1 ? (text[0] as string) : `(${text.join(' or ')})`;
+    }
+    default:
+      return regions.length === 1 ? spec.describe(regions[0] as number) : `${key} is anything`;
+  }
 }
