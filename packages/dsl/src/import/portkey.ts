@@ -36,11 +36,13 @@ const CONFIG_KEYS = new Set([
   'cb_config',
 ]);
 /** Settings Portkey applies that a policy does not express: each noted where it is found. */
+const GUARDRAILS = 'guardrails run in Portkey, not in a Routelang policy; not imported (a Routelang `validator` on a cascade or `until` is the nearest)';
+const HOOKS = 'hooks run in Portkey; not imported';
 const NOT_IMPORTED: Readonly<Record<string, string>> = {
-  input_guardrails: 'guardrails run in Portkey, not in a Routelang policy; not imported (a Routelang `validator` on a cascade or `until` is the nearest)',
-  output_guardrails: 'guardrails run in Portkey, not in a Routelang policy; not imported (a Routelang `validator` on a cascade or `until` is the nearest)',
-  before_request_hooks: 'hooks run in Portkey; not imported',
-  after_request_hooks: 'hooks run in Portkey; not imported',
+  input_guardrails: GUARDRAILS,
+  output_guardrails: GUARDRAILS,
+  before_request_hooks: HOOKS,
+  after_request_hooks: HOOKS,
   cache: "caching is the gateway's, not the policy's; not imported",
   cb_config: 'a circuit breaker per target: Routelang opens one per model by default (runtime options `breaker`); these thresholds are not imported',
   forward_headers: "header forwarding is the gateway's; not imported",
@@ -166,8 +168,9 @@ interface Inherited {
 function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], inherited: Inherited): string | undefined {
   const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
   for (const key of Object.keys(node)) {
-    if (!CONFIG_KEYS.has(key)) note('note', [...path, key], `unknown key \`${key}\`: not imported`);
-    else if (NOT_IMPORTED[key]) note('note', [...path, key], `\`${key}\`: ${NOT_IMPORTED[key]}`);
+    const dropped = NOT_IMPORTED[key];
+    if (dropped !== undefined) note('note', [...path, key], `\`${key}\`: ${dropped}`);
+    else if (!CONFIG_KEYS.has(key)) note('note', [...path, key], `unknown key \`${key}\`: not imported`);
   }
   // A key written into the configuration is a problem in it; the import never copies one.
   if (typeof node.api_key === 'string' && node.api_key.length > 0)
@@ -336,7 +339,8 @@ function conditional(
 
 /** A Portkey query as a Routelang condition (each comparison guarded by presence). */
 function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]): string | undefined {
-  const note = (p: readonly (string | number)[], message: string) => ctx.notes.push({ severity: 'error', ...ctx.pos(p), message });
+  const note = (p: readonly (string | number)[], message: string, severity: ImportNote['severity'] = 'error') =>
+    ctx.notes.push({ severity, ...ctx.pos(p), message });
   const parts: string[] = [];
   const entries = Object.entries(q);
   for (const [k, [key, value]] of entries.entries()) {
@@ -360,11 +364,7 @@ function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]):
       );
       const ignored = entries.slice(k + 1).map(([after]) => `\`${after}\``);
       if (ignored.length > 0)
-        ctx.notes.push({
-          severity: 'note',
-          ...ctx.pos(p),
-          message: `Portkey answers this query at \`${key}\` and never reads the keys after it (${ignored.join(', ')}): imported the same way`,
-        });
+        note(p, `Portkey answers this query at \`${key}\` and never reads the keys after it (${ignored.join(', ')}): imported the same way`, 'note');
       break;
     }
     if (!/^(metadata|params)\.[^.]/.test(key)) {
@@ -376,11 +376,7 @@ function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]):
     const segments = key.split('.');
     const read = segments.slice(0, 2).join('.');
     if (segments.length > 2)
-      ctx.notes.push({
-        severity: 'finding',
-        ...ctx.pos(p),
-        message: `Portkey reads only two segments of a key: \`${key}\` compares \`${read}\`, not a value inside it; imported the same way`,
-      });
+      note(p, `Portkey reads only two segments of a key: \`${key}\` compares \`${read}\`, not a value inside it; imported the same way`, 'finding');
     const ops: [string, unknown][] = isRecord(value) ? Object.entries(value) : [['$eq', value]];
     for (const [op, operand] of ops) {
       if (!OPS.has(op)) {

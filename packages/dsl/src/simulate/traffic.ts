@@ -24,6 +24,9 @@ export interface TrafficOptions {
   readonly invalid?: number;
 }
 
+// Each of these words, with its leading space, is one token in the GPT tokenizers (o200k and
+// cl100k split on spaces first, and all of them are in the vocabulary), so a text of N words
+// has about N tokens; past LARGE, `promptOfTokens`'s letters, 2 characters a token.
 const WORDS = (
   'the customer account order invoice payment refund shipping delivery product service issue error report meeting ' +
   'quarter revenue growth team project deadline contract clause policy claim coverage premium patient dosage study ' +
@@ -31,9 +34,6 @@ const WORDS = (
   'deploy build release version change update please could you would help me with this that about from for and'
 ).split(' ');
 
-// Each of these words, with its leading space, is one token in the GPT tokenizers (o200k and
-// cl100k split on spaces first, and all of them are in the vocabulary), so a text of N words
-// has about N tokens; past LARGE, `promptOfTokens`'s letters, 2 characters a token.
 /** Sizes above this many tokens are rare in generated traffic (the lines are large). */
 const LARGE = 20_000;
 /** No generated text is longer than the runtime accepts (large ones are letters, 2 characters a token). */
@@ -102,13 +102,16 @@ function naturalTokens(random: Random): number {
   return Math.floor(lo + random() * (hi - lo));
 }
 
+/** How many distinct values an identity field has, sized like real ones: many users, fewer tenants. */
+const populationSize = (name: string): number => (/user|session|request/.test(name) ? 2_000 : /tenant|org|team|account/.test(name) ? 60 : 50);
+
 /** A value for one field, or undefined to leave it out (its default or classifier applies). */
-function fieldValue(random: Random, name: string, field: FieldInfo, tests: FieldTests | undefined, populations: Map<string, number>): Value | undefined {
+function fieldValue(random: Random, name: string, field: FieldInfo, tests: FieldTests | undefined): Value | undefined {
   if ((field.default !== undefined && random() < 0.25) || (field.classifier !== undefined && random() < 0.8)) return undefined;
-  return valueOfType(random, name, field.type, tests, populations);
+  return valueOfType(random, name, field.type, tests);
 }
 
-function valueOfType(random: Random, name: string, type: Type, tests: FieldTests | undefined, populations: Map<string, number>): Value | undefined {
+function valueOfType(random: Random, name: string, type: Type, tests: FieldTests | undefined): Value | undefined {
   const points = tests?.points.get('') ?? [];
   switch (type.kind) {
     case 'bool':
@@ -127,8 +130,7 @@ function valueOfType(random: Random, name: string, type: Type, tests: FieldTests
       const literals = tests?.literals ?? [];
       if (literals.length > 0 && random() < 0.4) return oneOf(random, literals);
       // A skewed population: a few big tenants (users, teams…) and a long tail.
-      const size = populations.get(name) ?? 50;
-      return `${name}-${skewed(random, size) + 1}`;
+      return `${name}-${skewed(random, populationSize(name)) + 1}`;
     }
     case 'list': {
       const element = type.element;
@@ -172,16 +174,13 @@ function damage(random: Random, line: string, request: Record<string, Value>, po
 export function generateTraffic(policy: Policy, diagrams: Diagrams, options: TrafficOptions = {}): string[] {
   const random = seededRandom(options.seed ?? 1);
   const tests = testsByField(diagrams);
-  // Identity fields get populations sized like real ones: many users, fewer tenants.
-  const populations = new Map<string, number>();
-  for (const name of policy.fields.keys()) populations.set(name, /user|session|request/.test(name) ? 2_000 : /tenant|org|team|account/.test(name) ? 60 : 50);
   const lines: string[] = [];
   const count = options.count ?? 5_000;
   const invalid = options.invalid ?? 0.002;
   for (let i = 0; i < count; i++) {
     const request: Record<string, Value> = {};
     for (const [name, field] of policy.fields) {
-      const value = fieldValue(random, name, field, tests.get(name), populations);
+      const value = fieldValue(random, name, field, tests.get(name));
       if (value !== undefined) request[name] = value;
     }
     const line = JSON.stringify(request);
