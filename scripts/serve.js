@@ -17,6 +17,7 @@ try:
     -d '{"model":"auto","stream":true,"messages":[{"role":"user","content":"hello"}],"metadata":{"pii":"true"}}'
   curl -s ${base}/v1/route/explain -d '{"model":"auto","messages":[{"role":"user","content":"summarize this"}],"metadata":{"region":"eu"}}'
   curl -s ${base}/metrics | grep routelang_requests_total
+  open ${base}/dashboard/ in a browser (live requests, cost, latency per model and rule)
 or point an OpenAI SDK at ${base}/v1 (model "auto"). Decision log below (JSON lines).
 `);
 const code = await main([
@@ -24,6 +25,7 @@ const code = await main([
   'examples/gateway/policy.route',
   '--port',
   port,
+  '--dashboard',
   ...['openai', 'anthropic', 'vllm'].flatMap((p) => ['--upstream', `${p}=${upstream.url}`]),
 ]);
 await upstream.close();

@@ -9,9 +9,15 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { RateWindows } from '@routelang/runtime';
 
 export interface KeyRecord {
+  /** The tenant whose requests the key makes ("" for an admin key). */
   readonly tenant: string;
   readonly sha256: string;
   readonly created: string;
+  /**
+   * `admin`: the key opens the operator's pages (`/dashboard`) and makes no model calls
+   * (least privilege: a leaked dashboard key spends nothing). Absent: a tenant's key.
+   */
+  readonly role?: 'admin';
 }
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
@@ -19,18 +25,27 @@ const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8')
 /** Makes a key for `tenant`, appends its digest to `file`, and returns the key (shown once). */
 export function addKey(file: string, tenant: string, now = new Date()): string {
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(tenant)) throw new Error(`a tenant is 1 to 128 letters, digits, \`_\`, \`.\`, \`:\` or \`-\`, not "${tenant}"`);
+  return appendKey(file, { tenant, created: now.toISOString() });
+}
+
+/** Makes an admin key (it opens `/dashboard`, it makes no model calls), appends its digest to `file`, and returns it (shown once). */
+export function addAdminKey(file: string, now = new Date()): string {
+  return appendKey(file, { tenant: '', created: now.toISOString(), role: 'admin' });
+}
+
+function appendKey(file: string, record: Omit<KeyRecord, 'sha256'>): string {
   const key = `rl-${randomBytes(24).toString('base64url')}`;
-  const record: KeyRecord = { tenant, sha256: digest(key).toString('hex'), created: now.toISOString() };
-  appendFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  const { tenant, created, role } = record;
+  appendFileSync(file, `${JSON.stringify({ tenant, sha256: digest(key).toString('hex'), created, ...(role ? { role } : {}) })}\n`, { mode: 0o600 });
   return key;
 }
 
 /** The keys of a keys file, by digest. */
 export class KeyStore {
-  private readonly byDigest = new Map<string, { tenant: string; digest: Buffer }>();
+  private readonly byDigest = new Map<string, { tenant: string; digest: Buffer; admin: boolean }>();
 
   constructor(records: readonly KeyRecord[]) {
-    for (const r of records) this.byDigest.set(r.sha256, { tenant: r.tenant, digest: Buffer.from(r.sha256, 'hex') });
+    for (const r of records) this.byDigest.set(r.sha256, { tenant: r.tenant, digest: Buffer.from(r.sha256, 'hex'), admin: r.role === 'admin' });
   }
 
   /** Reads a keys file; a malformed line is an error naming its line number. */
@@ -50,7 +65,8 @@ export class KeyStore {
         if (typeof r.tenant !== 'string' || typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256)) {
           throw new Error(`${file}:${i + 1}: a key record is { "tenant": "…", "sha256": "<64 hex digits>" }`);
         }
-        records.push({ tenant: r.tenant, sha256: r.sha256, created: String(r.created ?? '') });
+        if (r.role !== undefined && r.role !== 'admin') throw new Error(`${file}:${i + 1}: a key's "role" is "admin" or absent, not ${JSON.stringify(r.role)}`);
+        records.push({ tenant: r.tenant, sha256: r.sha256, created: String(r.created ?? ''), ...(r.role ? { role: r.role } : {}) });
       });
     return new KeyStore(records);
   }
@@ -59,11 +75,28 @@ export class KeyStore {
     return this.byDigest.size;
   }
 
-  /** The tenant of a presented key, or undefined. */
+  /** The tenant of a presented key, or undefined (also for an admin key: it makes no model calls). */
   tenantOf(key: string): string | undefined {
+    const found = this.find(key);
+    return found && !found.admin ? found.tenant : undefined;
+  }
+
+  /** Whether a presented key is an admin key. */
+  isAdmin(key: string): boolean {
+    return this.find(key)?.admin === true;
+  }
+
+  /** How many admin keys the store holds. */
+  get admins(): number {
+    let n = 0;
+    for (const k of this.byDigest.values()) if (k.admin) n++;
+    return n;
+  }
+
+  private find(key: string): { tenant: string; admin: boolean } | undefined {
     const d = digest(key);
     const found = this.byDigest.get(d.toString('hex'));
-    return found && timingSafeEqual(found.digest, d) ? found.tenant : undefined;
+    return found && timingSafeEqual(found.digest, d) ? found : undefined;
   }
 }
 

@@ -23,7 +23,10 @@ import {
   type RunResult,
   type ShadowEvent,
   type StateStore,
+  tenantWindow,
 } from '@routelang/runtime';
+import { DashboardFeed } from './dashboard.js';
+import { dashboardAsset } from './dashboard-assets.js';
 import { type BadField, type ChatRequest, parseChatRequest, policyInput } from './input.js';
 import { type KeyStore, RateLimiter } from './keys.js';
 import { GatewayMetrics } from './metrics.js';
@@ -89,6 +92,11 @@ export interface GatewayOptions {
   readonly notice?: (line: string) => void;
   /** Recompiles the policy (the CLI passes the compiler); `reload()` and SIGHUP use it. */
   readonly reload?: () => Promise<ReloadOutcome>;
+  /**
+   * Serves the live dashboard at `/dashboard` (default false). With `keys`, its data needs an
+   * admin key (`routelang keys add --admin`); the page itself holds no data and asks for one.
+   */
+  readonly dashboard?: boolean;
 }
 
 export interface Gateway {
@@ -99,6 +107,8 @@ export interface Gateway {
   /** The active policy's version: the first 12 hex digits of the SHA-256 of its IR. */
   readonly version: string;
   readonly metrics: GatewayMetrics;
+  /** The dashboard's data source, when `dashboard` is on. */
+  readonly dashboard: DashboardFeed | undefined;
   /** Recompiles and swaps the policy; on errors the old one keeps serving. Resolves true when swapped. */
   reload(): Promise<boolean>;
   /** Stops accepting, lets requests and streams in flight finish (up to `drainMs`), then closes. */
@@ -163,6 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const prompts = new Map<string, string>();
   let version = policyVersion(options.ir);
   let metrics: GatewayMetrics | undefined;
+  let feed: DashboardFeed | undefined;
   const pendingRules = new Map<string, string>();
   const router = await Router.load(options.ir, {
     ...options.router,
@@ -170,6 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onEvent: (event: RunEvent) => {
         const rule = ruleLabel(event.rule);
         metrics?.record(event, rule, denialReason(event));
+        feed?.record(event, rule);
         pendingRules.delete(event.requestId);
         if (!options.log) return;
         const prompt = prompts.get(event.requestId);
@@ -183,6 +195,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // Drift goes to the decision log and to the notices: a model changed under the policy.
       onDrift: (event: DriftEvent) => {
         metrics?.drift(event);
+        feed?.drift(event);
         notice(
           `drift: \`${event.model}\` ${event.metric} ${event.test === 'mean_difference' ? `${event.reference.toFixed(3)} → ${event.current.toFixed(3)}` : `median ${event.reference} → ${event.current}`} (window ${event.window})`,
         );
@@ -196,6 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // Stage changes go to the decision log beside the requests, with their evidence.
       onRollout: (event: RolloutEvent) => {
         metrics?.rollout(event);
+        feed?.rollout(event);
         notice(`rollout "${event.rollout}": ${event.action} ${event.fromShare}% → ${event.toShare}%: ${event.reason}`);
         options.log?.(redact(JSON.stringify({ ...event, policy: { name: options.ir.policy.name, hash: version } })));
       },
@@ -209,8 +223,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     () => router.circuits(),
     1000,
     () => router.rollouts(),
+    () => router.drift(),
   );
   const gatewayMetrics = metrics;
+  if (options.dashboard) {
+    feed = new DashboardFeed(gatewayMetrics, {
+      policy: () => ({ name: router.ir.policy.name ?? null, hash: version }),
+      circuits: () => router.circuits(),
+      rollouts: () => router.rollouts(),
+      drift: () => router.drift(),
+      tenantBudgets: async (tenants) => {
+        const perTenant = router.ir.budget?.perTenant;
+        if (!perTenant) return {};
+        const now = Date.now();
+        const spent = await Promise.all(tenants.map((t) => router.stateStore.get(tenantWindow(t, perTenant.period, now).key)));
+        return Object.fromEntries(tenants.map((t, i) => [t, { spent: spent[i] ?? 0, limit: perTenant.amount, period: perTenant.period }]));
+      },
+    });
+  }
+  const dashboardStreams = new Set<ServerResponse>();
   let redact = redactor(options.ir);
   // Rate windows live in the router's state store: shared by the fleet when it is shared.
   const perMinute = limits.requestsPerMinute;
@@ -274,6 +305,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       if (draining)
         throw new HttpError(503, 'server_error', 'shutting_down', 'the gateway is shutting down', null, { connection: 'close', 'retry-after': '1' });
+      if (feed && (path === '/dashboard' || path.startsWith('/dashboard/'))) return await dashboard(req, res, path, feed);
       if (path === '/v1/models' && req.method === 'GET') {
         await authenticate(req);
         return json(res, 200, { object: 'list', data: modelList(ir()) });
@@ -335,10 +367,68 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.end(text);
   }
 
+  /** `/dashboard`: the page and its assets (no data in them), and its data for an admin. */
+  async function dashboard(req: IncomingMessage, res: ServerResponse, path: string, data: DashboardFeed): Promise<void> {
+    if (req.method !== 'GET') throw new HttpError(405, 'invalid_request_error', 'method_not_allowed', `${path} takes GET`, null, { allow: 'GET' });
+    if (path === '/dashboard') {
+      // The page's links are relative (it works behind a proxy that mounts it elsewhere): it lives at `/dashboard/`.
+      gatewayMetrics.status(308);
+      res.writeHead(308, { location: 'dashboard/', 'content-length': '0' });
+      res.end();
+      return;
+    }
+    const asset = dashboardAsset(path);
+    if (asset) {
+      gatewayMetrics.status(200);
+      res.writeHead(200, { 'content-type': asset.type, 'content-length': String(asset.body.length), 'cache-control': 'no-cache' });
+      res.end(asset.body);
+      return;
+    }
+    if (path !== '/dashboard/snapshot' && path !== '/dashboard/events') throw new HttpError(404, 'invalid_request_error', 'not_found', `no route GET ${path}`);
+    authorizeAdmin(req);
+    if (path === '/dashboard/snapshot') return json(res, 200, await data.snapshot(), { 'cache-control': 'no-store' });
+    // Server-sent events: a snapshot now and then every second, until the page goes away or the gateway closes.
+    gatewayMetrics.status(200);
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    dashboardStreams.add(res);
+    let sending = false;
+    const send = async (): Promise<void> => {
+      // A slow page gets the next snapshot when it has read the last one: they never queue up.
+      if (sending || res.writableNeedDrain || res.destroyed) return;
+      sending = true;
+      try {
+        res.write(`data: ${JSON.stringify(await data.snapshot())}\n\n`);
+      } finally {
+        sending = false;
+      }
+    };
+    const timer = setInterval(() => void send().catch(() => res.destroy()), 1_000);
+    res.on('close', () => {
+      clearInterval(timer);
+      dashboardStreams.delete(res);
+    });
+    await send();
+  }
+
+  /** With keys configured, only an admin key opens the dashboard's data: 401 without one, 403 for a tenant's key. */
+  function authorizeAdmin(req: IncomingMessage): void {
+    if (!options.keys) return;
+    const presented = bearerOf(req);
+    if (presented !== undefined && options.keys.isAdmin(presented)) return;
+    if (presented !== undefined && options.keys.tenantOf(presented) !== undefined) {
+      throw new HttpError(403, 'permission_error', 'admin_key_required', "the dashboard needs an admin key, not a tenant's (`routelang keys add --admin`)");
+    }
+    throw new HttpError(
+      401,
+      'invalid_request_error',
+      'invalid_api_key',
+      presented === undefined ? 'the dashboard needs an admin key: `authorization: Bearer KEY` (`routelang keys add --admin`)' : 'the API key is not valid',
+    );
+  }
+
   /** The caller's tenant when keys are configured; 401 without a valid key; 429 past the rate limit. */
   async function authenticate(req: IncomingMessage): Promise<{ tenant: string | undefined; key: string }> {
-    const header = req.headers.authorization;
-    const presented = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
+    const presented = bearerOf(req);
     let tenant: string | undefined;
     if (options.keys) {
       tenant = presented !== undefined ? options.keys.tenantOf(presented) : undefined;
@@ -625,6 +715,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         };
       });
     }
+    for (const stream of dashboardStreams) stream.end();
     for (const socket of sockets) socket.destroy();
     unwatch();
     await router.close();
@@ -647,6 +738,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return version;
     },
     metrics: gatewayMetrics,
+    dashboard: feed,
     reload,
     close,
   };
@@ -675,6 +767,12 @@ function watchState(state: StateStore, metrics: GatewayMetrics, notice: (line: s
       unreported = 0;
     }
   });
+}
+
+/** The key of an `authorization: Bearer KEY` header, if any. */
+function bearerOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  return typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
 }
 
 function requestIdOf(req: IncomingMessage): string {

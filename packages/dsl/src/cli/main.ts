@@ -91,9 +91,14 @@ commands:
       --no-watch         do not reload when the policy's files change
       --hooks FILE.js    host code the policy names: a module exporting tools,
                          validators, classifiers, adapters and schemas objects
+      --dashboard        serve a live dashboard at /dashboard/ (with --keys, its
+                         data needs an admin key)
   keys add --tenant NAME [--keys FILE]
                          make an API key for NAME (printed once; only its hash is
                          stored in FILE, default routelang.keys)
+  keys add --admin [--keys FILE]
+                         make an admin key: it opens the dashboard, it makes no
+                         model calls
 
 FILE may be a directory: every .route file under it is used.
 exit status: 0 ok, 1 problems found, 2 usage error`;
@@ -266,6 +271,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
             'log-prompts': { type: 'boolean', default: false },
             'no-watch': { type: 'boolean', default: false },
             hooks: { type: 'string' },
+            dashboard: { type: 'boolean', default: false },
           },
         });
         if (positionals.length !== 1) return usage(io, 'serve needs exactly one POLICY');
@@ -302,6 +308,7 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
             stateMode: stateMode as 'open' | 'strict' | undefined,
             watch: values['no-watch'] !== true,
             hooks: values.hooks,
+            dashboard: values.dashboard === true,
           },
           io,
         );
@@ -310,11 +317,14 @@ export async function main(argv: readonly string[], io: CommandIO = processIO(VE
         const { values, positionals } = parseArgs({
           args: [...rest],
           allowPositionals: true,
-          options: { tenant: { type: 'string' }, keys: { type: 'string', default: 'routelang.keys' } },
+          options: { tenant: { type: 'string' }, admin: { type: 'boolean', default: false }, keys: { type: 'string', default: 'routelang.keys' } },
         });
-        if (positionals[0] !== 'add' || positionals.length !== 1) return usage(io, 'keys takes `add --tenant NAME [--keys FILE]`');
-        if (values.tenant === undefined) return usage(io, 'keys add needs --tenant NAME');
-        return await runKeysAdd(values.tenant, values.keys as string, io);
+        if (positionals[0] !== 'add' || positionals.length !== 1)
+          return usage(io, 'keys takes `add --tenant NAME [--keys FILE]` or `add --admin [--keys FILE]`');
+        if (values.admin === true && values.tenant !== undefined) return usage(io, 'keys add takes --tenant NAME or --admin, not both');
+        if (values.admin === true) return await runKeysAdd({ admin: true }, values.keys as string, io);
+        if (values.tenant === undefined) return usage(io, 'keys add needs --tenant NAME (or --admin)');
+        return await runKeysAdd({ tenant: values.tenant }, values.keys as string, io);
       }
       case '--version':
       case '-V':

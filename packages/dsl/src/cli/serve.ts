@@ -34,6 +34,8 @@ export interface ServeOptions {
   readonly watch: boolean;
   /** A module whose exports `tools`, `validators`, `classifiers`, `adapters` and `schemas` are host code the policy names. */
   readonly hooks: string | undefined;
+  /** Serves the live dashboard at `/dashboard` (its data behind an admin key when `keys` is given). */
+  readonly dashboard?: boolean;
 }
 
 const HOOK_KINDS = ['tools', 'validators', 'classifiers', 'adapters', 'schemas'] as const;
@@ -178,6 +180,7 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
       },
       ...(log ? { log } : {}),
       logPrompts: options.logPrompts,
+      ...(options.dashboard ? { dashboard: true } : {}),
       notice: (line) => io.err(`routelang serve: ${line}`),
       reload: async () => {
         const next = compileFor(options.policy, io);
@@ -198,6 +201,10 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
     return 1;
   }
   io.out(`listening on ${gateway.url}`);
+  if (options.dashboard) {
+    io.err(`routelang serve: the dashboard is at ${gateway.url}/dashboard/`);
+    if (keys && keys.admins === 0) io.err('routelang serve: the keys file has no admin key, so nobody can open the dashboard (`routelang keys add --admin`)');
+  }
 
   // Watch the folders (editors replace files by renaming, which a watch on the file loses).
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -230,13 +237,18 @@ export async function runServe(options: ServeOptions, io: CommandIO): Promise<nu
   return 0;
 }
 
-/** `routelang keys add --tenant NAME [--keys FILE]`: prints a new key once; stores its digest. */
-export async function runKeysAdd(tenant: string, file: string, io: CommandIO): Promise<number> {
-  const { addKey } = await import('@routelang/gateway');
+/**
+ * `routelang keys add --tenant NAME [--keys FILE]` (or `--admin`, a key for the dashboard
+ * that makes no model calls): prints a new key once; stores its digest.
+ */
+export async function runKeysAdd(who: { tenant: string } | { admin: true }, file: string, io: CommandIO): Promise<number> {
+  const { addAdminKey, addKey } = await import('@routelang/gateway');
   try {
-    const key = addKey(file, tenant);
+    const key = 'tenant' in who ? addKey(file, who.tenant) : addAdminKey(file);
     io.out(key);
-    io.err(`added a key for tenant \`${tenant}\` to ${file} (only its SHA-256 is stored; this is the only time the key is shown)`);
+    io.err(
+      `added ${'tenant' in who ? `a key for tenant \`${who.tenant}\`` : 'an admin key'} to ${file} (only its SHA-256 is stored; this is the only time the key is shown)`,
+    );
     return 0;
   } catch (error) {
     io.err(`routelang keys: ${error instanceof Error ? error.message : String(error)}`);
