@@ -360,7 +360,14 @@ describe('the gateway serves it', () => {
 it('routelang keys add --admin makes an admin key; --admin and --tenant together are a usage error', async () => {
   const out: string[] = [];
   const err: string[] = [];
-  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t), write: (t: string) => out.push(t), errIsTTY: false, color: false, version: 'test' };
+  const io = {
+    out: (t: string) => out.push(t),
+    err: (t: string) => err.push(t),
+    write: (t: string) => out.push(t),
+    errIsTTY: false,
+    color: false,
+    version: 'test',
+  };
   const file = join(work, 'cli-keys');
   expect(await main(['keys', 'add', '--admin', '--keys', file], io)).toBe(0);
   const key = out[0] as string;

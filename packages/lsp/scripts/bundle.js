@@ -19,7 +19,7 @@ const runtimeRequire = createRequire(join(pkg, '..', 'runtime', 'package.json'))
  * validators need it), which a bundler cannot follow: give it a `createRequire` that
  * returns the bundled ajv.
  */
-const bundledAjv = {
+export const bundledAjv = {
   name: 'bundled-ajv',
   setup(b) {
     b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'module', namespace: 'ajv-require' }));
@@ -32,7 +32,7 @@ const bundledAjv = {
 };
 
 /** Where `node:*` imports go in the browser. */
-const browserShims = {
+export const browserShims = {
   name: 'browser-shims',
   setup(b) {
     b.onResolve({ filter: /^(node:)?path$/ }, () => ({ path: require.resolve('path-browserify') }));
