@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
-import { nodeHost } from '../packages/dsl/src/index.js';
+import { CATALOGUE, nodeHost } from '../packages/dsl/src/index.js';
 import { ROOT } from './support/fixtures.js';
 
 interface Snippet {
@@ -84,5 +84,62 @@ describe('route code blocks in the documentation', () => {
     const expected = snippet.info.filter((i) => /^RL\d{4}$/.test(i)).sort();
     // A fragment without `policy` is checked as a catalogue file is (it needs no entry route).
     expect(errorCodes(join(ROOT, 'docs', 'snippet.route'), snippet.body)).toEqual(expected);
+  });
+});
+
+describe('the language reference', () => {
+  const reference = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
+  const catalogue = readFileSync(join(ROOT, 'docs', 'diagnostics.md'), 'utf8');
+
+  it('links every diagnostic to its entry in docs/diagnostics.md', () => {
+    const linked = new Set(
+      [...reference.matchAll(/\[(RL\d{4})\]\(diagnostics\.md#(rl\d{4})\)/g)].map((m) => (m[1]?.toLowerCase() === m[2] ? m[1] : `bad:${m[1]}`)),
+    );
+    expect([...linked].filter((c) => c?.startsWith('bad:'))).toEqual([]);
+    expect(Object.keys(CATALOGUE).filter((code) => !linked.has(code))).toEqual([]);
+    // …and every anchor exists there.
+    for (const code of linked) expect(catalogue, `${code} has an entry`).toContain(`### ${code}`);
+  });
+
+  it('names every plan form and declaration the parser knows', () => {
+    const code = [...reference.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? '');
+    for (const form of [
+      'fallback',
+      'cascade',
+      'until',
+      'try',
+      'else',
+      'split by',
+      'fastest',
+      'cheapest',
+      'best',
+      'rollout',
+      'shadow',
+      'deny',
+      'with {',
+      'on [',
+    ]) {
+      expect(
+        code.some((c) => c.includes(form)),
+        form,
+      ).toBe(true);
+    }
+    for (const declaration of [
+      'policy',
+      'import',
+      'enum',
+      'input',
+      'model',
+      'provider',
+      'tool',
+      'validator',
+      'classifier',
+      'route',
+      'assert',
+      'budget',
+      'test',
+    ]) {
+      expect(reference, declaration).toMatch(new RegExp(`### \`${declaration}[ \`]`));
+    }
   });
 });
