@@ -380,7 +380,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const asset = dashboardAsset(path);
     if (asset) {
       gatewayMetrics.status(200);
-      res.writeHead(200, { 'content-type': asset.type, 'content-length': String(asset.body.length), 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': asset.type,
+        'content-length': String(asset.body.length),
+        'cache-control': 'no-cache',
+        'content-security-policy': DASHBOARD_CSP,
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      });
       res.end(asset.body);
       return;
     }
@@ -768,6 +775,14 @@ function watchState(state: StateStore, metrics: GatewayMetrics, notice: (line: s
     }
   });
 }
+
+/**
+ * The dashboard's Content-Security-Policy: scripts and styles only from the gateway (no
+ * inline script, no eval), data only from the gateway, no frames, forms or plugins — so a
+ * caller-chosen tenant or rule name could not run even if it reached the page as markup.
+ */
+const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The key of an `authorization: Bearer KEY` header, if any. */
 function bearerOf(req: IncomingMessage): string | undefined {
