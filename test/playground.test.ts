@@ -6,7 +6,7 @@
 // leaves the site. Screenshots go to test-artifacts/playground/.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
@@ -30,9 +30,11 @@ interface Page {
     querySelectorAll(selector: string): ArrayLike<{ readonly textContent: string | null }>;
   };
   readonly playground: {
+    readonly cancelled: number;
+    readonly compiled?: { readonly id: number; readonly errors: number; readonly ir: { readonly policy: { readonly name: string } } | null };
     readonly monaco: { editor: { getModelMarkers(filter: object): Marker[] } };
     readonly editor: {
-      getModel(): { getLineContent(line: number): string; getValue(): string; uri: object } | null;
+      getModel(): { getLineContent(line: number): string; getValue(): string; setValue(text: string): void; uri: object } | null;
       setSelection(range: { startLineNumber: number; startColumn: number; endLineNumber: number; endColumn: number }): void;
       focus(): void;
       getScrolledVisiblePosition(position: { lineNumber: number; column: number }): { left: number; top: number; height: number } | null;
@@ -75,19 +77,20 @@ test('in a real browser: markers, quick fix, hover, the request panel and the do
     if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) outside.push(r.url());
   });
   page.on('pageerror', (e) => errors.push(e.message));
+  const loadStarted = Date.now();
   await page.goto(`${server.url}/#sample=examples/cost-cascade`);
   // The page compiled the policy, and the language server answered and analysed it (its test lenses are drawn).
   await page.waitForFunction(() => (globalThis as unknown as Page).document.querySelector('#status')?.textContent === 'compiles', undefined, {
     timeout: 30_000,
   });
+  const compiledMs = Date.now() - loadStarted;
   await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30_000 });
   await page.waitForFunction(
     () => /test passes/.test((globalThis as unknown as Page).document.querySelector('.monaco-editor .codelens-decoration')?.textContent ?? ''),
     undefined,
-    {
-      timeout: 30_000,
-    },
+    { timeout: 30_000 },
   );
+  const analysedMs = Date.now() - loadStarted;
 
   // 1. Type a misspelt model name over `mini` on the free tier's rule.
   const line = await page.evaluate(() => {
@@ -105,6 +108,7 @@ test('in a real browser: markers, quick fix, hover, the request panel and the do
     },
     [line, column] as const,
   );
+  const typed = Date.now();
   await page.keyboard.type('minii');
   const markers = () =>
     page.evaluate(() => {
@@ -115,6 +119,7 @@ test('in a real browser: markers, quick fix, hover, the request panel and the do
     });
   await expect.poll(markers, { timeout: 15_000 }).toContainEqual(expect.objectContaining({ line, message: expect.stringContaining('did you mean `mini`') }));
   await page.waitForSelector('.monaco-editor .squiggly-error');
+  const markerMs = Date.now() - typed;
   expect(await page.textContent('#problems')).toContain('minii');
   await expect.poll(() => page.textContent('#status')).toMatch(/^\d+ errors?$/);
   await page.screenshot({ path: join(ARTIFACTS, '1-marker.png') });
@@ -178,6 +183,39 @@ test('in a real browser: markers, quick fix, hover, the request panel and the do
     .toEqual(codes.sort());
   await page.screenshot({ path: join(ARTIFACTS, '5-docs-snippet.png') });
 
+  // 6. A pathological policy (a decision graph that grows for seconds until RL3008) does not
+  // freeze the page, and the next edit cancels its compilation.
+  const rules = Array.from({ length: 200 }, (_, i) => `  when prompt contains "w${i}" and tenant == "t${i}" -> m`).join('\n');
+  const pathological = `policy p\nmodel m { provider = "p" id = "m" price = { input: $1 per 1M, output: $2 per 1M } context = 200k }\ninput { prompt: text  tenant: string }\nroute {\n${rules}\n  otherwise -> m\n}\n`;
+  await page.selectOption('#sample', 'examples/cost-cascade');
+  await expect.poll(() => page.textContent('#status'), { timeout: 15_000 }).toBe('compiles');
+  await page.evaluate((text) => (globalThis as unknown as Page).playground.editor.getModel()?.setValue(text), pathological);
+  await expect.poll(() => page.textContent('#status')).toBe('checking…');
+  // While it compiles, the page answers at once: a round trip and a keystroke in the request panel.
+  const rounds: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = Date.now();
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    rounds.push(Date.now() - t);
+  }
+  await page.fill('#request', '{"prompt": "typed while it compiles"}');
+  expect(await page.inputValue('#request')).toContain('typed while it compiles');
+  expect(Math.max(...rounds), `page round trips ${rounds.join(', ')} ms`).toBeLessThan(1_000);
+  expect(await page.textContent('#status')).toBe('checking…');
+  // The next edit (back to the example) cancels the stale compilation: its outcome is the example's.
+  await page.selectOption('#sample', 'examples/cost-cascade');
+  await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toBe('compiles');
+  const after = await page.evaluate(() => ({
+    cancelled: (globalThis as unknown as Page).playground.cancelled,
+    name: (globalThis as unknown as Page).playground.compiled?.ir?.policy.name,
+  }));
+  expect(after).toEqual({ cancelled: 1, name: 'cost_cascade' });
+
+  const timings = { compiledMs, analysedMs, markerMs };
+  writeFileSync(join(ARTIFACTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+  console.log(
+    `playground: compiled ${compiledMs} ms after load, analysed (test lenses) ${analysedMs} ms, a typed error's marker ${markerMs} ms after the keystrokes`,
+  );
   expect(outside).toEqual([]);
   expect(errors).toEqual([]);
 }, 180_000);

@@ -4,9 +4,11 @@
 // anywhere, or open it with `pnpm playground`.
 //
 // - app.js: Monaco (the editor core and its contributions, without Monaco's own languages),
-//   the LSP client that ships with Monaco, the Routelang compiler and runtime (the request
-//   panel decides with `Router.decide()` in the page), bundled by esbuild with the same
-//   Node.js shims as the language server's browser build.
+//   the LSP client that ships with Monaco, and the Routelang runtime (the request panel
+//   decides with `Router.decide()` in the page), bundled by esbuild with the same Node.js
+//   shims as the language server's browser build.
+// - compile.worker.js: the compiler, for the costs and the decision graph (off the page's
+//   thread: a pathological policy cannot freeze the page).
 // - lsp.worker.js: @routelang/lsp's browser bundle (the language server in a Web Worker).
 // - samples.json: the bundled examples (with the catalogue they import) and every `route`
 //   block of the docs that is a policy or a fragment.
@@ -95,7 +97,7 @@ export async function buildPlayground({ minify = true } = {}) {
   await bundleLsp({ minify });
   copyFileSync(join(root, 'packages', 'lsp', 'dist', 'browser.bundle.js'), join(dist, 'lsp.worker.js'));
   await build({
-    entryPoints: { app: join(pkg, 'src', 'main.ts') },
+    entryPoints: { app: join(pkg, 'src', 'main.ts'), 'compile.worker': join(pkg, 'src', 'compile-worker.ts') },
     outdir: dist,
     bundle: true,
     format: 'esm',

@@ -1,16 +1,17 @@
 // The playground: Monaco with the Routelang language server in a Web Worker (diagnostics with
 // counterexamples, completion, hover, quick fixes, formatting, inlay cost hints — through the
 // LSP client that ships with Monaco), and beside it what the compiler and the runtime say about
-// the policy, computed in this page: the request panel (JSON in, `Router.decide()` and its
-// explanation out), the worst-case cost of each rule and the decision graph.
+// the policy: the worst-case cost of each rule and the decision graph from the compiler (in a
+// second worker, so a pathological policy never freezes the page; an edit cancels a stale
+// compilation by terminating it), and the request panel — JSON in, `Router.decide()` and its
+// explanation out — run by the runtime here in the page on the IR the worker returns.
 //
 // Everything is served from this folder; nothing is fetched from anywhere else.
 
-import { type CompileResult, type CompilerHost, compilePolicy, drawRoutes, toSvg } from '@routelang/dsl';
 import { type Decision, type PolicyIR, type Refusal, Router } from '@routelang/runtime';
 import * as monaco from 'monaco-core';
 import { createTransportToWorker, MonacoLspClient } from 'monaco-lsp-client';
-import { summariseRules } from '../../lsp/src/rule-summary.js';
+import type { CompileJob, CompileOutcome, RuleCost } from './compile-worker.js';
 
 /** A policy to open: its files (absolute paths) and the one the editor shows. */
 interface Sample {
@@ -29,7 +30,9 @@ declare global {
       readonly monaco: typeof monaco;
       readonly editor: monaco.editor.IStandaloneCodeEditor;
       decision?: Decision | Refusal;
-      compiled?: CompileResult;
+      compiled?: CompileOutcome;
+      /** Compilations cancelled because an edit made them stale. */
+      cancelled: number;
     };
   }
 }
@@ -119,7 +122,7 @@ const editor = monaco.editor.create($('editor'), {
   'semanticHighlighting.enabled': true,
   fixedOverflowWidgets: true,
 });
-window.playground = { monaco, editor };
+window.playground = { monaco, editor, cancelled: 0 };
 
 // The language server: the same one the VS Code extension runs, built for a Web Worker.
 new MonacoLspClient(createTransportToWorker(new Worker(new URL('lsp.worker.js', document.baseURI))));
@@ -144,49 +147,89 @@ function open(sample: Sample): void {
 let timer: ReturnType<typeof setTimeout> | undefined;
 function schedule(): void {
   if (timer !== undefined) clearTimeout(timer);
-  timer = setTimeout(refresh, 250);
+  timer = setTimeout(refresh, 150);
 }
 
 let router: { ir: PolicyIR; router: Router } | undefined;
 
-/** Compiles the open files in the page, then redraws the costs, the graph and the decision. */
-async function refresh(): Promise<void> {
-  const host: CompilerHost = {
-    readFile: (path) => {
-      const model = files.get(path);
-      return model ? { kind: 'text', text: model.getValue() } : { kind: 'missing', reason: 'is not open in the playground' };
-    },
+/** The compiler's worker; replaced (the old one terminated) when an edit makes its job stale. */
+let compiler: Worker | undefined;
+let busy = false;
+let jobs = 0;
+/** How long a compilation may take before the page gives up on it (the compiler's own limit, RL3008, usually ends it first). */
+const COMPILE_LIMIT_MS = 30_000;
+let limit: ReturnType<typeof setTimeout> | undefined;
+
+function startCompiler(): Worker {
+  const worker = new Worker(new URL('compile.worker.js', document.baseURI));
+  worker.onmessage = (event: MessageEvent<CompileOutcome>) => {
+    if (event.data.id !== jobs) return;
+    busy = false;
+    clearTimeout(limit);
+    void show(event.data);
   };
-  let result: CompileResult;
-  try {
-    result = compilePolicy(main, host);
-  } catch (error) {
-    $('status').textContent = `the compiler failed: ${error instanceof Error ? error.message : String(error)}`;
+  return worker;
+}
+
+// Started now, so its Graphviz is compiled while the page loads.
+compiler = startCompiler();
+
+/** Compiles the open files in the worker, cancelling a compilation still running. */
+function refresh(): void {
+  if (busy) {
+    compiler?.terminate();
+    compiler = undefined;
+    if (window.playground) window.playground.cancelled++;
+  }
+  compiler ??= startCompiler();
+  busy = true;
+  const job: CompileJob = { id: ++jobs, main, files: Object.fromEntries([...files].map(([path, model]) => [path, model.getValue()])) };
+  setStatus('', 'checking…');
+  clearTimeout(limit);
+  limit = setTimeout(() => {
+    compiler?.terminate();
+    compiler = undefined;
+    busy = false;
+    setStatus('bad', `gave up checking after ${COMPILE_LIMIT_MS / 1000} s`);
+  }, COMPILE_LIMIT_MS);
+  compiler.postMessage(job);
+}
+
+function setStatus(className: string, text: string): void {
+  $('status').textContent = text;
+  $('status').className = className;
+}
+
+/** Redraws the panels from the worker's outcome; decides the request with the runtime, here. */
+async function show(result: CompileOutcome): Promise<void> {
+  if (window.playground) window.playground.compiled = result;
+  if (result.crashed) {
+    setStatus('bad', `the compiler failed: ${result.crashed}`);
     return;
   }
-  if (window.playground) window.playground.compiled = result;
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  $('status').textContent = errors > 0 ? `${errors} error${errors === 1 ? '' : 's'}` : result.ir ? 'compiles' : '';
-  $('status').className = errors > 0 ? 'bad' : 'good';
-  drawCosts(result);
-  drawGraph(result);
-  if (result.ir) {
-    if (router?.ir !== result.ir) {
-      try {
-        router = { ir: result.ir, router: await Router.load(result.ir) };
-      } catch (error) {
-        router = undefined;
-        $('decision').textContent = `the runtime refused the policy: ${error instanceof Error ? error.message : String(error)}`;
-        return;
-      }
-    }
-    const box = $<HTMLTextAreaElement>('request');
-    if (box.value.trim() === '') box.value = JSON.stringify(sampleRequest(result.ir), null, 2);
-    decide();
-  } else {
+  setStatus(
+    result.errors > 0 ? 'bad' : 'good',
+    result.errors > 0 ? `${result.errors} error${result.errors === 1 ? '' : 's'}` : result.ir ? 'compiles' : `${result.warnings} warnings`,
+  );
+  drawCosts(result.costs);
+  drawGraph(result.graph);
+  if (!result.ir) {
     router = undefined;
     $('decision').textContent = 'Fix the errors to decide requests.';
+    return;
   }
+  if (router?.ir !== result.ir) {
+    try {
+      router = { ir: result.ir, router: await Router.load(result.ir) };
+    } catch (error) {
+      router = undefined;
+      $('decision').textContent = `the runtime refused the policy: ${error instanceof Error ? error.message : String(error)}`;
+      return;
+    }
+  }
+  const box = $<HTMLTextAreaElement>('request');
+  if (box.value.trim() === '') box.value = JSON.stringify(sampleRequest(result.ir), null, 2);
+  decide();
 }
 
 /** A request with every field that has no default, with a plausible value. */
@@ -274,47 +317,37 @@ function drawProblems(): void {
 }
 monaco.editor.onDidChangeMarkers(drawProblems);
 
-/** The worst-case cost of each rule of the shown file (what the inlay hints say), from the compiled graph. */
-function drawCosts(result: CompileResult): void {
+/** The worst-case cost of each rule of the shown file (what the inlay hints say). */
+function drawCosts(costs: readonly RuleCost[] | null): void {
   const table = $<HTMLTableElement>('costs');
-  const module = result.program.modules.get(main);
-  if (!result.compilation || !module) {
+  if (!costs) {
     table.replaceChildren(row(['Fix the errors to see costs.']));
     return;
   }
-  const summaries = summariseRules(result.compilation);
-  const rows: HTMLTableRowElement[] = [];
-  for (const decl of module.module.declarations) {
-    if (decl.kind !== 'RouteDecl') continue;
-    for (const rule of decl.rules) {
-      const s = summaries.get(rule);
-      const at = module.source.position(rule.span.start).line;
-      const cost = !s ? 'never decides' : s.models.length === 0 ? (s.denies ? 'denies' : '$0') : `≤ $${s.worstCost.toPrecision(3)}`;
-      const tr = row([`${decl.name ? decl.name.name : 'route'} line ${at}`, cost, s ? s.models.join(', ') : '']);
-      tr.dataset.line = String(at);
-      tr.title = s ? s.breakdown.join('\n') : '';
-      tr.addEventListener('click', () => reveal(at));
-      rows.push(tr);
-    }
-  }
-  table.replaceChildren(...rows);
+  table.replaceChildren(
+    ...costs.map((c) => {
+      const tr = row([`${c.route} line ${c.line}`, c.cost, c.models.join(', ')]);
+      tr.dataset.line = String(c.line);
+      tr.title = c.breakdown.join('\n');
+      tr.addEventListener('click', () => reveal(c.line));
+      return tr;
+    }),
+  );
 }
 
-/** The decision graph as the CLI draws it (`routelang graph --format svg`), shown as an image (it runs no script). */
-function drawGraph(result: CompileResult): void {
+/** The decision graph, shown as an image (an SVG as an image runs no script). */
+function drawGraph(graph: CompileOutcome['graph']): void {
   const box = $('graph');
-  if (!result.compilation) {
+  if (!graph) {
     box.textContent = 'Fix the errors to see the decision graph.';
     return;
   }
-  try {
-    const img = document.createElement('img');
-    img.alt = 'the decision graph';
-    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(toSvg(drawRoutes(result)))}`;
-    box.replaceChildren(img);
-  } catch (error) {
-    box.textContent = `the graph could not be drawn: ${error instanceof Error ? error.message : String(error)}`;
-  }
+  const img = document.createElement('img');
+  img.alt = 'the decision graph';
+  img.title = 'click for the natural size';
+  img.addEventListener('click', () => img.classList.toggle('natural'));
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(graph.svg)}`;
+  box.replaceChildren(img);
 }
 
 function reveal(lineNumber: number): void {
