@@ -41,9 +41,10 @@ const PARAM_IMPORTED = new Set([
   'input_cost_per_token',
   'output_cost_per_token',
   'region_name',
+  'order',
 ]);
 const PARAM_CONNECTION =
-  /^(api_base|api_key|api_version|organization|base_url|stream_timeout|max_parallel_requests|custom_llm_provider|aws_.*|vertex_.*|azure_.*|drop_params|additional_drop_params|use_in_pass_through|merge_reasoning_content_in_choices|headers|extra_headers|order|cache_control_injection_points|litellm_credential_name|configurable_clientside_auth_params|mock_response|seed|temperature|max_tokens|top_p)$/;
+  /^(api_base|api_key|api_version|organization|base_url|stream_timeout|max_parallel_requests|custom_llm_provider|aws_.*|vertex_.*|azure_.*|drop_params|additional_drop_params|use_in_pass_through|merge_reasoning_content_in_choices|headers|extra_headers|cache_control_injection_points|litellm_credential_name|configurable_clientside_auth_params|mock_response|seed|temperature|max_tokens|top_p)$/;
 const INFO_KEYS =
   /^(max_input_tokens|max_output_tokens|max_tokens|input_cost_per_token|output_cost_per_token|id|mode|base_model|db_model|team_id|litellm_provider|supports_.*|.*_cost_per_.*)$/;
 const ROUTER_IMPORTED = new Set([
@@ -102,6 +103,8 @@ interface Deployment {
   readonly tags: readonly string[];
   readonly retries: number | undefined;
   readonly timeout: number | undefined;
+  /** `litellm_params.order`: the priority within the group (1 first); undefined when not given. */
+  readonly order: number | undefined;
 }
 
 /** What the findings step needs from the import to speak in the configuration's terms. */
@@ -259,6 +262,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       tags,
       retries,
       timeout,
+      order: num(params.order),
     };
     deploymentFacts.set(name, { group, window: d.window, windowAssumed: d.windowAssumed });
     if (!groups.has(group)) groups.set(group, []);
@@ -365,22 +369,55 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       .map((p, i) => `${refs[i]}: ${p}%`)
       .join(', ')} }`;
   };
-  const groupPlan = (group: string): string => pool(groups.get(group) ?? []);
+  // `order` (LiteLLM's deployment priority): a group's lowest order serves, the next order only
+  // when those are unavailable — a fallback from tier to tier. Deployments without an order
+  // come last (LiteLLM serves them only when no ordered deployment is left).
+  const orderNoted = new Set<string>();
+  const tiered = (group: string, members: readonly Deployment[]): string => {
+    if (!members.some((d) => d.order !== undefined)) return pool(members);
+    const orders = [...new Set(members.map((d) => d.order ?? Number.POSITIVE_INFINITY))].sort((a, b) => a - b);
+    if (!orderNoted.has(group)) {
+      orderNoted.add(group);
+      const first = members.find((d) => d.order !== undefined) as Deployment;
+      note(
+        'note',
+        ['model_list', first.index, 'litellm_params', 'order'],
+        `\`${group}\`: \`order\` imported as priority tiers (${orders.map((o) => (Number.isFinite(o) ? `order ${o}` : 'no order')).join(', then ')}), each falling back to the next${orders.some((o) => !Number.isFinite(o)) ? '; deployments without an order come last' : ''}`,
+      );
+    }
+    return orders.map((o) => paren(pool(members.filter((d) => (d.order ?? Number.POSITIVE_INFINITY) === o)))).join(' fallback ');
+  };
+  const groupPlan = (group: string): string => tiered(group, groups.get(group) ?? []);
+  // With tag filtering, LiteLLM sends an untagged request (a fallback's too) only to a group's
+  // deployments tagged `default`, when it has some.
+  const untaggedPlan = (group: string): string => {
+    const members = groups.get(group) ?? [];
+    const defaults = tagFiltering ? members.filter((d) => d.tags.includes('default')) : [];
+    return defaults.length > 0 && defaults.length < members.length ? tiered(group, defaults) : groupPlan(group);
+  };
   // `with` binds tighter than `fallback`; only a fallback chain inside another needs brackets.
   const paren = (plan: string): string => (/ fallback | on \[/.test(plan) ? `(${plan})` : plan);
 
   const cyclesOf = new Map<string, string[][]>();
-  const chain = (group: string, path: string[], depth: number, root: string, budget: { left: number }, base = groupPlan(group)): string => {
+  const chain = (
+    group: string,
+    path: string[],
+    depth: number,
+    root: string,
+    budget: { left: number },
+    base = groupPlan(group),
+    planOf: (g: string) => string = groupPlan,
+  ): string => {
     const parts = [base];
     if (depth < maxFallbacks) {
       for (const fb of fallbacksOf(group)) {
         if (budget.left-- <= 0) break;
         if (path.includes(fb)) {
           cyclesOf.get(root)?.push([...path, fb]);
-          parts.push(groupPlan(fb));
+          parts.push(planOf(fb));
           continue;
         }
-        parts.push(chain(fb, [...path, fb], depth + 1, root, budget));
+        parts.push(chain(fb, [...path, fb], depth + 1, root, budget, planOf(fb), planOf));
       }
     }
     return parts.map((p, i) => (i === 0 ? p : paren(p))).join(' fallback ');
@@ -409,17 +446,25 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       rules.push(`  when ${cond} and prompt.tokens > ${window} -> ${plan} because ${str(`context_window_fallbacks of ${group}`)}`);
       ruleGroups.set(`${cond} and prompt.tokens > ${window}`, group);
     }
-    let main = chain(group, [group], 0, group, { left: 64 });
+    const untagged = untaggedPlan(group);
+    const defaults = members.filter((d) => d.tags.includes('default'));
+    if (untagged !== groupPlan(group))
+      note(
+        'note',
+        ['model_list', defaults[0]?.index ?? 0, 'litellm_params', 'tags'],
+        `\`${group}\`: untagged requests go only to its \`default\`-tagged deployment${defaults.length === 1 ? '' : 's'}, as in LiteLLM; so do requests whose tags match none of the group's (LiteLLM may refuse those instead)`,
+      );
+    let main = chain(group, [group], 0, group, { left: 64 }, untagged, untaggedPlan);
     const cp = content.get(group)?.targets ?? [];
     if (cp.length > 0) {
-      const [base, ...rest] = [groupPlan(group), ...fallbacksOf(group).map((fb) => paren(groupPlan(fb)))];
-      main = `(${paren(base as string)} fallback ${cp.map((g) => paren(groupPlan(g))).join(' fallback ')} on [refusal])${rest.length > 0 ? ` fallback ${rest.join(' fallback ')}` : ''}`;
+      const [base, ...rest] = [untagged, ...fallbacksOf(group).map((fb) => paren(untaggedPlan(fb)))];
+      main = `(${paren(base as string)} fallback ${cp.map((g) => paren(untaggedPlan(g))).join(' fallback ')} on [refusal])${rest.length > 0 ? ` fallback ${rest.join(' fallback ')}` : ''}`;
     }
     if (tagsUsed) {
       const tags = [...new Set(members.flatMap((d) => d.tags))].filter((t) => t !== 'default');
       for (const tag of tags) {
         const tagged = members.filter((d) => d.tags.includes(tag));
-        rules.push(`  when ${cond} and ${str(tag)} in tags -> ${chain(group, [group], 0, group, { left: 64 }, pool(tagged))}`);
+        rules.push(`  when ${cond} and ${str(tag)} in tags -> ${chain(group, [group], 0, group, { left: 64 }, tiered(group, tagged))}`);
         ruleGroups.set(`${cond} and ${str(tag)} in tags`, group);
       }
     }
