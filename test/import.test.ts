@@ -248,6 +248,29 @@ describe('importLiteLLM', () => {
     expect(r.policy).toContain('when model_name == a -> ');
     expect(r.policy).toContain('otherwise -> b');
   });
+
+  it('a configuration with only wildcards and embeddings has nothing to import: an error, not an empty policy', () => {
+    const r = importLiteLLM(
+      'model_list:\n  - model_name: "*"\n    litellm_params: { model: "openai/*" }\n  - model_name: e\n    litellm_params: { model: openai/text-embedding-3-small }\n    model_info: { mode: embedding }\n',
+    );
+    expect(r.policy).toBeUndefined();
+    expect(r.notes.filter((n) => n.severity === 'error').map((n) => n.message)).toEqual([
+      'no deployment can be imported: every one is a wildcard or not a chat model',
+    ]);
+  });
+
+  it('a wildcard in `fo::*:static::*` form matches as LiteLLM globs do, and only those names', () => {
+    const r = importLiteLLM(
+      'model_list:\n  - model_name: a\n    litellm_params: { model: openai/a }\n  - model_name: "fo::*:static::*"\n    litellm_params: { model: "openai/fo::*:static::*" }\nrouter_settings:\n  fallbacks:\n    - a: ["fo::hi:static::x", "fo::hi:dynamic::x"]\n',
+    );
+    const messages = r.notes.map((n) => `${n.severity}: ${n.message}`);
+    expect(messages).toContain(
+      'note: fallbacks: the fallback `fo::hi:static::x` of `a` is served by the wildcard `fo::*:static::*`, which is not imported: left out',
+    );
+    expect(messages).toContain(
+      'finding: fallbacks: the fallback `fo::hi:dynamic::x` of `a` is not a model_name of model_list: LiteLLM fails the request there',
+    );
+  });
 });
 
 describe('import portkey: nested conditionals', () => {

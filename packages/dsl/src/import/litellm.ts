@@ -190,6 +190,8 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     if (isRecord(entry) && typeof entry.model_name === 'string') counts.set(entry.model_name, (counts.get(entry.model_name) ?? 0) + 1);
   });
   const seen = new Map<string, number>();
+  const wildcards: { pattern: string; matches: (name: string) => boolean }[] = [];
+  const skippedModes = new Map<string, string>();
   modelList.forEach((entry, i) => {
     const at = ['model_list', i];
     if (!isRecord(entry) || typeof entry.model_name !== 'string' || entry.model_name === '') {
@@ -209,6 +211,24 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     const info = isRecord(entry.model_info) ? entry.model_info : {};
     for (const key of Object.keys(info)) if (!INFO_KEYS.test(key)) note('note', [...at, 'model_info', key], `unknown key \`model_info.${key}\`: not imported`);
     const group = entry.model_name;
+    // A wildcard group passes the requested model name through to the provider; a Routelang
+    // model has one id. Not translated, and said so (fallbacks it serves are noted, not findings).
+    if (group.includes('*')) {
+      wildcards.push({ pattern: group, matches: globMatcher(group) });
+      note(
+        'note',
+        [...at, 'model_name'],
+        `\`${group}\` is a wildcard: LiteLLM passes any matching model name through to \`${params.model}\`; a policy names each model it serves, so it is not imported (declare the models you route to)`,
+      );
+      return;
+    }
+    // Routelang routes chat completions: embedding, image, audio and rerank deployments are not its traffic.
+    const mode = typeof info.mode === 'string' ? info.mode : 'chat';
+    if (mode !== 'chat' && mode !== 'completion' && mode !== 'responses') {
+      skippedModes.set(group, mode);
+      note('note', [...at, 'model_info', 'mode'], `\`${group}\` has \`mode: ${mode}\`: a policy routes chat completions, so it is not imported`);
+      return;
+    }
     const n = (seen.get(group) ?? 0) + 1;
     seen.set(group, n);
     const name = names.id((counts.get(group) ?? 1) > 1 ? `${group}#${n}` : group);
@@ -281,6 +301,8 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       ].join('\n'),
     );
   });
+  if (!notes.some((n) => n.severity === 'error') && groups.size === 0)
+    note('error', ['model_list'], 'no deployment can be imported: every one is a wildcard or not a chat model');
   if (notes.some((n) => n.severity === 'error') || groups.size === 0) return empty();
 
   // ---------------------------------------------------------------- settings
@@ -313,10 +335,23 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       for (const [from, to] of Object.entries(item)) {
         const targets = (Array.isArray(to) ? to : [to]).filter((t): t is string => typeof t === 'string');
         const path = [where, key, i, from];
-        if (!groups.has(from) && from !== '*') note('finding', path, `${key}: \`${from}\` is not a model_name of model_list: its fallbacks never apply`);
+        if (!groups.has(from) && from !== '*') {
+          if (wildcards.some((w) => w.pattern === from || w.matches(from)) || skippedModes.has(from))
+            note('note', path, `${key}: \`${from}\` is not imported (a wildcard or not a chat model): its fallbacks are left out`);
+          else note('finding', path, `${key}: \`${from}\` is not a model_name of model_list: its fallbacks never apply`);
+        }
         const known = targets.filter((t) => {
           if (groups.has(t)) return true;
-          note('finding', path, `${key}: the fallback \`${t}\` of \`${from}\` is not a model_name of model_list: LiteLLM fails the request there`);
+          const wildcard = wildcards.find((w) => w.matches(t));
+          if (skippedModes.has(t))
+            note('note', path, `${key}: the fallback \`${t}\` of \`${from}\` has \`mode: ${skippedModes.get(t)}\`, not imported: left out`);
+          else if (wildcard)
+            note(
+              'note',
+              path,
+              `${key}: the fallback \`${t}\` of \`${from}\` is served by the wildcard \`${wildcard.pattern}\`, which is not imported: left out`,
+            );
+          else note('finding', path, `${key}: the fallback \`${t}\` of \`${from}\` is not a model_name of model_list: LiteLLM fails the request there`);
           return false;
         });
         out.set(from, { targets: known, path });
@@ -529,6 +564,17 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     file,
   );
   return { policy, notes, names: names.originals(), groups: groupInfo, deployments: deploymentFacts, ruleGroups };
+}
+
+/** A LiteLLM wildcard model_name (`*`, `anthropic/*`, `fo::*:static::*`) as a matcher: `*` is any run of characters. */
+function globMatcher(pattern: string): (name: string) => boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return (name) => re.test(name);
 }
 
 /** Integer percentages proportional to `weights`, summing to 100, none below 1. */
