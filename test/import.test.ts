@@ -161,11 +161,18 @@ const arbNumber = fc
     fc.integer({ min: 0, max: 4 }).map((n) => n * 1000),
   )
   .map(([op, n]) => ({ 'params.max_tokens': { [op]: op === '$in' || op === '$nin' ? [n, n + 1000] : n } }));
+// Ordering operators as Portkey evaluates them, through parseFloat on both sides: metadata
+// values are strings ("75"), operands may be strings too ("50", "50abc"), and one that is not a
+// number ("high") fails every request.
+const arbParsed = fc
+  .tuple(fc.constantFrom('$gt', '$gte', '$lt', '$lte'), fc.constantFrom(0, 25, 50, 62.5, 100, '50', '50abc', '0.5e2', 'high'))
+  .map(([op, operand]) => ({ 'metadata.score': { [op]: operand } }));
 // A key of three segments: Portkey reads two (`metadata.org`), whatever the third says.
 const arbLeaf = fc.oneof(
   arbString('metadata.plan', PLANS),
   arbString('metadata.region', REGIONS),
   arbNumber,
+  arbParsed,
   arbString('metadata.org.tier', ['gold', 'silver']),
 );
 const arbQuery: fc.Arbitrary<Query> = fc.letrec<{ q: Query }>((tie) => ({
@@ -200,6 +207,7 @@ const arbRequest = fc.record({
       plan: fc.oneof(fc.constantFrom(...PLANS, 'other'), fc.constantFrom(7, true, null)),
       region: fc.constantFrom(...REGIONS, 3),
       org: fc.constantFrom('gold', 'silver', { tier: 'gold' }, { tier: 'silver' }),
+      score: fc.constantFrom('75', '50', '62.5', '7.5e1', '40abc', 'abc', '', ' 30', 'Infinity', '-3', 60, 50, true, null, [55]),
     },
     { requiredKeys: [] },
   ),
@@ -207,7 +215,7 @@ const arbRequest = fc.record({
     {
       max_tokens: fc.oneof(
         fc.integer({ min: 0, max: 5 }).map((n) => n * 1000 - (n % 2) * 500),
-        fc.constantFrom(true, null),
+        fc.constantFrom(true, null, '1500', '2000', '3000.5x'),
       ),
     },
     { requiredKeys: [] },

@@ -50,6 +50,9 @@ const NOT_IMPORTED: Readonly<Record<string, string>> = {
 };
 
 const OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte']);
+const ORDERING = new Set(['$gt', '$gte', '$lt', '$lte']);
+/** The key of the field that holds `parseFloat` of a Portkey key's value (what its ordering operators compare). */
+const PARSED = 'parseFloat(';
 
 /** A Portkey import: the policy, and the fields that carry the request's metadata and params. */
 export interface PortkeyImport extends ImportResult {
@@ -70,11 +73,22 @@ export function toRoutelangRequest(
   const out: Record<string, unknown> = { prompt: request.prompt };
   const present: string[] = [];
   for (const [key, { field, type }] of result.fields) {
-    const [space, ...rest] = key.split('.');
+    const parsed = key.startsWith(PARSED);
+    const [space, ...rest] = (parsed ? key.slice(PARSED.length, -1) : key).split('.');
     const source = space === 'metadata' ? request.metadata : request.params;
     const name = rest.join('.');
     if (!source || !Object.hasOwn(source, name)) continue;
     const value = source[name];
+    if (parsed) {
+      // Portkey's `$gt`/`$gte`/`$lt`/`$lte` compare `parseFloat(value)`: "75" is 75, "75abc" is 75,
+      // anything NaN fails every comparison (as a missing key does). ±Infinity stays beyond any constant.
+      const n = Number.parseFloat(value as string);
+      if (Number.isNaN(n)) continue;
+      // ±Infinity: beyond every constant a policy can write, on the same side.
+      out[field] = Number.isFinite(n) ? n : Math.sign(n) * Number.MAX_VALUE;
+      present.push(key);
+      continue;
+    }
     if (type === 'number' ? typeof value !== 'number' : type === 'bool' ? typeof value !== 'boolean' : typeof value !== 'string') continue;
     out[field] = value;
     present.push(key);
@@ -402,13 +416,10 @@ function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (str
     });
     return undefined;
   }
+  if (ORDERING.has(op)) return ordering(ctx, key, op, values[0], path);
   const type = typeof values[0] === 'number' ? 'number' : typeof values[0] === 'boolean' ? 'bool' : 'string';
   if (!values.every((v) => typeof v === typeof values[0])) {
     ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: `\`${op}\` on \`${key}\` mixes value types` });
-    return undefined;
-  }
-  if (['$gt', '$gte', '$lt', '$lte'].includes(op) && type !== 'number') {
-    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: `\`${op}\` compares numbers; \`${key}\` is compared with ${JSON.stringify(operand)}` });
     return undefined;
   }
   const known = ctx.fields.get(key);
@@ -418,6 +429,10 @@ function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (str
   }
   const field = known?.field ?? ctx.names.id(key.replace('.', '_'), 'field');
   if (!known) ctx.fields.set(key, { field, type });
+  if (type === 'number') {
+    const bad = values.find((v) => numberLiteral(v as number) === undefined);
+    if (bad !== undefined) return unsupportedNumber(ctx, key, op, operand, path);
+  }
   const lit = (v: unknown) => (typeof v === 'string' ? str(v) : String(v));
   const guard = `${str(key)} in present`;
   const test = (() => {
@@ -426,14 +441,6 @@ function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (str
         return `${field} == ${lit(values[0])}`;
       case '$ne':
         return `${field} != ${lit(values[0])}`;
-      case '$gt':
-        return `${field} > ${lit(values[0])}`;
-      case '$gte':
-        return `${field} >= ${lit(values[0])}`;
-      case '$lt':
-        return `${field} < ${lit(values[0])}`;
-      case '$lte':
-        return `${field} <= ${lit(values[0])}`;
       case '$in':
         return type === 'string' ? `${field} in [${values.map(lit).join(', ')}]` : `(${values.map((v) => `${field} == ${lit(v)}`).join(' or ')})`;
       default:
@@ -443,6 +450,54 @@ function compare(ctx: Ctx, key: string, op: string, operand: unknown, path: (str
   // Portkey compares the missing value (undefined) as it is: `$ne` and `$nin` hold on a
   // request without the key (or with a value of another type), every other operator fails.
   return op === '$ne' || op === '$nin' ? `(not (${guard}) or ${test})` : `(${guard} and ${test})`;
+}
+
+/**
+ * `$gt`/`$gte`/`$lt`/`$lte`, as Portkey evaluates them: `parseFloat(value) > parseFloat(operand)`.
+ * The request's value is read through `parseFloat` into a field of its own (metadata values
+ * are strings in Portkey: `"75"` is 75); an operand written as a string is parsed the same way,
+ * and one that is not a number makes the comparison fail on every request.
+ */
+function ordering(ctx: Ctx, key: string, op: string, operand: unknown, path: (string | number)[]): string | undefined {
+  const n = Number.parseFloat(operand as string);
+  if (Number.isNaN(n)) {
+    ctx.notes.push({
+      severity: 'finding',
+      ...ctx.pos(path),
+      message: `\`${op}: ${JSON.stringify(operand)}\` is not a number: Portkey compares parseFloat of it (NaN), so this condition never holds; imported as false`,
+    });
+    return 'false';
+  }
+  if (typeof operand === 'string')
+    ctx.notes.push({
+      severity: 'note',
+      ...ctx.pos(path),
+      message: `\`${op}: ${JSON.stringify(operand)}\`: Portkey compares it as the number ${n} (parseFloat); imported so`,
+    });
+  const fieldKey = `${PARSED}${key})`;
+  const known = ctx.fields.get(fieldKey);
+  const field = known?.field ?? ctx.names.id(`${key.replace('.', '_')}_number`, 'field');
+  if (!known) ctx.fields.set(fieldKey, { field, type: 'number' });
+  const bound = numberLiteral(n);
+  if (bound === undefined) return unsupportedNumber(ctx, key, op, operand, path);
+  const symbol = op === '$gt' ? '>' : op === '$gte' ? '>=' : op === '$lt' ? '<' : '<=';
+  return `(${str(fieldKey)} in present and ${field} ${symbol} ${bound})`;
+}
+
+/** A number as a policy writes it (a non-negative decimal without an exponent), or undefined when it cannot be written. */
+function numberLiteral(n: number): string | undefined {
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  const text = String(n);
+  return /^[0-9]+(\.[0-9]+)?$/.test(text) ? text : undefined;
+}
+
+function unsupportedNumber(ctx: Ctx, key: string, op: string, operand: unknown, path: (string | number)[]): undefined {
+  ctx.notes.push({
+    severity: 'error',
+    ...ctx.pos(path),
+    message: `\`${key}\` \`${op}: ${JSON.stringify(operand)}\`: a policy compares with non-negative decimal numbers, so this condition cannot be imported`,
+  });
+  return undefined;
 }
 
 /** A leaf target: a provider and a model. */
