@@ -143,6 +143,7 @@ type Query = { [key: string]: unknown };
 interface PortkeyRequest {
   metadata: Record<string, unknown>;
   params: Record<string, unknown>;
+  url?: { pathname?: string };
 }
 
 const PLANS = ['free', 'pro', 'team'];
@@ -168,11 +169,24 @@ const arbParsed = fc
   .tuple(fc.constantFrom('$gt', '$gte', '$lt', '$lte'), fc.constantFrom(0, 25, 50, 62.5, 100, '50', '50abc', '0.5e2', 'high'))
   .map(([op, operand]) => ({ 'metadata.score': { [op]: operand } }));
 // A key of three segments: Portkey reads two (`metadata.org`), whatever the third says.
+// `$regex` on the value as a string ("undefined" when missing, "7" for 7), returning at once:
+// operators after it in the same object are never checked.
+const arbRegex = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('metadata.plan', 'url.pathname'),
+      fc.constantFrom('pro', '^pro$', 'ee', 'und', '^free$', '7', 'chat', '^/v1/chat/completions$', 'v1\\/c'),
+    )
+    .map(([key, pattern]) => ({ [key]: { $regex: pattern } })),
+  fc.constantFrom({ 'metadata.plan': { $regex: 'r', $eq: 'free' } }, { 'metadata.plan': { $eq: 'pro', $regex: 'r' } }),
+  fc.constantFrom('/v1/chat/completions', '/v1/completions').map((path) => ({ 'url.pathname': path })),
+);
 const arbLeaf = fc.oneof(
   arbString('metadata.plan', PLANS),
   arbString('metadata.region', REGIONS),
   arbNumber,
   arbParsed,
+  arbRegex,
   arbString('metadata.org.tier', ['gold', 'silver']),
 );
 const arbQuery: fc.Arbitrary<Query> = fc.letrec<{ q: Query }>((tie) => ({
@@ -201,26 +215,30 @@ const arbConfig = fc.record({
 });
 // Values of the wrong JSON type too (a number where the conditions compare strings, a
 // boolean, null): Portkey compares them as they are.
-const arbRequest = fc.record({
-  metadata: fc.record(
-    {
-      plan: fc.oneof(fc.constantFrom(...PLANS, 'other'), fc.constantFrom(7, true, null)),
-      region: fc.constantFrom(...REGIONS, 3),
-      org: fc.constantFrom('gold', 'silver', { tier: 'gold' }, { tier: 'silver' }),
-      score: fc.constantFrom('75', '50', '62.5', '7.5e1', '40abc', 'abc', '', ' 30', 'Infinity', '-3', 60, 50, true, null, [55]),
-    },
-    { requiredKeys: [] },
-  ),
-  params: fc.record(
-    {
-      max_tokens: fc.oneof(
-        fc.integer({ min: 0, max: 5 }).map((n) => n * 1000 - (n % 2) * 500),
-        fc.constantFrom(true, null, '1500', '2000', '3000.5x'),
-      ),
-    },
-    { requiredKeys: [] },
-  ),
-});
+const arbRequest = fc.record(
+  {
+    url: fc.record({ pathname: fc.constantFrom('/v1/chat/completions', '/v1/completions') }, { requiredKeys: [] }),
+    metadata: fc.record(
+      {
+        plan: fc.oneof(fc.constantFrom(...PLANS, 'other'), fc.constantFrom(7, true, null)),
+        region: fc.constantFrom(...REGIONS, 3),
+        org: fc.constantFrom('gold', 'silver', { tier: 'gold' }, { tier: 'silver' }),
+        score: fc.constantFrom('75', '50', '62.5', '7.5e1', '40abc', 'abc', '', ' 30', 'Infinity', '-3', 60, 50, true, null, [55]),
+      },
+      { requiredKeys: [] },
+    ),
+    params: fc.record(
+      {
+        max_tokens: fc.oneof(
+          fc.integer({ min: 0, max: 5 }).map((n) => n * 1000 - (n % 2) * 500),
+          fc.constantFrom(true, null, '1500', '2000', '3000.5x'),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { requiredKeys: ['metadata', 'params'] },
+);
 
 describe('Portkey conditional routing: imported decide() agrees with Portkey’s own ConditionalRouter', () => {
   it('on random configurations and requests (missing keys included)', async () => {
@@ -245,6 +263,21 @@ describe('Portkey conditional routing: imported decide() agrees with Portkey’s
       { numRuns: 400 },
     );
   }, 120_000);
+});
+
+describe('importPortkey', () => {
+  it('refuses a regular expression a policy cannot state, naming the key and the pattern', () => {
+    const r = importPortkey(
+      JSON.stringify({
+        strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.user_id': { $regex: '^internal-' } }, then: 'a' }], default: 'a' },
+        targets: [{ name: 'a', provider: 'openai', override_params: { model: 'm' } }],
+      }),
+    );
+    expect(r.policy).toBeUndefined();
+    expect(r.notes.filter((n) => n.severity === 'error').map((n) => n.message)).toEqual([
+      '`metadata.user_id` `$regex: "^internal-"`: a policy has no regular expressions: only a literal pattern (`contains`) or one anchored as `^…$` (`==`) is imported',
+    ]);
+  });
 });
 
 describe('importLiteLLM', () => {

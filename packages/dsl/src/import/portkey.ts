@@ -49,10 +49,12 @@ const NOT_IMPORTED: Readonly<Record<string, string>> = {
   custom_host: "the host goes in the provider's `base_url` in Routelang; not imported",
 };
 
-const OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte']);
+const OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$regex']);
 const ORDERING = new Set(['$gt', '$gte', '$lt', '$lte']);
 /** The key of the field that holds `parseFloat` of a Portkey key's value (what its ordering operators compare). */
 const PARSED = 'parseFloat(';
+/** The key of the field that holds `String(value)` of a Portkey key (what `$regex` tests: "undefined" when missing). */
+const TEXT = 'String(';
 
 /** A Portkey import: the policy, and the fields that carry the request's metadata and params. */
 export interface PortkeyImport extends ImportResult {
@@ -68,15 +70,21 @@ export interface PortkeyImport extends ImportResult {
  */
 export function toRoutelangRequest(
   result: PortkeyImport,
-  request: { prompt: string; metadata?: Record<string, unknown>; params?: Record<string, unknown> },
+  request: { prompt: string; metadata?: Record<string, unknown>; params?: Record<string, unknown>; url?: { pathname?: string } },
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { prompt: request.prompt };
   const present: string[] = [];
   for (const [key, { field, type }] of result.fields) {
     const parsed = key.startsWith(PARSED);
-    const [space, ...rest] = (parsed ? key.slice(PARSED.length, -1) : key).split('.');
-    const source = space === 'metadata' ? request.metadata : request.params;
+    const text = key.startsWith(TEXT);
+    const [space, ...rest] = (parsed ? key.slice(PARSED.length, -1) : text ? key.slice(TEXT.length, -1) : key).split('.');
+    const source: Record<string, unknown> | undefined = space === 'metadata' ? request.metadata : space === 'params' ? request.params : request.url;
     const name = rest.join('.');
+    if (text) {
+      // `$regex` tests `new RegExp(r).test(value)`: the value as a string, "undefined" when missing.
+      out[field] = String(source && Object.hasOwn(source, name) ? source[name] : undefined);
+      continue;
+    }
     if (!source || !Object.hasOwn(source, name)) continue;
     const value = source[name];
     if (parsed) {
@@ -381,8 +389,8 @@ function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]):
         note(p, `Portkey answers this query at \`${key}\` and never reads the keys after it (${ignored.join(', ')}): imported the same way`, 'note');
       break;
     }
-    if (!/^(metadata|params)\.[^.]/.test(key)) {
-      note(p, `a condition reads \`metadata.*\` or \`params.*\`, not \`${key}\``);
+    if (!/^(metadata|params|url)\.[^.]/.test(key)) {
+      note(p, `a condition reads \`metadata.*\`, \`params.*\` or \`url.*\`, not \`${key}\``);
       return undefined;
     }
     // Portkey reads two segments of a key (ConditionalRouter.getContextValue): `metadata.org.tier`
@@ -392,14 +400,26 @@ function query(ctx: Ctx, q: Record<string, unknown>, path: (string | number)[]):
     if (segments.length > 2)
       note(p, `Portkey reads only two segments of a key: \`${key}\` compares \`${read}\`, not a value inside it; imported the same way`, 'finding');
     const ops: [string, unknown][] = isRecord(value) ? Object.entries(value) : [['$eq', value]];
-    for (const [op, operand] of ops) {
+    for (const [o, [op, operand]] of ops.entries()) {
       if (!OPS.has(op)) {
         note([...p, op], `unknown operator \`${op}\``);
         return undefined;
       }
-      const atom = compare(ctx, read, op, operand, [...p, op]);
+      const atom = op === '$regex' ? regex(ctx, read, operand, [...p, op]) : compare(ctx, read, op, operand, [...p, op]);
       if (atom === undefined) return undefined;
       parts.push(atom);
+      // Portkey returns at `$regex` (ConditionalRouter.evaluateOperator): operators after it are never checked.
+      if (op === '$regex' && o < ops.length - 1) {
+        note(
+          [...p, op],
+          `Portkey answers this key at \`$regex\` and never checks the operators after it (${ops
+            .slice(o + 1)
+            .map(([after]) => `\`${after}\``)
+            .join(', ')}): imported the same way`,
+          'note',
+        );
+        break;
+      }
     }
   }
   if (parts.length === 0) return 'true';
@@ -482,6 +502,35 @@ function ordering(ctx: Ctx, key: string, op: string, operand: unknown, path: (st
   if (bound === undefined) return unsupportedNumber(ctx, key, op, operand, path);
   const symbol = op === '$gt' ? '>' : op === '$gte' ? '>=' : op === '$lt' ? '<' : '<=';
   return `(${str(fieldKey)} in present and ${field} ${symbol} ${bound})`;
+}
+
+/**
+ * `$regex`, as Portkey evaluates it: `new RegExp(pattern).test(value)`, the value coerced to a
+ * string ("undefined" when the key is missing). A policy has no regular expressions: a pattern
+ * of literal characters becomes `contains`, one anchored at both ends `==`; any other is refused.
+ */
+function regex(ctx: Ctx, key: string, pattern: unknown, path: (string | number)[]): string | undefined {
+  const refuse = (why: string): undefined => {
+    ctx.notes.push({ severity: 'error', ...ctx.pos(path), message: `\`${key}\` \`$regex: ${JSON.stringify(pattern)}\`: ${why}` });
+    return undefined;
+  };
+  if (typeof pattern !== 'string') return refuse('the pattern must be a string');
+  const anchored = pattern.startsWith('^') && pattern.endsWith('$') && pattern.length >= 2 && !pattern.endsWith('\\$');
+  const body = anchored ? pattern.slice(1, -1) : pattern;
+  // Literal characters, and metacharacters escaped with a backslash.
+  if (!/^(?:[^\\^$.|?*+()[\]{}]|\\[\\^$.|?*+()[\]{}/-])*$/.test(body))
+    return refuse('a policy has no regular expressions: only a literal pattern (`contains`) or one anchored as `^…$` (`==`) is imported');
+  const literal = body.replace(/\\(.)/g, '$1');
+  const fieldKey = `${TEXT}${key})`;
+  const known = ctx.fields.get(fieldKey);
+  const field = known?.field ?? ctx.names.id(`${key.replace('.', '_')}_text`, 'field');
+  if (!known) ctx.fields.set(fieldKey, { field, type: 'string' });
+  ctx.notes.push({
+    severity: 'note',
+    ...ctx.pos(path),
+    message: `\`$regex: ${JSON.stringify(pattern)}\` imported as \`${anchored ? '==' : 'contains'}\` on the value as a string (as Portkey tests it: a missing key is "undefined")`,
+  });
+  return anchored ? `${field} == ${str(literal)}` : `${field} contains ${str(literal)}`;
 }
 
 /** A number as a policy writes it (a non-negative decimal without an exponent), or undefined when it cannot be written. */
