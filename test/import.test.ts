@@ -267,11 +267,9 @@ describe('Portkey conditional routing: imported decide() agrees with Portkey’s
 
 describe('importPortkey', () => {
   it('refuses a regular expression a policy cannot state, naming the key and the pattern', () => {
+    // Portkey's config as text: its condition key `then` is data, not a thenable.
     const r = importPortkey(
-      JSON.stringify({
-        strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.user_id': { $regex: '^internal-' } }, then: 'a' }], default: 'a' },
-        targets: [{ name: 'a', provider: 'openai', override_params: { model: 'm' } }],
-      }),
+      '{"strategy":{"mode":"conditional","conditions":[{"query":{"metadata.user_id":{"$regex":"^internal-"}},"then":"a"}],"default":"a"},"targets":[{"name":"a","provider":"openai","override_params":{"model":"m"}}]}',
     );
     expect(r.policy).toBeUndefined();
     expect(r.notes.filter((n) => n.severity === 'error').map((n) => n.message)).toEqual([
