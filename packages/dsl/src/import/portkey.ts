@@ -25,6 +25,7 @@ const CONFIG_KEYS = new Set([
   'provider',
   'api_key',
   'virtual_key',
+  'prompt_id',
   'name',
   'weight',
   'custom_host',
@@ -557,28 +558,45 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
   // slug) in the model, with no `provider` key.
   const catalog = written !== undefined && typeof node.provider !== 'string' ? /^@([^/]+)\/(.+)$/.exec(written) : null;
   const virtualKey = typeof node.virtual_key === 'string' ? node.virtual_key : undefined;
+  // A prompt template (`prompt_id`): Portkey's app holds its model and provider, not the config.
+  const promptId = typeof node.prompt_id === 'string' && node.prompt_id !== '' ? node.prompt_id : undefined;
   const provider =
-    typeof node.provider === 'string' ? node.provider : catalog ? (catalog[1] as string) : virtualKey !== undefined ? 'portkey-virtual-key' : undefined;
+    typeof node.provider === 'string'
+      ? node.provider
+      : catalog
+        ? (catalog[1] as string)
+        : virtualKey !== undefined
+          ? 'portkey-virtual-key'
+          : promptId !== undefined
+            ? 'portkey-prompt'
+            : undefined;
   if (!provider) {
     ctx.notes.push({
       severity: 'error',
       ...ctx.pos(path),
-      message: 'a target needs a `provider`, a `virtual_key`, a catalog model (`"model": "@provider/model"`), or a `strategy` with `targets`',
+      message: 'a target needs a `provider`, a `virtual_key`, a catalog model (`"model": "@provider/model"`), a `prompt_id`, or a `strategy` with `targets`',
     });
     return undefined;
   }
   const model = catalog ? (catalog[2] as string) : written;
   // Each virtual key is its own deployment (its own account, limits and keys): distinct keys
   // stay distinct models even for one model id.
-  const label = typeof node.name === 'string' ? node.name : `${virtualKey ?? provider}${model ? `/${model}` : ''}`;
-  const key = `${label}\u0000${provider}\u0000${model ?? ''}\u0000${virtualKey ?? ''}`;
+  const label =
+    typeof node.name === 'string' ? node.name : `${virtualKey ?? (model === undefined ? promptId : undefined) ?? provider}${model ? `/${model}` : ''}`;
+  const key = `${label}\u0000${provider}\u0000${model ?? ''}\u0000${virtualKey ?? ''}\u0000${promptId ?? ''}`;
   const existing = [...ctx.targets.entries()].find(([, v]) => v === key);
   let name: string;
   if (existing) name = existing[0];
   else {
     name = ctx.names.id(label);
     ctx.targets.set(name, key);
-    if (!model)
+    if (promptId !== undefined && !model)
+      ctx.notes.push({
+        severity: 'note',
+        ...ctx.pos(path),
+        message: `target \`${label}\` is the prompt template \`${promptId}\`: its model and provider live in Portkey, not in the config; imported as provider "portkey-prompt", id "${promptId}": set the real ones`,
+      });
+    else if (!model)
       ctx.notes.push({
         severity: 'note',
         ...ctx.pos(path),
@@ -586,10 +604,10 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       });
     ctx.models.push(
       [
-        `// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})${virtualKey !== undefined ? `, Portkey virtual key ${JSON.stringify(virtualKey)}` : catalog ? `, Portkey model catalog ${JSON.stringify(written)}` : ''}`,
+        `// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})${virtualKey !== undefined ? `, Portkey virtual key ${JSON.stringify(virtualKey)}` : catalog ? `, Portkey model catalog ${JSON.stringify(written)}` : promptId !== undefined ? `, Portkey prompt template ${JSON.stringify(promptId)}` : ''}`,
         `model ${name} {`,
         `  provider = ${str(provider)}`,
-        `  id       = ${str(model ?? label)}`,
+        `  id       = ${str(model ?? promptId ?? label)}`,
         '  price    = { input: $0 per 1M, output: $0 per 1M }',
         '  context  = 128000',
         '}',
