@@ -410,14 +410,18 @@ describe('requests for the editor commands, and settings', () => {
     });
     expect(compiled.ok).toBe(true);
     expect(compiled.ir?.format).toBe('routelang/ir@1');
-    const graph = await client.request<{ ok: boolean; svg: string; routes: { title: string; nodes: number }[] }>('routelang/graph', {
+    const graph = await client.request<{ ok: boolean; svg: string; dot: string; routes: { title: string; nodes: number }[] }>('routelang/graph', {
       uri: uri(file('policy.route')),
     });
     expect(graph.ok).toBe(true);
     expect(graph.svg).toMatch(/^<svg /);
+    // The same graph for a client with Graphviz (the extension lays it out with it).
+    expect(graph.dot).toMatch(/^digraph routelang \{/);
+    const { instance } = await import('@viz-js/viz');
+    expect((await instance()).renderString(graph.dot, { format: 'svg' })).toContain('entry route');
     expect(graph.routes.map((r) => r.title)).toEqual(['entry route']);
     const broken = await client.request<{ ok: boolean; errors: number; svg: string | null }>('routelang/graph', { uri: uri(file('problems.route')) });
-    expect(broken).toEqual({ ok: false, errors: 1, svg: null, routes: [] });
+    expect(broken).toEqual({ ok: false, errors: 1, svg: null, dot: null, routes: [] });
   });
 
   test('diagnostics.level hides less severe findings', async () => {

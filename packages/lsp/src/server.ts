@@ -2,7 +2,7 @@
 // It owns no language knowledge. Every handler is guarded: a bug in a feature becomes an
 // error response and a log line, never a crashed server.
 
-import { compilePolicy, drawRoutes, format, type Diagnostic as RlDiagnostic, runPolicyTests, type SourceFile, toSvg } from '@routelang/dsl';
+import { compilePolicy, drawRoutes, format, type Diagnostic as RlDiagnostic, runPolicyTests, type SourceFile, toDot, toSvg } from '@routelang/dsl';
 import type { TokenizerName } from '@routelang/runtime';
 import {
   type Connection,
@@ -27,7 +27,7 @@ import { Workspace, type WorkspaceFileSystem } from './workspace.js';
 
 /** `{ uri }` → `{ ok, errors, warnings, ir }`: the policy's IR artifact (null when it has errors). */
 export const COMPILE_REQUEST = 'routelang/compile';
-/** `{ uri }` → `{ ok, errors, svg, routes }`: the decision graphs as one SVG picture. */
+/** `{ uri }` → `{ ok, errors, svg, dot, routes }`: the decision graphs as one SVG picture, and as Graphviz DOT (for a client with a layout engine). */
 export const GRAPH_REQUEST = 'routelang/graph';
 
 /** The answer to `routelang/graph`. */
@@ -35,6 +35,8 @@ export interface GraphResponse {
   readonly ok: boolean;
   readonly errors: number;
   readonly svg: string | null;
+  /** The same graphs in Graphviz's DOT language: the VS Code extension and the playground lay them out with Graphviz. */
+  readonly dot: string | null;
   readonly routes: readonly { readonly title: string; readonly nodes: number }[];
 }
 
@@ -341,9 +343,9 @@ export function startServer(connection: Connection, fs: WorkspaceFileSystem, ana
     GRAPH_REQUEST,
     strict('graph', (p: { uri: string }): GraphResponse => {
       const result = compilePolicy(path(p.uri), workspace.host());
-      if (!result.compilation) return { ok: false, errors: result.diagnostics.filter((d) => d.severity === 'error').length, svg: null, routes: [] };
+      if (!result.compilation) return { ok: false, errors: result.diagnostics.filter((d) => d.severity === 'error').length, svg: null, dot: null, routes: [] };
       const drawings = drawRoutes(result);
-      return { ok: true, errors: 0, svg: toSvg(drawings), routes: drawings.map((d) => ({ title: d.title, nodes: d.nodes.length })) };
+      return { ok: true, errors: 0, svg: toSvg(drawings), dot: toDot(drawings), routes: drawings.map((d) => ({ title: d.title, nodes: d.nodes.length })) };
     }),
   );
   connection.onShutdown(() => analyzer.dispose());

@@ -3,6 +3,7 @@
 // show its decision graph as a picture.
 
 import * as path from 'node:path';
+import type { Viz } from '@viz-js/viz';
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
@@ -111,15 +112,36 @@ async function showGraph(c: LanguageClient, document: vscode.TextDocument): Prom
 }
 
 async function render(c: LanguageClient, panel: vscode.WebviewPanel, uri: string): Promise<void> {
-  const graph = await c.sendRequest<{ ok: boolean; errors: number; svg: string | null; routes: { title: string; nodes: number }[] }>('routelang/graph', {
-    uri,
-  });
-  const body = graph.ok && graph.svg ? graph.svg : `<p class="error">The policy has ${graph.errors} error(s); fix them to see its decision graph.</p>`;
+  const graph = await c.sendRequest<{ ok: boolean; errors: number; svg: string | null; dot?: string | null; routes: { title: string; nodes: number }[] }>(
+    'routelang/graph',
+    { uri },
+  );
+  const picture = graph.ok ? ((graph.dot ? await layout(graph.dot) : undefined) ?? graph.svg) : null;
+  const body = picture ?? `<p class="error">The policy has ${graph.errors} error(s); fix them to see its decision graph.</p>`;
   const summary = graph.routes.map((r) => `${escapeHtml(r.title)}: ${r.nodes} nodes`).join(' · ');
   panel.webview.html = `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;">
 <style>body{background:#fff;color:#222;font-family:sans-serif;margin:12px}.summary{color:#555;font-size:12px;margin-bottom:8px}.error{color:#a00}svg{max-width:none}</style>
 </head><body><div class="summary" id="routelang-graph-summary">${summary}</div><div id="routelang-graph">${body}</div></body></html>`;
+}
+
+/** Graphviz (WebAssembly), loaded and compiled on the first graph shown (not at activation). */
+let graphviz: Promise<Viz> | undefined;
+
+/**
+ * Lays the graph out with Graphviz: edge labels placed, nothing overlapping (the server's own
+ * drawing, the fallback, lays out by rank only). A monospaced font, whose metrics Graphviz
+ * estimates exactly, keeps labels inside their boxes in the webview.
+ */
+async function layout(dot: string): Promise<string | undefined> {
+  try {
+    graphviz ??= import('@viz-js/viz').then((m) => m.instance());
+    const svg = (await graphviz).renderString(dot.replaceAll('fontname="Helvetica"', 'fontname="Courier"'), { format: 'svg' });
+    const start = svg.indexOf('<svg');
+    return start >= 0 ? svg.slice(start) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function escapeHtml(text: string): string {
