@@ -60,6 +60,11 @@ interface RunnerResult {
     hover: string[];
     completion: string[];
     graph: { opened: boolean };
+    inlayHints: { line: number; label: string }[];
+    testLens: { line: number; title: string; ran: unknown };
+    definition: { file: string; line: number }[];
+    rename: { file: string; edits: number; texts: string[] }[];
+    quickFix: { title: string; isPreferred: boolean; applied: boolean; fixedLine: string; cleared: boolean };
   };
 }
 
@@ -167,6 +172,26 @@ test('the packaged extension works in a real VS Code', async () => {
     expect(result.steps.hover.join('\n')).toContain('$3.00 / 1M input, $15.00 / 1M output');
     expect(result.steps.completion.slice(0, 3)).toEqual(['low', 'medium', 'high']);
     expect(result.steps.graph).toEqual({ opened: true });
+    // Cost hints after the rules: the local model is free, the others cost at most so much.
+    expect(result.steps.inlayHints).toEqual([
+      { line: 12, label: '≤ $0' },
+      { line: 13, label: expect.stringMatching(/^≤ \$\d+\.\d+$/) },
+      { line: 14, label: expect.stringMatching(/^≤ \$\d+\.\d+$/) },
+    ]);
+    // The test lens says the test passes, and running it runs the policy's tests on the server.
+    expect(result.steps.testLens).toEqual({
+      line: 19,
+      title: expect.stringContaining('test passes'),
+      ran: { ok: true, errors: 0, outcomes: [{ name: 'pii goes local', passed: true, failures: [] }] },
+    });
+    // Go to definition lands in the catalogue; a rename edits both files.
+    expect(result.steps.definition).toEqual([{ file: 'catalog.route', line: expect.any(Number) }]);
+    expect(result.steps.rename).toEqual([
+      { file: 'catalog.route', edits: 1, texts: ['small'] },
+      { file: 'policy.route', edits: 1, texts: ['small'] },
+    ]);
+    // The did-you-mean quick fix, applied: the name is corrected and the diagnostic clears.
+    expect(result.steps.quickFix).toEqual({ title: 'change to `large`', isPreferred: true, applied: true, fixedLine: 'otherwise -> large', cleared: true });
 
     // 2. The same, as a person sees it. Screenshots are the test's artifacts.
     // Keyboard shortcuts reach the workbench only once it has focus and has finished

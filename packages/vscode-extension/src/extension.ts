@@ -67,7 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.commands.registerCommand('routelang.runTests', async (uri?: string, name?: string) => {
       const target = uri ?? activePolicy()?.uri.toString();
-      if (!target) return;
+      if (!target) return undefined;
       const run = await c.sendRequest<TestRun>('workspace/executeCommand', { command: SERVER_RUN_TESTS, arguments: name ? [target, name] : [target] });
       output.appendLine(`tests of ${vscode.Uri.parse(target).fsPath}`);
       if (run.errors > 0) output.appendLine(`  the policy has ${run.errors} error(s); fix them first`);
@@ -80,6 +80,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       output.show(true);
       const message = run.errors > 0 ? 'The policy has errors; tests did not run.' : `${run.outcomes.length - failed} passed, ${failed} failed`;
       void (failed > 0 || run.errors > 0 ? vscode.window.showErrorMessage(message) : vscode.window.showInformationMessage(message));
+      // The run, for whoever executed the command (a script, a test).
+      return run;
     }),
     vscode.commands.registerCommand('routelang.showGraph', async () => {
       const document = activePolicy();

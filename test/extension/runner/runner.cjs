@@ -67,6 +67,60 @@ exports.activate = async function activate() {
     await vscode.commands.executeCommand('routelang.showGraph');
     return { opened: true };
   });
+  // Cost hints after each rule (inlay hints), as the editor draws them.
+  await step('inlayHints', async () => {
+    const hints = await waitFor('inlay hints', async () => {
+      const h = await vscode.commands.executeCommand('vscode.executeInlayHintProvider', policy.uri, new vscode.Range(0, 0, policy.lineCount, 0));
+      return h?.length ? h : undefined;
+    });
+    return hints.map((h) => ({ line: h.position.line + 1, label: typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('') }));
+  });
+  // The test lens, then the command it runs (the server runs the policy's tests).
+  await step('testLens', async () => {
+    const lenses = await waitFor('a test lens with its result', async () => {
+      const l = await vscode.commands.executeCommand('vscode.executeCodeLensProvider', policy.uri);
+      return l?.some((x) => x.command?.title.includes('test passes')) ? l : undefined;
+    });
+    const lens = lenses.find((x) => x.command?.title.includes('test passes'));
+    const ran = await vscode.commands.executeCommand(lens.command.command, ...(lens.command.arguments ?? []));
+    return { line: lens.range.start.line + 1, title: lens.command.title, ran };
+  });
+  // Go to definition from a model name into the catalogue the policy imports.
+  await step('definition', async () => {
+    const locations = await vscode.commands.executeCommand('vscode.executeDefinitionProvider', policy.uri, at(policy, '-> large', 4));
+    return locations.map((l) => {
+      const uri = l.targetUri ?? l.uri;
+      const range = l.targetSelectionRange ?? l.targetRange ?? l.range;
+      return { file: path.basename(uri.fsPath), line: range.start.line + 1 };
+    });
+  });
+  // Rename a model across the policy and the catalogue (the edit is inspected, not applied).
+  await step('rename', async () => {
+    const edit = await vscode.commands.executeCommand('vscode.executeDocumentRenameProvider', policy.uri, at(policy, '-> mini', 4), 'small');
+    return edit
+      .entries()
+      .map(([uri, edits]) => ({ file: path.basename(uri.fsPath), edits: edits.length, texts: [...new Set(edits.map((e) => e.newText))] }))
+      .sort((a, b) => a.file.localeCompare(b.file));
+  });
+  // The did-you-mean quick fix on the broken policy: applied, the diagnostic clears; then the
+  // text is put back (the screenshots below show the diagnostic).
+  await step('quickFix', async () => {
+    const broken = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'broken.route'));
+    const diagnostic = vscode.languages.getDiagnostics(broken.uri).find((d) => String(typeof d.code === 'object' ? d.code.value : d.code) === 'RL2002');
+    if (!diagnostic) throw new Error('no RL2002 on broken.route');
+    const actions = await vscode.commands.executeCommand('vscode.executeCodeActionProvider', broken.uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.edit);
+    if (!fix) throw new Error(`no quick fix with an edit among ${actions.map((a) => a.title).join(', ')}`);
+    const applied = await vscode.workspace.applyEdit(fix.edit);
+    const fixedLine = broken.lineAt(diagnostic.range.start.line).text.trim();
+    const cleared = await waitFor('the diagnostic to clear', () => (vscode.languages.getDiagnostics(broken.uri).length === 0 ? true : undefined), 30000);
+    const undo = new vscode.WorkspaceEdit();
+    undo.replace(broken.uri, broken.lineAt(diagnostic.range.start.line).range, broken.lineAt(diagnostic.range.start.line).text.replace('large', 'larg'));
+    await vscode.workspace.applyEdit(undo);
+    await broken.save();
+    await waitFor('the diagnostic to come back', () => (vscode.languages.getDiagnostics(broken.uri).length > 0 ? true : undefined), 30000);
+    return { title: fix.title, isPreferred: fix.isPreferred === true, applied, fixedLine, cleared };
+  });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2));
 };
