@@ -178,3 +178,60 @@ describe('diagram operations against brute force', () => {
     );
   });
 });
+
+// Conditions on constants alone are folded by the diagram builder (`5 > 3`, `"x" in [...]`,
+// `true`): each must decide exactly as written. A true one makes the rule take every request
+// (the `otherwise` after it is shadowed, RL3002); a false one can never hold (RL3001).
+describe('conditions on constants fold to what they say', () => {
+  const cases: [string, boolean][] = [
+    ['5 > 3', true],
+    ['3 > 5', false],
+    ['3 >= 3', true],
+    ['3 < 3', false],
+    ['2 <= 1', false],
+    ['2 == 2', true],
+    ['2 != 2', false],
+    ['5s > 2s', true],
+    ['$1 < $2', true],
+    ['50% > 60%', false],
+    ['"x" == "x"', true],
+    ['"x" == "y"', false],
+    ['"x" != "y"', true],
+    ['"x" in ["x", "y"]', true],
+    ['"z" in ["x", "y"]', false],
+    ['"z" not in ["x", "y"]', true],
+    ['"x" not in ["x", "y"]', false],
+    ['"abc" contains "b"', true],
+    ['"abc" contains "z"', false],
+    ['true', true],
+    ['false', false],
+    ['not true', false],
+    ['not false', true],
+  ];
+  it.each(cases)('when %s', async (condition, holds) => {
+    const { compilePolicy } = await import('../packages/dsl/src/compile.js');
+    const { nodeHost } = await import('../packages/dsl/src/load.js');
+    const path = '/virtual/constants.route';
+    const text = `policy c
+model a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
+model b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
+input { prompt: text  tier: enum { free, pro } = free }
+route {
+  when tier == pro and (${condition}) -> a
+  when ${condition} -> a
+  otherwise -> b
+}
+`;
+    const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
+    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+    const codes = result.diagnostics.map((d) => `${d.code}@${lineOf(d.span.start)}`);
+    expect(
+      codes.filter((c) => c.startsWith('RL1') || c.startsWith('RL20')),
+      codes.join(' '),
+    ).toEqual([]);
+    // Line 6 (pro and C) is unsatisfiable when C is false; line 7 (C alone) too; and when C
+    // holds, line 8 (otherwise) is shadowed by line 7 (line 6 only by nothing: free remains).
+    if (holds) expect(codes.filter((c) => c.startsWith('RL300'))).toEqual(['RL3002@8']);
+    else expect(codes.filter((c) => c.startsWith('RL300')).sort()).toEqual(['RL3001@6', 'RL3001@7']);
+  });
+});
