@@ -137,6 +137,8 @@ interface ModelSecond {
   latencies: number[];
   firstTokens: number[];
   streamed: number;
+  /** The second's p95 latency, computed once the second is over (it no longer changes). */
+  p95?: number | null;
 }
 
 type Second = Map<string, ModelSecond>;
@@ -304,7 +306,13 @@ export class DashboardFeed {
     for (const m of [...seriesModels].sort()) {
       requests[m] = seconds.map((s) => this.seconds.get(s)?.get(m)?.requests ?? 0);
       cost[m] = seconds.map((s) => this.seconds.get(s)?.get(m)?.cost ?? 0);
-      if (!m.startsWith('(')) latencyP95[m] = seconds.map((s) => percentile(this.seconds.get(s)?.get(m)?.latencies ?? [], 0.95));
+      if (!m.startsWith('('))
+        latencyP95[m] = seconds.map((s) => {
+          const b = this.seconds.get(s)?.get(m);
+          if (!b) return null;
+          if (b.p95 === undefined) b.p95 = percentile(b.latencies, 0.95);
+          return b.p95;
+        });
     }
     let lastTen = 0;
     for (let s = current - 10; s < current; s++) for (const b of this.seconds.get(s)?.values() ?? []) lastTen += b.requests;

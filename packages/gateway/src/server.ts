@@ -242,6 +242,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
   const dashboardStreams = new Set<ServerResponse>();
+  let dashboardTimer: ReturnType<typeof setInterval> | undefined;
+  let broadcasting = false;
   let redact = redactor(options.ir);
   // Rate windows live in the router's state store: shared by the fleet when it is shared.
   const perMinute = limits.requestsPerMinute;
@@ -397,24 +399,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Server-sent events: a snapshot now and then every second, until the page goes away or the gateway closes.
     gatewayMetrics.status(200);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
-    dashboardStreams.add(res);
-    let sending = false;
-    const send = async (): Promise<void> => {
-      // A slow page gets the next snapshot when it has read the last one: they never queue up.
-      if (sending || res.writableNeedDrain || res.destroyed) return;
-      sending = true;
-      try {
-        res.write(`data: ${JSON.stringify(await data.snapshot())}\n\n`);
-      } finally {
-        sending = false;
-      }
-    };
-    const timer = setInterval(() => void send().catch(() => res.destroy()), 1_000);
     res.on('close', () => {
-      clearInterval(timer);
       dashboardStreams.delete(res);
+      if (dashboardStreams.size === 0) {
+        clearInterval(dashboardTimer);
+        dashboardTimer = undefined;
+      }
     });
-    await send();
+    const first = `data: ${JSON.stringify(await data.snapshot())}\n\n`;
+    if (res.destroyed) return;
+    res.write(first);
+    dashboardStreams.add(res);
+    // One snapshot a second for every open page, not one per page.
+    dashboardTimer ??= setInterval(() => void broadcast(data).catch(() => undefined), 1_000);
+  }
+
+  /** Sends the pages one snapshot; a slow page skips it and gets the next when it has read the last (they never queue up). */
+  async function broadcast(data: DashboardFeed): Promise<void> {
+    if (broadcasting) return;
+    broadcasting = true;
+    try {
+      const message = `data: ${JSON.stringify(await data.snapshot())}\n\n`;
+      for (const stream of dashboardStreams) if (!stream.writableNeedDrain && !stream.destroyed) stream.write(message);
+    } finally {
+      broadcasting = false;
+    }
   }
 
   /** With keys configured, only an admin key opens the dashboard's data: 401 without one, 403 for a tenant's key. */
@@ -722,6 +731,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         };
       });
     }
+    clearInterval(dashboardTimer);
     for (const stream of dashboardStreams) stream.end();
     for (const socket of sockets) socket.destroy();
     unwatch();
