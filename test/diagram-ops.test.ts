@@ -235,3 +235,24 @@ route {
     else expect(codes.filter((c) => c.startsWith('RL300')).sort()).toEqual(['RL3001@6', 'RL3001@7']);
   });
 });
+
+// A constant in a list field (`"beta" in flags`): a variable of its own, true on some requests
+// and false on others, so neither rule below is unsatisfiable and only `otherwise` is shadowed.
+it('membership of a constant in a list field is a condition some requests meet and others do not', async () => {
+  const { compilePolicy } = await import('../packages/dsl/src/compile.js');
+  const { nodeHost } = await import('../packages/dsl/src/load.js');
+  const path = '/virtual/membership.route';
+  const text = `policy m
+model a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
+model b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
+input { prompt: text  flags: list<string> = [] }
+route {
+  when "beta" in flags -> a
+  when not ("beta" in flags) -> b
+  otherwise -> b
+}
+`;
+  const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
+  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+  expect(result.diagnostics.map((d) => `${d.code}@${lineOf(d.span.start)}`)).toEqual(['RL3002@8']);
+});
