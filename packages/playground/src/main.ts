@@ -161,7 +161,8 @@ const COMPILE_LIMIT_MS = 30_000;
 let limit: ReturnType<typeof setTimeout> | undefined;
 
 function startCompiler(): Worker {
-  const worker = new Worker(new URL('compile.worker.js', document.baseURI));
+  // A module worker: it shares chunks with the page (loaded when needed, not bundled twice).
+  const worker = new Worker(new URL('compile.worker.js', document.baseURI), { type: 'module' });
   worker.onmessage = (event: MessageEvent<CompileOutcome>) => {
     if (event.data.id !== jobs) return;
     busy = false;
