@@ -7,7 +7,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compilePolicy } from '../packages/dsl/src/compile.js';
 import { Diagrams, FALSE, isRuleLeaf, leaf, TRUE, type VarSpec } from '../packages/dsl/src/graph/diagram.js';
+import { nodeHost } from '../packages/dsl/src/load.js';
 
 const SIZES = [3, 2, 4];
 const vars: VarSpec[] = SIZES.map((n, v) => ({
@@ -179,6 +181,24 @@ describe('diagram operations against brute force', () => {
   });
 });
 
+/**
+ * The diagnostics (`CODE@line`) of a policy with models `a` and `b`, the given input fields,
+ * and the given route body (its rules start on line 6).
+ */
+function diagnosticsOf(fields: string, rules: string): string[] {
+  const path = '/virtual/policy.route';
+  const text = `policy p
+model a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
+model b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
+input { prompt: text  ${fields} }
+route {
+${rules}
+}
+`;
+  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+  return compilePolicy(path, nodeHost(new Map([[path, text]]))).diagnostics.map((d) => `${d.code}@${lineOf(d.span.start)}`);
+}
+
 // Conditions on constants alone are folded by the diagram builder (`5 > 3`, `"x" in [...]`,
 // `true`): each must decide exactly as written. A true one makes the rule take every request
 // (the `otherwise` after it is shadowed, RL3002); a false one can never hold (RL3001).
@@ -208,23 +228,8 @@ describe('conditions on constants fold to what they say', () => {
     ['not true', false],
     ['not false', true],
   ];
-  it.each(cases)('when %s', async (condition, holds) => {
-    const { compilePolicy } = await import('../packages/dsl/src/compile.js');
-    const { nodeHost } = await import('../packages/dsl/src/load.js');
-    const path = '/virtual/constants.route';
-    const text = `policy c
-model a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
-model b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
-input { prompt: text  tier: enum { free, pro } = free }
-route {
-  when tier == pro and (${condition}) -> a
-  when ${condition} -> a
-  otherwise -> b
-}
-`;
-    const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
-    const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
-    const codes = result.diagnostics.map((d) => `${d.code}@${lineOf(d.span.start)}`);
+  it.each(cases)('when %s', (condition, holds) => {
+    const codes = diagnosticsOf('tier: enum { free, pro } = free', `  when tier == pro and (${condition}) -> a\n  when ${condition} -> a\n  otherwise -> b`);
     expect(
       codes.filter((c) => c.startsWith('RL1') || c.startsWith('RL20')),
       codes.join(' '),
@@ -238,21 +243,6 @@ route {
 
 // A constant in a list field (`"beta" in flags`): a variable of its own, true on some requests
 // and false on others, so neither rule below is unsatisfiable and only `otherwise` is shadowed.
-it('membership of a constant in a list field is a condition some requests meet and others do not', async () => {
-  const { compilePolicy } = await import('../packages/dsl/src/compile.js');
-  const { nodeHost } = await import('../packages/dsl/src/load.js');
-  const path = '/virtual/membership.route';
-  const text = `policy m
-model a { provider = "p" id = "a" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
-model b { provider = "p" id = "b" price = { input: $1 per 1M, output: $1 per 1M } context = 1k }
-input { prompt: text  flags: list<string> = [] }
-route {
-  when "beta" in flags -> a
-  when not ("beta" in flags) -> b
-  otherwise -> b
-}
-`;
-  const result = compilePolicy(path, nodeHost(new Map([[path, text]])));
-  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
-  expect(result.diagnostics.map((d) => `${d.code}@${lineOf(d.span.start)}`)).toEqual(['RL3002@8']);
+it('membership of a constant in a list field is a condition some requests meet and others do not', () => {
+  expect(diagnosticsOf('flags: list<string> = []', '  when "beta" in flags -> a\n  when not ("beta" in flags) -> b\n  otherwise -> b')).toEqual(['RL3002@8']);
 });
