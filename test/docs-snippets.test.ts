@@ -130,3 +130,20 @@ describe('the language reference', () => {
     }
   });
 });
+
+describe('"open in the playground" links', () => {
+  it('precede every route block in docs/ and name that block as the playground does (docs/FILE.md:LINE of its fence)', () => {
+    const docs = readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'));
+    let blocks = 0;
+    for (const name of docs) {
+      const lines = readFileSync(join(ROOT, 'docs', name), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        const fence = /^[ \t]*```route(.*)$/.exec(line);
+        if (!fence || (fence[1] ?? '').trim().startsWith('excerpt=')) return;
+        blocks++;
+        expect(lines[i - 1]?.trim(), `docs/${name}:${i + 1}`).toBe(`[open in the playground](http://127.0.0.1:5180/#sample=docs/${name}:${i + 1})`);
+      });
+    }
+    expect(blocks).toBeGreaterThanOrEqual(10);
+  });
+});
