@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { Kw } from '../../dsl/dist/index.js';
 import { browserShims, bundledAjv, bundle as bundleLsp } from '../../lsp/scripts/bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -111,7 +112,7 @@ export async function buildPlayground({ minify = true } = {}) {
     sourcemap: false,
     logLevel: 'warning',
     loader: { '.ttf': 'file' },
-    define: { 'import.meta.url': '"file:///"' },
+    define: { 'import.meta.url': '"file:///"', __ROUTELANG_KEYWORDS__: JSON.stringify(Object.keys(Kw)) },
     plugins: [monacoCore, bundledAjv, browserShims],
   });
   await build({

@@ -22,6 +22,9 @@ interface Sample {
   readonly expects?: string;
 }
 
+/** The language's keywords (the lexer's `Kw`), defined by the build. */
+declare const __ROUTELANG_KEYWORDS__: readonly string[];
+
 declare global {
   interface Window {
     MonacoEnvironment?: { getWorker(workerId: string, label: string): Worker };
@@ -59,49 +62,8 @@ monaco.languages.setLanguageConfiguration('routelang', {
 });
 // A first colouring while the server starts; its semantic tokens refine it.
 monaco.languages.setMonarchTokensProvider('routelang', {
-  keywords: [
-    'policy',
-    'version',
-    'import',
-    'input',
-    'provider',
-    'model',
-    'tool',
-    'validator',
-    'classifier',
-    'route',
-    'when',
-    'otherwise',
-    'deny',
-    'try',
-    'until',
-    'else',
-    'cascade',
-    'fallback',
-    'split',
-    'cheapest',
-    'fastest',
-    'best',
-    'by',
-    'with',
-    'assert',
-    'test',
-    'given',
-    'expect',
-    'budget',
-    'and',
-    'or',
-    'not',
-    'implies',
-    'in',
-    'true',
-    'false',
-    'because',
-    'rollout',
-    'shadow',
-    'enum',
-    'extern',
-  ],
+  // The lexer's own keyword list, put in at build time (scripts/build.js): no copy to drift.
+  keywords: [...__ROUTELANG_KEYWORDS__],
   tokenizer: {
     root: [
       [/\/\/.*$/, 'comment'],
