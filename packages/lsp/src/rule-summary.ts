@@ -3,7 +3,7 @@
 // models it can reach (through fallbacks, cascades, splits, choices and named routes).
 // Hover and inlay hints show these.
 
-import { type Compilation, type CostBound, decidingRules, plannedCalls, worstCost } from '@routelang/dsl';
+import { type Compilation, type CostBound, decidingRules, dollars, plannedCalls, worstCost } from '@routelang/dsl';
 
 /** One rule's reach. */
 export interface RuleSummary {
@@ -40,4 +40,9 @@ export function summariseRules(c: Compilation): Map<object, RuleSummary> {
   const out = new Map<object, RuleSummary>();
   for (const [node, s] of acc) out.set(node, { worstCost: s.cost.total, breakdown: s.cost.parts, models: s.models, denies: s.denies });
   return out;
+}
+
+/** A rule's worst case as the editor shows it after the rule (`≤ $0.016`, `denies`, `$0`). */
+export function costLabel(summary: RuleSummary): string {
+  return summary.models.length === 0 ? (summary.denies ? 'denies' : '$0') : `≤ ${dollars(summary.worstCost)}`;
 }

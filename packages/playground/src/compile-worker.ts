@@ -7,7 +7,7 @@
 import { type CompileResult, type CompilerHost, compilePolicy, drawRoutes, toDot, toSvg } from '@routelang/dsl';
 import type { PolicyIR } from '@routelang/runtime';
 import { instance, type Viz } from '@viz-js/viz';
-import { summariseRules } from '../../lsp/src/rule-summary.js';
+import { costLabel, summariseRules } from '../../lsp/src/rule-summary.js';
 
 /** A compilation asked for. */
 export interface CompileJob {
@@ -109,7 +109,7 @@ function costs(result: CompileResult, main: string): RuleCost[] | null {
       out.push({
         route: decl.name ? decl.name.name : 'route',
         line: module.source.position(rule.span.start).line,
-        cost: !s ? 'never decides' : s.models.length === 0 ? (s.denies ? 'denies' : '$0') : `≤ $${s.worstCost.toPrecision(3)}`,
+        cost: s ? costLabel(s) : 'never decides',
         models: s ? s.models : [],
         breakdown: s ? s.breakdown : [],
       });

@@ -4,6 +4,7 @@
 import { dollars, type TestDecl } from '@routelang/dsl';
 import { type CodeLens, type InlayHint, InlayHintKind, type Range } from 'vscode-languageserver';
 import { toOffset, toPosition, toRange } from '../convert.js';
+import { costLabel } from '../rule-summary.js';
 import { pathToUri } from '../uri.js';
 import type { Workspace } from '../workspace.js';
 
@@ -26,10 +27,9 @@ export function inlayHints(workspace: Workspace, file: string, range: Range): In
     for (const rule of decl.rules) {
       const summary = workspace.ruleSummary(file, file, rule.span.start);
       if (!summary || rule.span.end < from || rule.span.end > to) continue;
-      const label = summary.models.length === 0 ? (summary.denies ? 'denies' : '$0') : `≤ ${dollars(summary.worstCost)}`;
       out.push({
         position: toPosition(source, rule.span.end),
-        label,
+        label: costLabel(summary),
         kind: InlayHintKind.Type,
         paddingLeft: true,
         tooltip: {
