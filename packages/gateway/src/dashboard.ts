@@ -10,7 +10,7 @@
 // the traffic (each second keeps at most SAMPLES_PER_SECOND latencies per model, by reservoir
 // sampling), so the page stays readable, and the gateway fast, at thousands of requests a second.
 
-import type { BreakerState, DriftEvent, DriftStatus, RolloutEvent, RolloutStatus, RunEvent } from '@routelang/runtime';
+import { type BreakerState, type DriftEvent, type DriftStatus, nearestRank, type RolloutEvent, type RolloutStatus, type RunEvent } from '@routelang/runtime';
 import type { GatewayMetrics } from './metrics.js';
 
 /** Latency samples kept per model per second (a uniform sample of that second's calls). */
@@ -447,16 +447,12 @@ async function readRegistry(metrics: GatewayMetrics): Promise<Read> {
   return out;
 }
 
-/** The q-quantile of sorted values by nearest rank (the smallest value with at least q of them at or below it). */
-const rank = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-
-/** The q-quantile of values, or null for none. */
+/** The q-quantile of values (nearest rank, as the runtime's metrics), or null for none. */
 function percentile(values: readonly number[], q: number): number | null {
-  return values.length === 0 ? null : rank(Float64Array.from(values).sort(), q);
+  return nearestRank(Float64Array.from(values).sort(), q) ?? null;
 }
 
 function percentiles(values: readonly number[]): Percentiles {
-  if (values.length === 0) return { p50: null, p95: null, samples: 0 };
   const sorted = Float64Array.from(values).sort();
-  return { p50: rank(sorted, 0.5), p95: rank(sorted, 0.95), samples: sorted.length };
+  return { p50: nearestRank(sorted, 0.5) ?? null, p95: nearestRank(sorted, 0.95) ?? null, samples: sorted.length };
 }

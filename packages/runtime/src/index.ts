@@ -52,6 +52,6 @@ export {
   tenantWindow,
 } from './state.js';
 export { type FleetStats, ModelStats, type StatsBatch } from './stats.js';
-export { Metrics, type MetricsSnapshot, type RunEvent, type SeriesSnapshot } from './telemetry.js';
+export { Metrics, type MetricsSnapshot, nearestRank, type RunEvent, type SeriesSnapshot } from './telemetry.js';
 export { linearCounter, loadTokenizer, MAX_RUN, type TokenizerName } from './tokenizer.js';
 export { NormalizedRequest, readModel, type TokenCounter } from './values.js';

@@ -132,9 +132,19 @@ function snapshotAll(map: Map<string, Series>): Record<string, SeriesSnapshot> {
   return Object.fromEntries([...map].map(([k, s]) => [k, snapshotOf(s)]));
 }
 
+/**
+ * The q-quantile (0 < q ≤ 1) of sorted values by nearest rank: the smallest value with at
+ * least a share q of the values at or below it; undefined for no values. The runtime's
+ * metrics, `routelang simulate` and the gateway's dashboard all read percentiles this way.
+ */
+export function nearestRank(sorted: ArrayLike<number>, q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
 function snapshotOf(s: Series): SeriesSnapshot {
   const sorted = [...s.latencies].sort((a, b) => a - b);
-  const pct = (p: number): number => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number));
+  const pct = (p: number): number => nearestRank(sorted, p / 100) ?? 0;
   const rate = (n: number): number => (s.count === 0 ? 0 : n / s.count);
   return {
     count: s.count,

@@ -8,6 +8,7 @@ import {
   type Clock,
   classifyLexically,
   type ModelAdapter,
+  nearestRank,
   type PolicyIR,
   ProviderError,
   type RolloutStatus,
@@ -60,11 +61,7 @@ function weighted<T>(random: () => number, options: readonly (readonly [T, numbe
   return options.at(-1)?.[0];
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[i] as number;
-}
+const percentile = (sorted: readonly number[], q: number): number => nearestRank(sorted, q) ?? 0;
 
 /** Per model: the calls made to it and what they did. */
 export interface ModelReport {
