@@ -496,9 +496,7 @@ function ordering(ctx: Ctx, key: string, op: string, operand: unknown, path: (st
       message: `\`${op}: ${JSON.stringify(operand)}\`: Portkey compares it as the number ${n} (parseFloat); imported so`,
     });
   const fieldKey = `${PARSED}${key})`;
-  const known = ctx.fields.get(fieldKey);
-  const field = known?.field ?? ctx.names.id(`${key.replace('.', '_')}_number`, 'field');
-  if (!known) ctx.fields.set(fieldKey, { field, type: 'number' });
+  const field = viewField(ctx, fieldKey, `${key.replace('.', '_')}_number`, 'number');
   const bound = numberLiteral(n);
   if (bound === undefined) return unsupportedNumber(ctx, key, op, operand, path);
   const symbol = op === '$gt' ? '>' : op === '$gte' ? '>=' : op === '$lt' ? '<' : '<=';
@@ -523,15 +521,22 @@ function regex(ctx: Ctx, key: string, pattern: unknown, path: (string | number)[
     return refuse('a policy has no regular expressions: only a literal pattern (`contains`) or one anchored as `^…$` (`==`) is imported');
   const literal = body.replace(/\\(.)/g, '$1');
   const fieldKey = `${TEXT}${key})`;
-  const known = ctx.fields.get(fieldKey);
-  const field = known?.field ?? ctx.names.id(`${key.replace('.', '_')}_text`, 'field');
-  if (!known) ctx.fields.set(fieldKey, { field, type: 'string' });
+  const field = viewField(ctx, fieldKey, `${key.replace('.', '_')}_text`, 'string');
   ctx.notes.push({
     severity: 'note',
     ...ctx.pos(path),
     message: `\`$regex: ${JSON.stringify(pattern)}\` imported as \`${anchored ? '==' : 'contains'}\` on the value as a string (as Portkey tests it: a missing key is "undefined")`,
   });
   return anchored ? `${field} == ${str(literal)}` : `${field} contains ${str(literal)}`;
+}
+
+/** The input field of a view of a key's value (`parseFloat(…)`, `String(…)`): declared on first use, then reused. */
+function viewField(ctx: Ctx, fieldKey: string, name: string, type: 'number' | 'string'): string {
+  const known = ctx.fields.get(fieldKey);
+  if (known) return known.field;
+  const field = ctx.names.id(name, 'field');
+  ctx.fields.set(fieldKey, { field, type });
+  return field;
 }
 
 /** A number as a policy writes it (a non-negative decimal without an exponent), or undefined when it cannot be written. */
