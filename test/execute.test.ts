@@ -14,7 +14,7 @@ model mini { provider = "a" id = "mini" price = { input: $1 per 1M, output: $2 p
 model big { provider = "b" id = "big" price = { input: $10 per 1M, output: $20 per 1M } context = 8k max_output = 1k }
 input {
   prompt: text
-  form: enum { retry, fall, narrow, cascade, strict, choice, lookup, vetted } = retry
+  form: enum { retry, fall, narrow, coded, cascade, strict, choice, lookup, vetted } = retry
 }
 validator quality = extern "quality"
 tool kb { kind = search cost = $0.01 }
@@ -22,6 +22,7 @@ route {
   when form == retry -> mini with { retries: 2 }
   when form == fall -> mini fallback big
   when form == narrow -> mini fallback big on [timeout]
+  when form == coded -> mini fallback big on [rate_limit, 503]
   when form == cascade -> cascade [mini, big] until quality >= 0.8
   when form == strict -> cascade [mini, big] until quality > 0.8
   when form == lookup -> try kb else mini
@@ -60,7 +61,7 @@ type Row = [form: string, attempts: string[], outcome: string];
 
 /** What each plan form does when `mini` fails with `errorClass` (big answers). */
 function expected(errorClass: string): Row[] {
-  const retryable = errorClass !== 'refusal';
+  const retryable = errorClass !== 'refusal' && errorClass !== 'client_error';
   const fail = `mini:error(${errorClass})`;
   return [
     ['retry', retryable ? [fail, fail, fail] : [fail], `failed:${errorClass}`],
@@ -72,7 +73,7 @@ function expected(errorClass: string): Row[] {
 }
 
 describe('plan execution: each error class × each plan form', () => {
-  for (const errorClass of ['timeout', 'rate_limit', 'server_error', 'refusal'] as const) {
+  for (const errorClass of ['timeout', 'rate_limit', 'server_error', 'client_error', 'refusal'] as const) {
     it(`${errorClass}`, async () => {
       for (const [form, attempts, outcome] of expected(errorClass)) {
         // A fresh router each time: failures would otherwise open mini's circuit breaker.
@@ -84,6 +85,29 @@ describe('plan execution: each error class × each plan form', () => {
       }
     });
   }
+});
+
+describe('fallback on HTTP statuses', () => {
+  it('`on [rate_limit, 503]` takes a 429 and a 503, and neither a 500 nor a 401 (a client error, never retried)', async () => {
+    const cases: [ProviderError, string[], string][] = [
+      [new ProviderError('server_error', 'overloaded', 503), ['mini:error(server_error)', 'big:ok'], 'ok:big'],
+      [new ProviderError('rate_limit', 'slow down', 429), ['mini:error(rate_limit)', 'big:ok'], 'ok:big'],
+      [new ProviderError('server_error', 'internal', 500), ['mini:error(server_error)'], 'failed:server_error'],
+      [new ProviderError('server_error', 'no status'), ['mini:error(server_error)'], 'failed:server_error'],
+      [new ProviderError('client_error', 'bad key', 401), ['mini:error(client_error)'], 'failed:client_error'],
+    ];
+    for (const [error, attempts, outcome] of cases) {
+      const r = await router(() => Promise.reject(error));
+      for (const form of ['coded', 'retry']) {
+        const result = await r.run({ prompt: 'hello', form });
+        const seen = result.attempts.map((a) => `${a.target}:${a.outcome}${a.errorClass ? `(${a.errorClass})` : ''}`);
+        const got = result.ok ? `ok:${result.model}` : 'errorClass' in result ? `failed:${result.errorClass}` : 'other';
+        if (form === 'coded') expect([error.message, seen, got]).toEqual([error.message, attempts, outcome]);
+        // `retries: 2`: a client error is not retried; the others are.
+        else expect([error.message, seen.length]).toEqual([error.message, error.errorClass === 'client_error' ? 1 : 3]);
+      }
+    }
+  });
 });
 
 describe('cascade scores and thresholds', () => {

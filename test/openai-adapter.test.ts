@@ -30,6 +30,8 @@ beforeAll(async () => {
       const prompt = body.messages[0]?.content ?? '';
       if (body.model === 'limited') return reply(res, 429, { error: { message: 'slow down' } });
       if (body.model === 'broken') return reply(res, 503, { error: { message: 'overloaded' } });
+      if (body.model === 'unknown') return reply(res, 404, { error: { message: 'no such model' } });
+      if (body.model === 'unauthorised') return reply(res, 401, { error: { message: 'bad key' } });
       if (body.model === 'filtered')
         return reply(res, 200, { choices: [{ message: { content: null, refusal: 'I cannot help with that' }, finish_reason: 'stop' }] });
       if (body.model === 'sleepy') return void setTimeout(() => reply(res, 200, { choices: [{ message: { content: 'late' } }] }), 2_000);
@@ -79,10 +81,12 @@ describe('openAICompatible', () => {
     const classOf = async (id: string, signal = new AbortController().signal) =>
       adapter({ model: model(id), prompt: 'x', maxTokens: undefined, timeoutMs: 5_000, signal, promptTokens: 1, countTokens: () => 1 }).then(
         () => 'ok',
-        (e: unknown) => (e instanceof ProviderError ? e.errorClass : 'untyped'),
+        (e: unknown) => (e instanceof ProviderError ? `${e.errorClass}${e.status ? ` ${e.status}` : ''}` : 'untyped'),
       );
-    expect(await classOf('limited')).toBe('rate_limit');
-    expect(await classOf('broken')).toBe('server_error');
+    expect(await classOf('limited')).toBe('rate_limit 429');
+    expect(await classOf('broken')).toBe('server_error 503');
+    expect(await classOf('unknown')).toBe('client_error 404');
+    expect(await classOf('unauthorised')).toBe('client_error 401');
     expect(await classOf('filtered')).toBe('refusal');
     expect(await classOf('sleepy', AbortSignal.timeout(100))).toBe('timeout');
   });

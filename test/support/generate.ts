@@ -233,7 +233,18 @@ export function generatePolicy(seed: number, options: GenerateOptions = {}): Gen
     const r = rng.next();
     if (depth <= 0 || r < 0.35) return [rng.pick(models)];
     if (r < 0.45) return [rng.pick(models), 'with', '{', 'timeout', ':', `${rng.int(1, 30)}s`, ',', 'retries', ':', String(rng.int(0, 3)), '}'];
-    if (r < 0.55) return [...plan(depth - 1), 'fallback', ...plan(0), ...(rng.chance(0.3) ? ['on', '[', 'timeout', ',', 'rate_limit', ']'] : [])];
+    if (r < 0.55)
+      return [
+        ...plan(depth - 1),
+        'fallback',
+        ...plan(0),
+        ...(rng.chance(0.3)
+          ? rng.pick([
+              ['on', '[', 'timeout', ',', 'rate_limit', ']'],
+              ['on', '[', '429', ',', 'client_error', ',', '503', ']'],
+            ])
+          : []),
+      ];
     if (r < 0.65) return ['cascade', '[', ...modelList(rng.int(2, 3)), ']', 'until', 'v0', '>=', rng.pick(['0.5', '0.8', '1'])];
     if (r < 0.72) return ['try', 't0', 'else', ...plan(depth - 1)];
     if (r < 0.8) {

@@ -171,8 +171,8 @@ export interface FallbackPlan extends NodeBase {
   readonly kind: 'Fallback';
   readonly primary: Plan;
   readonly secondary: Plan;
-  /** `on [timeout, rate_limit]`: the error classes that trigger the fallback; all when absent. */
-  readonly on?: readonly Ident[];
+  /** `on [timeout, rate_limit, 503]`: the error classes and HTTP status codes that trigger the fallback; all when absent. */
+  readonly on?: readonly (Ident | NumberLit)[];
 }
 
 /** `until V >= t` */

@@ -243,8 +243,9 @@ export const CATALOGUE = {
   RL2027: {
     name: 'unknown-error-class',
     severity: 'error',
-    summary: '`fallback … on [...]` names an error class that does not exist',
-    explanation: 'Error classes are `timeout`, `rate_limit`, `server_error`, `refusal`, `circuit_open` and `budget`.',
+    summary: '`fallback … on [...]` names an error class that does not exist, or a status that is not an HTTP error',
+    explanation:
+      "Error classes are `timeout`, `rate_limit`, `server_error`, `client_error`, `refusal`, `circuit_open` and `budget`. An upstream's HTTP status can be listed as a number from 400 to 599 (`on [rate_limit, 503]`).",
   },
   RL2028: {
     name: 'unknown-label',

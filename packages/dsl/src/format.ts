@@ -347,7 +347,7 @@ export function planText(plan: A.Plan): string {
     case 'With':
       return `${planText(plan.plan)} with ${valueText(plan.options)}`;
     case 'Fallback':
-      return `${planText(plan.primary)} fallback ${planText(plan.secondary)}${plan.on ? ` on [${plan.on.map((o) => o.name).join(', ')}]` : ''}`;
+      return `${planText(plan.primary)} fallback ${planText(plan.secondary)}${plan.on ? ` on [${plan.on.map((o) => (o.kind === 'Number' ? o.raw : o.name)).join(', ')}]` : ''}`;
     case 'Cascade':
       return `cascade [${plan.steps.map(planText).join(', ')}] ${untilText(plan.until)}`;
     case 'Try':

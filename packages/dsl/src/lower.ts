@@ -3,7 +3,7 @@
 // (a string), `x in [a, b]` becomes `x == a or x == b`, numbers are in base units.
 // Only called on policies without errors.
 
-import type { CallOptions, Expr, Operand, Plan, Until, Value } from '@routelang/runtime';
+import type { CallOptions, ErrorClass, Expr, Operand, Plan, Until, Value } from '@routelang/runtime';
 import type * as A from './ast.js';
 import type { Policy } from './check/policy.js';
 
@@ -101,7 +101,7 @@ export function lowerPlan(plan: A.Plan, policy: Policy): Plan {
     }
     case 'Fallback': {
       const lowered: Plan = { kind: 'fallback', primary: lowerPlan(plan.primary, policy), secondary: lowerPlan(plan.secondary, policy) };
-      return plan.on ? { ...lowered, on: plan.on.map((o) => o.name as 'timeout') } : lowered;
+      return plan.on ? { ...lowered, on: plan.on.map((o) => (o.kind === 'Number' ? o.value : (o.name as ErrorClass))) } : lowered;
     }
     case 'Cascade':
       return { kind: 'cascade', steps: plan.steps.map((s) => lowerPlan(s, policy)), until: lowerUntil(plan.until) };

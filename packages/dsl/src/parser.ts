@@ -1188,15 +1188,27 @@ class RouteParser extends EmbeddedActionsParser {
       this.MANY(() => {
         this.CONSUME(Kw.fallback);
         const secondary = this.SUBRULE2(this.withPlan);
-        let on: A.Ident[] | undefined;
+        let on: (A.Ident | A.NumberLit)[] | undefined;
         let close: IToken | undefined;
         this.OPTION(() => {
           this.CONSUME(Kw.on);
           this.CONSUME(LBracket);
-          const list: A.Ident[] = [];
+          const list: (A.Ident | A.NumberLit)[] = [];
           this.MANY2(() => {
-            const t = this.CONSUME(Name); // `budget` is an error class and a keyword
-            this.ACTION(() => list.push(this.ident(t)));
+            this.OR2([
+              {
+                ALT: () => {
+                  const t = this.CONSUME(Name); // `budget` is an error class and a keyword
+                  this.ACTION(() => list.push(this.ident(t)));
+                },
+              },
+              {
+                ALT: () => {
+                  const t = this.CONSUME2(NumberLiteral); // an upstream's HTTP status: `503`
+                  this.ACTION(() => list.push(this.num(t)));
+                },
+              },
+            ]);
             this.OPTION2(() => this.CONSUME(Comma));
           });
           close = this.CONSUME(RBracket);

@@ -7,7 +7,7 @@
 import { type Context, type Span, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Breakers } from './breaker.js';
 import { evaluate } from './evaluate.js';
-import type { Assertion, CallOptions, ErrorClass, Model, Plan, Tool, Until } from './ir.js';
+import type { Assertion, CallOptions, ErrorClass, FallbackOn, Model, Plan, Tool, Until } from './ir.js';
 import { inCandidate, type Rollout, rolloutBucket } from './rollout.js';
 import { splitArm } from './split.js';
 import { type Reservation, reserveIn, type StateStore, StateUnavailableError } from './state.js';
@@ -214,9 +214,17 @@ class StepFailure extends Error {
   constructor(
     readonly errorClass: FailureClass,
     message: string,
+    /** The upstream's HTTP status, when the failure was an HTTP answer. */
+    readonly status?: number,
   ) {
     super(message);
   }
+}
+
+/** Whether a fallback's `on` list (classes and status codes; absent: everything) takes a failure. */
+function fallsBackOn(on: readonly FallbackOn[] | undefined, failure: StepFailure): boolean {
+  if (!on) return true;
+  return on.some((o) => (typeof o === 'number' ? o === failure.status : o === failure.errorClass));
 }
 
 class Denied extends Error {}
@@ -346,7 +354,7 @@ class Run {
           return await this.plan(plan.primary, options, `${salt}/p`);
         } catch (error) {
           if (!(error instanceof StepFailure) || error.errorClass === 'aborted' || this.committed) throw error;
-          if (plan.on && !(plan.on as readonly FailureClass[]).includes(error.errorClass)) throw error;
+          if (!fallsBackOn(plan.on, error)) throw error;
           this.fallbacks++;
           this.markLast('fallback');
           return this.plan(plan.secondary, options, `${salt}/s`);
@@ -823,7 +831,7 @@ class Run {
         }
         // Provider trouble counts against the circuit; a refusal is an answer, not an outage.
         breaker.record(!RETRYABLE.has(errorClass));
-        lastError = new StepFailure(errorClass, `\`${name}\`: ${message}`);
+        lastError = new StepFailure(errorClass, `\`${name}\`: ${message}`, error instanceof ProviderError ? error.status : undefined);
         // Once text went to the caller, a retry would send a second answer after part of the first.
         if (!RETRYABLE.has(errorClass) || this.committed) break;
       }

@@ -145,15 +145,19 @@ export const CallOptions = z
   .strict();
 export type CallOptions = z.infer<typeof CallOptions>;
 
-export const ErrorClass = z.enum(['timeout', 'rate_limit', 'server_error', 'refusal', 'circuit_open', 'budget']);
+export const ErrorClass = z.enum(['timeout', 'rate_limit', 'server_error', 'client_error', 'refusal', 'circuit_open', 'budget']);
 export type ErrorClass = z.infer<typeof ErrorClass>;
+/** What a fallback falls back on: an error class, or an upstream's HTTP status code. */
+export const FallbackOn = z.union([ErrorClass, z.number().int().min(400).max(599)]);
+export type FallbackOn = z.infer<typeof FallbackOn>;
 
 export const Until = z.object({ validator: z.string(), op: z.enum(['>=', '>']), threshold: z.number().min(0).max(1) }).strict();
 export type Until = z.infer<typeof Until>;
 
 export type Plan =
   | { kind: 'model'; model: string; options?: CallOptions }
-  | { kind: 'fallback'; primary: Plan; secondary: Plan; on?: ErrorClass[] }
+  /** `on`: the error classes and upstream HTTP status codes (400–599) that trigger the fallback; every failure when absent. */
+  | { kind: 'fallback'; primary: Plan; secondary: Plan; on?: FallbackOn[] }
   | { kind: 'cascade'; steps: Plan[]; until: Until }
   | { kind: 'try'; tool: string; until?: Until; otherwise: Plan }
   | { kind: 'split'; field: string; arms: { plan: Plan; weight: number }[] }
@@ -201,7 +205,7 @@ export type RolloutSettings = z.infer<typeof RolloutSettings>;
 export const Plan: z.ZodType<Plan> = z.lazy(() =>
   z.union([
     z.object({ kind: z.literal('model'), model: z.string(), options: CallOptions.optional() }).strict(),
-    z.object({ kind: z.literal('fallback'), primary: Plan, secondary: Plan, on: z.array(ErrorClass).optional() }).strict(),
+    z.object({ kind: z.literal('fallback'), primary: Plan, secondary: Plan, on: z.array(FallbackOn).optional() }).strict(),
     z.object({ kind: z.literal('cascade'), steps: z.array(Plan), until: Until }).strict(),
     z.object({ kind: z.literal('try'), tool: z.string(), until: Until.optional(), otherwise: Plan }).strict(),
     z

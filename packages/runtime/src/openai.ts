@@ -41,7 +41,7 @@ interface ToolCallDelta {
   readonly function?: { readonly name?: string; readonly arguments?: string };
 }
 
-/** The error class of an upstream's HTTP failure. */
+/** The error class of an upstream's HTTP failure (the status is kept for `fallback … on [503]`). */
 export function upstreamError(status: number, detail: string, what: string): ProviderError {
   const errorClass =
     status === 429
@@ -50,7 +50,11 @@ export function upstreamError(status: number, detail: string, what: string): Pro
         ? 'timeout'
         : /content.?(filter|policy|management)/i.test(detail)
           ? 'refusal'
-          : 'server_error';
+          : // The upstream refused the call itself (bad request, key, model name): not an outage,
+            // and the same call would fail again, so it is never retried.
+            status >= 400 && status <= 499
+            ? 'client_error'
+            : 'server_error';
   return new ProviderError(errorClass, `${what}: HTTP ${status}${detail ? ` ${detail.slice(0, 200)}` : ''}`, status);
 }
 

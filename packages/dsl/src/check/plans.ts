@@ -13,7 +13,7 @@ export const PLAN_OPTIONS = ['timeout', 'max_tokens', 'retries'] as const;
 
 /** The most retries a plan option allows per call (`retries: 0..MAX_RETRIES`, RL2024 beyond). */
 export const MAX_RETRIES = 10;
-export const ERROR_CLASSES = ['timeout', 'rate_limit', 'server_error', 'refusal', 'circuit_open', 'budget'] as const;
+export const ERROR_CLASSES = ['timeout', 'rate_limit', 'server_error', 'client_error', 'refusal', 'circuit_open', 'budget'] as const;
 
 /** What a plan can see, and where usage is recorded. */
 export interface PlanScope {
@@ -56,10 +56,18 @@ export class PlanChecker {
         this.check(plan.primary);
         this.check(plan.secondary);
         for (const cls of plan.on ?? []) {
+          if (cls.kind === 'Number') {
+            // An upstream's HTTP status, as gateways list them (`on_status_codes: [429, 503]`).
+            if (cls.unit !== 'none' || !Number.isInteger(cls.value) || cls.value < 400 || cls.value > 599)
+              this.ctx.report('RL2027', this.scope.file, cls, `\`${cls.raw}\` is not an HTTP error status`, {
+                help: 'a status code in `on [...]` is a whole number from 400 to 599, such as `503`',
+              });
+            continue;
+          }
           if (!(ERROR_CLASSES as readonly string[]).includes(cls.name)) {
             const suggestion = closest(cls.name, ERROR_CLASSES);
             this.ctx.report('RL2027', this.scope.file, cls, `\`${cls.name}\` is not an error class${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`, {
-              help: `error classes are ${listNames(ERROR_CLASSES)}`,
+              help: `error classes are ${listNames(ERROR_CLASSES)}; an upstream's HTTP status (400–599) can be listed too`,
               fix: suggestion ? { title: `change to \`${suggestion}\``, edits: [{ file: this.scope.file, span: cls.span, newText: suggestion }] } : undefined,
             });
           }

@@ -197,7 +197,7 @@ export async function simulate(ir: PolicyIR, lines: readonly string[], options: 
     }
     if (inputTokens > call.model.context) {
       now += 50;
-      throw new ProviderError('server_error', `the prompt (${inputTokens} tokens) exceeds the ${call.model.context}-token window`);
+      throw new ProviderError('client_error', `the prompt (${inputTokens} tokens) exceeds the ${call.model.context}-token window`, 400);
     }
     const latency = logNormal(random, behaviour.latency.p50, behaviour.latency.p95);
     if (random() < behaviour.errorRate) {

@@ -4,7 +4,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perShadow":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"latency_under"},"ms":{"type":"number","exclusiveMinimum":0}},"required":["kind","ms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cost_under"},"usd":{"type":"number","exclusiveMinimum":0}},"required":["kind","usd"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"format":{"type":"string","const":"routelang/ir@1"},"policy":{"type":"object","properties":{"name":{"type":["string","null"]},"version":{"type":["string","null"]},"source":{"type":"string"}},"required":["name","version","source"],"additionalProperties":false},"inputs":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","enum":["bool","int","number","string","text","duration","money","tokens","percent"]}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"list"},"element":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"string"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","members"],"additionalProperties":false}]}},"required":["kind","element"],"additionalProperties":false}]},"default":{"allOf":[{"$ref":"#/definitions/__schema0"}]},"classifier":{"type":"string"}},"required":["name","type"],"additionalProperties":false}},"models":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"provider":{"type":"string"},"id":{"type":"string"},"inputPrice":{"type":"number","minimum":0},"outputPrice":{"type":"number","minimum":0},"context":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"maxOutput":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"deployment":{"type":"string","enum":["cloud","on_prem"]},"regions":{"type":"array","items":{"type":"string"}},"tags":{"type":"array","items":{"type":"string"}},"latencyMs":{"type":"number","exclusiveMinimum":0}},"required":["name","provider","id","inputPrice","outputPrice","context","deployment","regions","tags"],"additionalProperties":false}},"providers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"protocol":{"type":"string","enum":["openai","anthropic"]},"baseUrl":{"type":"string"},"apiKeyEnv":{"type":"string"},"headers":{"type":"object","propertyNames":{"type":"string"},"additionalProperties":{"anyOf":[{"type":"object","properties":{"value":{"type":"string"}},"required":["value"],"additionalProperties":false},{"type":"object","properties":{"env":{"type":"string"}},"required":["env"],"additionalProperties":false}]}}},"required":["name","protocol","baseUrl"],"additionalProperties":false}},"tools":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string"},"timeoutMs":{"type":"number","exclusiveMinimum":0},"cost":{"type":"number","minimum":0}},"required":["name","kind"],"additionalProperties":false}},"validators":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"extern"},"function":{"type":"string"}},"required":["name","kind","function"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","const":"schema"},"path":{"type":"string"}},"required":["name","kind","path"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["json","not_empty"]}},"required":["name","kind"],"additionalProperties":false}]}},"classifiers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"target":{"type":"string"},"extern":{"type":"string"},"labels":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"examples":{"type":"array","items":{"type":"string"}}},"required":["label","examples"],"additionalProperties":false}},"default":{"type":"string"}},"required":["name","target","labels"],"additionalProperties":false}},"routes":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"rules":{"type":"array","items":{"type":"object","properties":{"condition":{"allOf":[{"$ref":"#/definitions/__schema1"}]},"text":{"type":"string"},"plan":{"$ref":"#/definitions/__schema4"},"label":{"type":"string"},"source":{"$ref":"#/definitions/__schema8"}},"required":["plan","source"],"additionalProperties":false}},"graph":{"type":"object","properties":{"variables":{"type":"array","items":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"interval"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema9"}},"bounds":{"type":"array","items":{"type":"object","properties":{"at":{"type":"number"},"inclusive":{"type":"boolean"}},"required":["at","inclusive"],"additionalProperties":false}}},"required":["kind","field","bounds"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"enum"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema10"}},"members":{"type":"array","items":{"type":"string"}}},"required":["kind","field","members"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"bool"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema11"}}},"required":["kind","field"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"literal"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema12"}},"literals":{"type":"array","items":{"type":"string"}}},"required":["kind","field","literals"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema13"}},"substring":{"type":"string"}},"required":["kind","field","substring"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"member"},"field":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema14"}},"literal":{"type":"string"}},"required":["kind","field","literal"],"additionalProperties":false}]}},"nodes":{"type":"array","items":{"type":"object","properties":{"variable":{"type":"integer","minimum":0,"maximum":9007199254740991},"children":{"type":"array","items":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}}},"required":["variable","children"],"additionalProperties":false}},"root":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["variables","nodes","root"],"additionalProperties":false}},"required":["name","rules","graph"],"additionalProperties":false}},"assertions":{"type":"array","items":{"type":"object","properties":{"label":{"type":"string"},"condition":{"$ref":"#/definitions/__schema1"},"source":{"$ref":"#/definitions/__schema8"}},"required":["condition","source"],"additionalProperties":false}},"budget":{"type":"object","properties":{"perRequest":{"type":"number","minimum":0},"perShadow":{"type":"number","minimum":0},"perTenant":{"type":"object","properties":{"amount":{"type":"number","minimum":0},"period":{"type":"string","enum":["day","hour"]}},"required":["amount","period"],"additionalProperties":false}},"additionalProperties":false}},"required":["format","policy","inputs","models","tools","validators","classifiers","routes","assertions"],"additionalProperties":false,"definitions":{"__schema0":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]},"__schema1":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"const"},"value":{"type":"boolean"}},"required":["kind","value"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","enum":["and","or"]},"args":{"type":"array","items":{"$ref":"#/definitions/__schema1"}}},"required":["kind","args"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"not"},"arg":{"$ref":"#/definitions/__schema1"}},"required":["kind","arg"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"implies"},"left":{"$ref":"#/definitions/__schema1"},"right":{"$ref":"#/definitions/__schema1"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"compare"},"op":{"type":"string","enum":["==","!=","<","<=",">",">="]},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","op","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"in"},"negated":{"type":"boolean"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","negated","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"contains"},"left":{"$ref":"#/definitions/__schema2"},"right":{"$ref":"#/definitions/__schema2"}},"required":["kind","left","right"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"truthy"},"operand":{"$ref":"#/definitions/__schema2"}},"required":["kind","operand"],"additionalProperties":false}]},"__schema2":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"field"},"path":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema3"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"model"},"path":{"type":"array","items":{"type":"string"}}},"required":["kind","path"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"value"},"value":{"$ref":"#/definitions/__schema0"}},"required":["kind","value"],"additionalProperties":false}]},"__schema3":{"type":"string"},"__schema4":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"anyOf":[{"type":"string","enum":["timeout","rate_limit","server_error","client_error","refusal","circuit_open","budget"]},{"type":"integer","minimum":400,"maximum":599}]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"latency_under"},"ms":{"type":"number","exclusiveMinimum":0}},"required":["kind","ms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cost_under"},"usd":{"type":"number","exclusiveMinimum":0}},"required":["kind","usd"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]},"__schema5":{"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false},"__schema6":{"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false},"__schema7":{"type":"number","exclusiveMinimum":0,"maximum":100},"__schema8":{"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false},"__schema9":{"type":"string"},"__schema10":{"type":"string"},"__schema11":{"type":"string"},"__schema12":{"type":"string"},"__schema13":{"type":"string"},"__schema14":{"type":"string"}},"$id":"https://routelang.dev/schema/ir@1.json","title":"Routelang IR (routelang/ir@1)"};
 const schema12 = {"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]};
 const schema23 = {"type":"object","properties":{"file":{"type":"string"},"line":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"column":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991}},"required":["file","line","column"],"additionalProperties":false};
 const schema24 = {"type":"string"};
@@ -1222,7 +1222,7 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"type":"string","enum":["timeout","rate_limit","server_error","refusal","circuit_open","budget"]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"latency_under"},"ms":{"type":"number","exclusiveMinimum":0}},"required":["kind","ms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cost_under"},"usd":{"type":"number","exclusiveMinimum":0}},"required":["kind","usd"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
+const schema17 = {"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"model"},"model":{"type":"string"},"options":{"allOf":[{"$ref":"#/definitions/__schema5"}]}},"required":["kind","model"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"fallback"},"primary":{"$ref":"#/definitions/__schema4"},"secondary":{"$ref":"#/definitions/__schema4"},"on":{"type":"array","items":{"anyOf":[{"type":"string","enum":["timeout","rate_limit","server_error","client_error","refusal","circuit_open","budget"]},{"type":"integer","minimum":400,"maximum":599}]}}},"required":["kind","primary","secondary"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cascade"},"steps":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"until":{"$ref":"#/definitions/__schema6"}},"required":["kind","steps","until"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"try"},"tool":{"type":"string"},"until":{"allOf":[{"$ref":"#/definitions/__schema6"}]},"otherwise":{"$ref":"#/definitions/__schema4"}},"required":["kind","tool","otherwise"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"split"},"field":{"type":"string"},"arms":{"type":"array","items":{"type":"object","properties":{"plan":{"$ref":"#/definitions/__schema4"},"weight":{"type":"number","exclusiveMinimum":0,"maximum":100}},"required":["plan","weight"],"additionalProperties":false}}},"required":["kind","field","arms"],"additionalProperties":false},{"type":"object","properties":{"name":{"type":"string"},"field":{"type":"string"},"metric":{"anyOf":[{"type":"object","properties":{"kind":{"type":"string","const":"score"},"validator":{"type":"string"}},"required":["kind","validator"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"errors"}},"required":["kind"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"latency_under"},"ms":{"type":"number","exclusiveMinimum":0}},"required":["kind","ms"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"cost_under"},"usd":{"type":"number","exclusiveMinimum":0}},"required":["kind","usd"],"additionalProperties":false}]},"margin":{"type":"number","minimum":0,"exclusiveMaximum":1},"confidence":{"type":"number","exclusiveMinimum":0.5,"exclusiveMaximum":1},"stages":{"minItems":1,"type":"array","items":{"$ref":"#/definitions/__schema7"}},"minSamples":{"type":"integer","minimum":1,"maximum":9007199254740991},"guards":{"type":"object","properties":{"errorRate":{"type":"number","minimum":0,"maximum":1},"latencyP95Ms":{"type":"number","exclusiveMinimum":0}},"additionalProperties":false},"kind":{"type":"string","const":"rollout"},"control":{"$ref":"#/definitions/__schema4"},"candidate":{"$ref":"#/definitions/__schema4"}},"required":["name","field","metric","margin","confidence","stages","kind","control","candidate"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"shadow"},"plan":{"$ref":"#/definitions/__schema4"},"shadow":{"type":"string"},"share":{"type":"number","exclusiveMinimum":0,"maximum":100},"validator":{"type":"string"}},"required":["kind","plan","shadow","share"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"choice"},"strategy":{"type":"string","enum":["fastest","cheapest","best"]},"candidates":{"type":"array","items":{"$ref":"#/definitions/__schema4"}},"validator":{"type":"string"}},"required":["kind","strategy","candidates"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"deny"},"reason":{"type":"string"}},"required":["kind","reason"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"route"},"route":{"type":"string"}},"required":["kind","route"],"additionalProperties":false},{"type":"object","properties":{"kind":{"type":"string","const":"with"},"plan":{"$ref":"#/definitions/__schema4"},"options":{"$ref":"#/definitions/__schema5"}},"required":["kind","plan","options"],"additionalProperties":false}]};
 const schema18 = {"type":"object","properties":{"timeoutMs":{"type":"number","exclusiveMinimum":0},"maxTokens":{"type":"integer","exclusiveMinimum":0,"maximum":9007199254740991},"retries":{"type":"integer","minimum":0,"maximum":10}},"additionalProperties":false};
 const schema19 = {"type":"object","properties":{"validator":{"type":"string"},"op":{"type":"string","enum":[">=",">"]},"threshold":{"type":"number","minimum":0,"maximum":1}},"required":["validator","op","threshold"],"additionalProperties":false};
 const schema21 = {"type":"number","exclusiveMinimum":0,"maximum":100};
@@ -1523,8 +1523,11 @@ if(Array.isArray(data9)){
 const len0 = data9.length;
 for(let i0=0; i0<len0; i0++){
 let data10 = data9[i0];
+const _errs29 = errors;
+let valid8 = false;
+const _errs30 = errors;
 if(typeof data10 !== "string"){
-const err23 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err23 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1533,8 +1536,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(!((((((data10 === "timeout") || (data10 === "rate_limit")) || (data10 === "server_error")) || (data10 === "refusal")) || (data10 === "circuit_open")) || (data10 === "budget"))){
-const err24 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[1].properties.on.items.enum},message:"must be equal to one of the allowed values"};
+if(!(((((((data10 === "timeout") || (data10 === "rate_limit")) || (data10 === "server_error")) || (data10 === "client_error")) || (data10 === "refusal")) || (data10 === "circuit_open")) || (data10 === "budget"))){
+const err24 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[1].properties.on.items.anyOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1543,10 +1546,12 @@ vErrors.push(err24);
 }
 errors++;
 }
-}
-}
-else {
-const err25 = {instancePath:instancePath+"/on",schemaPath:"#/anyOf/1/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid1 = _errs30 === errors;
+valid8 = valid8 || _valid1;
+if(!valid8){
+const _errs32 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err25 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1555,10 +1560,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-else {
-const err26 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 599 || isNaN(data10)){
+const err26 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 599},message:"must be <= 599"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1567,13 +1571,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-var _valid0 = _errs19 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs30 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err27 = {instancePath,schemaPath:"#/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data10 < 400 || isNaN(data10)){
+const err27 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 400},message:"must be >= 400"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1582,8 +1581,12 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data.steps === undefined){
-const err28 = {instancePath,schemaPath:"#/anyOf/2/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'"};
+}
+var _valid1 = _errs32 === errors;
+valid8 = valid8 || _valid1;
+}
+if(!valid8){
+const err28 = {instancePath:instancePath+"/on/" + i0,schemaPath:"#/anyOf/1/properties/on/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1592,8 +1595,21 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(data.until === undefined){
-const err29 = {instancePath,schemaPath:"#/anyOf/2/required",keyword:"required",params:{missingProperty: "until"},message:"must have required property '"+"until"+"'"};
+else {
+errors = _errs29;
+if(vErrors !== null){
+if(_errs29){
+vErrors.length = _errs29;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/on",schemaPath:"#/anyOf/1/properties/on/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1602,9 +1618,10 @@ vErrors.push(err29);
 }
 errors++;
 }
-for(const key3 in data){
-if(!(((key3 === "kind") || (key3 === "steps")) || (key3 === "until"))){
-const err30 = {instancePath,schemaPath:"#/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1613,11 +1630,13 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data11 = data.kind;
-if(typeof data11 !== "string"){
-const err31 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs19 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs34 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err31 = {instancePath,schemaPath:"#/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1626,13 +1645,57 @@ vErrors.push(err31);
 }
 errors++;
 }
-if("cascade" !== data11){
-const err32 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "cascade"},message:"must be equal to constant"};
+if(data.steps === undefined){
+const err32 = {instancePath,schemaPath:"#/anyOf/2/required",keyword:"required",params:{missingProperty: "steps"},message:"must have required property '"+"steps"+"'"};
 if(vErrors === null){
 vErrors = [err32];
 }
 else {
 vErrors.push(err32);
+}
+errors++;
+}
+if(data.until === undefined){
+const err33 = {instancePath,schemaPath:"#/anyOf/2/required",keyword:"required",params:{missingProperty: "until"},message:"must have required property '"+"until"+"'"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+for(const key3 in data){
+if(!(((key3 === "kind") || (key3 === "steps")) || (key3 === "until"))){
+const err34 = {instancePath,schemaPath:"#/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data11 = data.kind;
+if(typeof data11 !== "string"){
+const err35 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if("cascade" !== data11){
+const err36 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "cascade"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
 }
 errors++;
 }
@@ -1649,52 +1712,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/steps",schemaPath:"#/anyOf/2/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-}
-if(data.until !== undefined){
-let data14 = data.until;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.validator === undefined){
-const err34 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-if(data14.op === undefined){
-const err35 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if(data14.threshold === undefined){
-const err36 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "threshold"},message:"must have required property '"+"threshold"+"'"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-for(const key4 in data14){
-if(!(((key4 === "validator") || (key4 === "op")) || (key4 === "threshold"))){
-const err37 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+const err37 = {instancePath:instancePath+"/steps",schemaPath:"#/anyOf/2/properties/steps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1704,9 +1722,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data14.validator !== undefined){
-if(typeof data14.validator !== "string"){
-const err38 = {instancePath:instancePath+"/until/validator",schemaPath:"#/definitions/__schema6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.until !== undefined){
+let data14 = data.until;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.validator === undefined){
+const err38 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1715,11 +1735,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data14.op !== undefined){
-let data16 = data14.op;
-if(typeof data16 !== "string"){
-const err39 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data14.op === undefined){
+const err39 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1728,8 +1745,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(!((data16 === ">=") || (data16 === ">"))){
-const err40 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/enum",keyword:"enum",params:{allowedValues: schema19.properties.op.enum},message:"must be equal to one of the allowed values"};
+if(data14.threshold === undefined){
+const err40 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "threshold"},message:"must have required property '"+"threshold"+"'"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1738,12 +1755,9 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-if(data14.threshold !== undefined){
-let data17 = data14.threshold;
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 1 || isNaN(data17)){
-const err41 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+for(const key4 in data14){
+if(!(((key4 === "validator") || (key4 === "op")) || (key4 === "threshold"))){
+const err41 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1752,8 +1766,10 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(data17 < 0 || isNaN(data17)){
-const err42 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data14.validator !== undefined){
+if(typeof data14.validator !== "string"){
+const err42 = {instancePath:instancePath+"/until/validator",schemaPath:"#/definitions/__schema6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1763,8 +1779,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data14.op !== undefined){
+let data16 = data14.op;
+if(typeof data16 !== "string"){
+const err43 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1773,10 +1791,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-}
-else {
-const err44 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data16 === ">=") || (data16 === ">"))){
+const err44 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/enum",keyword:"enum",params:{allowedValues: schema19.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1786,9 +1802,11 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data14.threshold !== undefined){
+let data17 = data14.threshold;
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 1 || isNaN(data17)){
+const err45 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1797,13 +1815,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-var _valid0 = _errs30 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs48 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err46 = {instancePath,schemaPath:"#/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data17 < 0 || isNaN(data17)){
+const err46 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1812,8 +1825,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data.tool === undefined){
-const err47 = {instancePath,schemaPath:"#/anyOf/3/required",keyword:"required",params:{missingProperty: "tool"},message:"must have required property '"+"tool"+"'"};
+}
+else {
+const err47 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -1822,8 +1836,10 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data.otherwise === undefined){
-const err48 = {instancePath,schemaPath:"#/anyOf/3/required",keyword:"required",params:{missingProperty: "otherwise"},message:"must have required property '"+"otherwise"+"'"};
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -1832,9 +1848,10 @@ vErrors.push(err48);
 }
 errors++;
 }
-for(const key5 in data){
-if(!((((key5 === "kind") || (key5 === "tool")) || (key5 === "until")) || (key5 === "otherwise"))){
-const err49 = {instancePath,schemaPath:"#/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+}
+}
+else {
+const err49 = {instancePath,schemaPath:"#/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1843,11 +1860,13 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data18 = data.kind;
-if(typeof data18 !== "string"){
-const err50 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs34 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs52 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err50 = {instancePath,schemaPath:"#/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -1856,8 +1875,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-if("try" !== data18){
-const err51 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "try"},message:"must be equal to constant"};
+if(data.tool === undefined){
+const err51 = {instancePath,schemaPath:"#/anyOf/3/required",keyword:"required",params:{missingProperty: "tool"},message:"must have required property '"+"tool"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -1866,10 +1885,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data.tool !== undefined){
-if(typeof data.tool !== "string"){
-const err52 = {instancePath:instancePath+"/tool",schemaPath:"#/anyOf/3/properties/tool/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.otherwise === undefined){
+const err52 = {instancePath,schemaPath:"#/anyOf/3/required",keyword:"required",params:{missingProperty: "otherwise"},message:"must have required property '"+"otherwise"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -1878,12 +1895,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data.until !== undefined){
-let data20 = data.until;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.validator === undefined){
-const err53 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
+for(const key5 in data){
+if(!((((key5 === "kind") || (key5 === "tool")) || (key5 === "until")) || (key5 === "otherwise"))){
+const err53 = {instancePath,schemaPath:"#/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1892,8 +1906,11 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data20.op === undefined){
-const err54 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
+}
+if(data.kind !== undefined){
+let data18 = data.kind;
+if(typeof data18 !== "string"){
+const err54 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -1902,8 +1919,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data20.threshold === undefined){
-const err55 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "threshold"},message:"must have required property '"+"threshold"+"'"};
+if("try" !== data18){
+const err55 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "try"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1912,9 +1929,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-for(const key6 in data20){
-if(!(((key6 === "validator") || (key6 === "op")) || (key6 === "threshold"))){
-const err56 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+if(data.tool !== undefined){
+if(typeof data.tool !== "string"){
+const err56 = {instancePath:instancePath+"/tool",schemaPath:"#/anyOf/3/properties/tool/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1924,9 +1942,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data20.validator !== undefined){
-if(typeof data20.validator !== "string"){
-const err57 = {instancePath:instancePath+"/until/validator",schemaPath:"#/definitions/__schema6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.until !== undefined){
+let data20 = data.until;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.validator === undefined){
+const err57 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1935,11 +1955,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data20.op !== undefined){
-let data22 = data20.op;
-if(typeof data22 !== "string"){
-const err58 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20.op === undefined){
+const err58 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "op"},message:"must have required property '"+"op"+"'"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1948,8 +1965,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(!((data22 === ">=") || (data22 === ">"))){
-const err59 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/enum",keyword:"enum",params:{allowedValues: schema19.properties.op.enum},message:"must be equal to one of the allowed values"};
+if(data20.threshold === undefined){
+const err59 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/required",keyword:"required",params:{missingProperty: "threshold"},message:"must have required property '"+"threshold"+"'"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1958,12 +1975,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-if(data20.threshold !== undefined){
-let data23 = data20.threshold;
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1 || isNaN(data23)){
-const err60 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+for(const key6 in data20){
+if(!(((key6 === "validator") || (key6 === "op")) || (key6 === "threshold"))){
+const err60 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1972,8 +1986,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data23 < 0 || isNaN(data23)){
-const err61 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data20.validator !== undefined){
+if(typeof data20.validator !== "string"){
+const err61 = {instancePath:instancePath+"/until/validator",schemaPath:"#/definitions/__schema6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -1983,8 +1999,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-else {
-const err62 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data20.op !== undefined){
+let data22 = data20.op;
+if(typeof data22 !== "string"){
+const err62 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -1993,15 +2011,60 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-}
-else {
-const err63 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data22 === ">=") || (data22 === ">"))){
+const err63 = {instancePath:instancePath+"/until/op",schemaPath:"#/definitions/__schema6/properties/op/enum",keyword:"enum",params:{allowedValues: schema19.properties.op.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err63];
 }
 else {
 vErrors.push(err63);
+}
+errors++;
+}
+}
+if(data20.threshold !== undefined){
+let data23 = data20.threshold;
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 1 || isNaN(data23)){
+const err64 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+if(data23 < 0 || isNaN(data23)){
+const err65 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/until/threshold",schemaPath:"#/definitions/__schema6/properties/threshold/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/until",schemaPath:"#/definitions/__schema6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
 }
 errors++;
 }
@@ -2014,53 +2077,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err64 = {instancePath,schemaPath:"#/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-var _valid0 = _errs48 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs67 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err65 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-if(data.field === undefined){
-const err66 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-if(data.arms === undefined){
-const err67 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "arms"},message:"must have required property '"+"arms"+"'"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-for(const key7 in data){
-if(!(((key7 === "kind") || (key7 === "field")) || (key7 === "arms"))){
-const err68 = {instancePath,schemaPath:"#/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+const err68 = {instancePath,schemaPath:"#/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2069,11 +2086,13 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data25 = data.kind;
-if(typeof data25 !== "string"){
-const err69 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/4/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs52 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs71 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err69 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2082,8 +2101,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-if("split" !== data25){
-const err70 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/4/properties/kind/const",keyword:"const",params:{allowedValue: "split"},message:"must be equal to constant"};
+if(data.field === undefined){
+const err70 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2092,15 +2111,59 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data.field !== undefined){
-if(typeof data.field !== "string"){
-const err71 = {instancePath:instancePath+"/field",schemaPath:"#/anyOf/4/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.arms === undefined){
+const err71 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "arms"},message:"must have required property '"+"arms"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
 else {
 vErrors.push(err71);
+}
+errors++;
+}
+for(const key7 in data){
+if(!(((key7 === "kind") || (key7 === "field")) || (key7 === "arms"))){
+const err72 = {instancePath,schemaPath:"#/anyOf/4/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data25 = data.kind;
+if(typeof data25 !== "string"){
+const err73 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/4/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+if("split" !== data25){
+const err74 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/4/properties/kind/const",keyword:"const",params:{allowedValue: "split"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+if(data.field !== undefined){
+if(typeof data.field !== "string"){
+const err75 = {instancePath:instancePath+"/field",schemaPath:"#/anyOf/4/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
 }
 errors++;
 }
@@ -2113,33 +2176,33 @@ for(let i2=0; i2<len2; i2++){
 let data28 = data27[i2];
 if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
 if(data28.plan === undefined){
-const err72 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+const err76 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
 if(vErrors === null){
-vErrors = [err72];
+vErrors = [err76];
 }
 else {
-vErrors.push(err72);
+vErrors.push(err76);
 }
 errors++;
 }
 if(data28.weight === undefined){
-const err73 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/required",keyword:"required",params:{missingProperty: "weight"},message:"must have required property '"+"weight"+"'"};
+const err77 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/required",keyword:"required",params:{missingProperty: "weight"},message:"must have required property '"+"weight"+"'"};
 if(vErrors === null){
-vErrors = [err73];
+vErrors = [err77];
 }
 else {
-vErrors.push(err73);
+vErrors.push(err77);
 }
 errors++;
 }
 for(const key8 in data28){
 if(!((key8 === "plan") || (key8 === "weight"))){
-const err74 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+const err78 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err74];
+vErrors = [err78];
 }
 else {
-vErrors.push(err74);
+vErrors.push(err78);
 }
 errors++;
 }
@@ -2154,52 +2217,7 @@ if(data28.weight !== undefined){
 let data30 = data28.weight;
 if((typeof data30 == "number") && (isFinite(data30))){
 if(data30 > 100 || isNaN(data30)){
-const err75 = {instancePath:instancePath+"/arms/" + i2+"/weight",schemaPath:"#/anyOf/4/properties/arms/items/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-if(data30 <= 0 || isNaN(data30)){
-const err76 = {instancePath:instancePath+"/arms/" + i2+"/weight",schemaPath:"#/anyOf/4/properties/arms/items/properties/weight/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/arms/" + i2+"/weight",schemaPath:"#/anyOf/4/properties/arms/items/properties/weight/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/arms",schemaPath:"#/anyOf/4/properties/arms/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err79 = {instancePath:instancePath+"/arms/" + i2+"/weight",schemaPath:"#/anyOf/4/properties/arms/items/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2208,10 +2226,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-else {
-const err80 = {instancePath,schemaPath:"#/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data30 <= 0 || isNaN(data30)){
+const err80 = {instancePath:instancePath+"/arms/" + i2+"/weight",schemaPath:"#/anyOf/4/properties/arms/items/properties/weight/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2220,13 +2236,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-var _valid0 = _errs67 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs82 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.name === undefined){
-const err81 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+else {
+const err81 = {instancePath:instancePath+"/arms/" + i2+"/weight",schemaPath:"#/anyOf/4/properties/arms/items/properties/weight/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2235,8 +2247,10 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(data.field === undefined){
-const err82 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/arms/" + i2,schemaPath:"#/anyOf/4/properties/arms/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2245,8 +2259,10 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data.metric === undefined){
-const err83 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "metric"},message:"must have required property '"+"metric"+"'"};
+}
+}
+else {
+const err83 = {instancePath:instancePath+"/arms",schemaPath:"#/anyOf/4/properties/arms/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2255,8 +2271,10 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data.margin === undefined){
-const err84 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "margin"},message:"must have required property '"+"margin"+"'"};
+}
+}
+else {
+const err84 = {instancePath,schemaPath:"#/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2265,8 +2283,13 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data.confidence === undefined){
-const err85 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "confidence"},message:"must have required property '"+"confidence"+"'"};
+var _valid0 = _errs71 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs86 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err85 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2275,8 +2298,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data.stages === undefined){
-const err86 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "stages"},message:"must have required property '"+"stages"+"'"};
+if(data.field === undefined){
+const err86 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2285,8 +2308,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data.kind === undefined){
-const err87 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.metric === undefined){
+const err87 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "metric"},message:"must have required property '"+"metric"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2295,8 +2318,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data.control === undefined){
-const err88 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "control"},message:"must have required property '"+"control"+"'"};
+if(data.margin === undefined){
+const err88 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "margin"},message:"must have required property '"+"margin"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2305,8 +2328,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data.candidate === undefined){
-const err89 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "candidate"},message:"must have required property '"+"candidate"+"'"};
+if(data.confidence === undefined){
+const err89 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "confidence"},message:"must have required property '"+"confidence"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2315,9 +2338,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-for(const key9 in data){
-if(!(func2.call(schema17.anyOf[5].properties, key9))){
-const err90 = {instancePath,schemaPath:"#/anyOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data.stages === undefined){
+const err90 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "stages"},message:"must have required property '"+"stages"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2326,10 +2348,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err91 = {instancePath:instancePath+"/name",schemaPath:"#/anyOf/5/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.kind === undefined){
+const err91 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2338,10 +2358,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-if(data.field !== undefined){
-if(typeof data.field !== "string"){
-const err92 = {instancePath:instancePath+"/field",schemaPath:"#/anyOf/5/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.control === undefined){
+const err92 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "control"},message:"must have required property '"+"control"+"'"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2350,15 +2368,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-if(data.metric !== undefined){
-let data33 = data.metric;
-const _errs90 = errors;
-let valid22 = false;
-const _errs91 = errors;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.kind === undefined){
-const err93 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data.candidate === undefined){
+const err93 = {instancePath,schemaPath:"#/anyOf/5/required",keyword:"required",params:{missingProperty: "candidate"},message:"must have required property '"+"candidate"+"'"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2367,8 +2378,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(data33.validator === undefined){
-const err94 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
+for(const key9 in data){
+if(!(func2.call(schema17.anyOf[5].properties, key9))){
+const err94 = {instancePath,schemaPath:"#/anyOf/5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2377,9 +2389,10 @@ vErrors.push(err94);
 }
 errors++;
 }
-for(const key10 in data33){
-if(!((key10 === "kind") || (key10 === "validator"))){
-const err95 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err95 = {instancePath:instancePath+"/name",schemaPath:"#/anyOf/5/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2389,10 +2402,9 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data33.kind !== undefined){
-let data34 = data33.kind;
-if(typeof data34 !== "string"){
-const err96 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.field !== undefined){
+if(typeof data.field !== "string"){
+const err96 = {instancePath:instancePath+"/field",schemaPath:"#/anyOf/5/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2401,8 +2413,15 @@ vErrors.push(err96);
 }
 errors++;
 }
-if("score" !== data34){
-const err97 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "score"},message:"must be equal to constant"};
+}
+if(data.metric !== undefined){
+let data33 = data.metric;
+const _errs94 = errors;
+let valid23 = false;
+const _errs95 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err97 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2411,10 +2430,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-if(data33.validator !== undefined){
-if(typeof data33.validator !== "string"){
-const err98 = {instancePath:instancePath+"/metric/validator",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.validator === undefined){
+const err98 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/required",keyword:"required",params:{missingProperty: "validator"},message:"must have required property '"+"validator"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2423,10 +2440,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key10 in data33){
+if(!((key10 === "kind") || (key10 === "validator"))){
+const err99 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2435,13 +2451,11 @@ vErrors.push(err99);
 }
 errors++;
 }
-var _valid1 = _errs91 === errors;
-valid22 = valid22 || _valid1;
-if(!valid22){
-const _errs98 = errors;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.kind === undefined){
-const err100 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data33.kind !== undefined){
+let data34 = data33.kind;
+if(typeof data34 !== "string"){
+const err100 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2450,9 +2464,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-for(const key11 in data33){
-if(!(key11 === "kind")){
-const err101 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if("score" !== data34){
+const err101 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/kind/const",keyword:"const",params:{allowedValue: "score"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2462,10 +2475,9 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data33.kind !== undefined){
-let data36 = data33.kind;
-if(typeof data36 !== "string"){
-const err102 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.validator !== undefined){
+if(typeof data33.validator !== "string"){
+const err102 = {instancePath:instancePath+"/metric/validator",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2474,8 +2486,10 @@ vErrors.push(err102);
 }
 errors++;
 }
-if("errors" !== data36){
-const err103 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant"};
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2484,10 +2498,13 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-else {
-const err104 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid2 = _errs95 === errors;
+valid23 = valid23 || _valid2;
+if(!valid23){
+const _errs102 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err104 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2496,13 +2513,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-var _valid1 = _errs98 === errors;
-valid22 = valid22 || _valid1;
-if(!valid22){
-const _errs103 = errors;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.kind === undefined){
-const err105 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+for(const key11 in data33){
+if(!(key11 === "kind")){
+const err105 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2511,8 +2524,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(data33.ms === undefined){
-const err106 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/required",keyword:"required",params:{missingProperty: "ms"},message:"must have required property '"+"ms"+"'"};
+}
+if(data33.kind !== undefined){
+let data36 = data33.kind;
+if(typeof data36 !== "string"){
+const err106 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2521,9 +2537,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-for(const key12 in data33){
-if(!((key12 === "kind") || (key12 === "ms"))){
-const err107 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if("errors" !== data36){
+const err107 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/properties/kind/const",keyword:"const",params:{allowedValue: "errors"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2533,10 +2548,9 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data33.kind !== undefined){
-let data37 = data33.kind;
-if(typeof data37 !== "string"){
-const err108 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err108 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2545,8 +2559,13 @@ vErrors.push(err108);
 }
 errors++;
 }
-if("latency_under" !== data37){
-const err109 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "latency_under"},message:"must be equal to constant"};
+var _valid2 = _errs102 === errors;
+valid23 = valid23 || _valid2;
+if(!valid23){
+const _errs107 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err109 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2555,12 +2574,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-if(data33.ms !== undefined){
-let data38 = data33.ms;
-if((typeof data38 == "number") && (isFinite(data38))){
-if(data38 <= 0 || isNaN(data38)){
-const err110 = {instancePath:instancePath+"/metric/ms",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data33.ms === undefined){
+const err110 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/required",keyword:"required",params:{missingProperty: "ms"},message:"must have required property '"+"ms"+"'"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2569,9 +2584,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-else {
-const err111 = {instancePath:instancePath+"/metric/ms",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key12 in data33){
+if(!((key12 === "kind") || (key12 === "ms"))){
+const err111 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -2581,9 +2596,10 @@ vErrors.push(err111);
 errors++;
 }
 }
-}
-else {
-const err112 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.kind !== undefined){
+let data37 = data33.kind;
+if(typeof data37 !== "string"){
+const err112 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -2592,13 +2608,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-var _valid1 = _errs103 === errors;
-valid22 = valid22 || _valid1;
-if(!valid22){
-const _errs110 = errors;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.kind === undefined){
-const err113 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if("latency_under" !== data37){
+const err113 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/kind/const",keyword:"const",params:{allowedValue: "latency_under"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -2607,8 +2618,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-if(data33.usd === undefined){
-const err114 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/required",keyword:"required",params:{missingProperty: "usd"},message:"must have required property '"+"usd"+"'"};
+}
+if(data33.ms !== undefined){
+let data38 = data33.ms;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 <= 0 || isNaN(data38)){
+const err114 = {instancePath:instancePath+"/metric/ms",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -2617,9 +2632,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-for(const key13 in data33){
-if(!((key13 === "kind") || (key13 === "usd"))){
-const err115 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+}
+else {
+const err115 = {instancePath:instancePath+"/metric/ms",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/properties/ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2629,10 +2644,9 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data33.kind !== undefined){
-let data39 = data33.kind;
-if(typeof data39 !== "string"){
-const err116 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err116 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2641,8 +2655,13 @@ vErrors.push(err116);
 }
 errors++;
 }
-if("cost_under" !== data39){
-const err117 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "cost_under"},message:"must be equal to constant"};
+var _valid2 = _errs107 === errors;
+valid23 = valid23 || _valid2;
+if(!valid23){
+const _errs114 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.kind === undefined){
+const err117 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2651,12 +2670,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data33.usd !== undefined){
-let data40 = data33.usd;
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 <= 0 || isNaN(data40)){
-const err118 = {instancePath:instancePath+"/metric/usd",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/usd/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data33.usd === undefined){
+const err118 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/required",keyword:"required",params:{missingProperty: "usd"},message:"must have required property '"+"usd"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -2665,9 +2680,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/metric/usd",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/usd/type",keyword:"type",params:{type: "number"},message:"must be number"};
+for(const key13 in data33){
+if(!((key13 === "kind") || (key13 === "usd"))){
+const err119 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -2677,9 +2692,10 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
-else {
-const err120 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.kind !== undefined){
+let data39 = data33.kind;
+if(typeof data39 !== "string"){
+const err120 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -2688,13 +2704,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-var _valid1 = _errs110 === errors;
-valid22 = valid22 || _valid1;
-}
-}
-}
-if(!valid22){
-const err121 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if("cost_under" !== data39){
+const err121 = {instancePath:instancePath+"/metric/kind",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/kind/const",keyword:"const",params:{allowedValue: "cost_under"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -2703,11 +2714,63 @@ vErrors.push(err121);
 }
 errors++;
 }
+}
+if(data33.usd !== undefined){
+let data40 = data33.usd;
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 <= 0 || isNaN(data40)){
+const err122 = {instancePath:instancePath+"/metric/usd",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/usd/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err122];
+}
 else {
-errors = _errs90;
+vErrors.push(err122);
+}
+errors++;
+}
+}
+else {
+const err123 = {instancePath:instancePath+"/metric/usd",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/properties/usd/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+}
+else {
+const err124 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+var _valid2 = _errs114 === errors;
+valid23 = valid23 || _valid2;
+}
+}
+}
+if(!valid23){
+const err125 = {instancePath:instancePath+"/metric",schemaPath:"#/anyOf/5/properties/metric/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+else {
+errors = _errs94;
 if(vErrors !== null){
-if(_errs90){
-vErrors.length = _errs90;
+if(_errs94){
+vErrors.length = _errs94;
 }
 else {
 vErrors = null;
@@ -2719,52 +2782,7 @@ if(data.margin !== undefined){
 let data41 = data.margin;
 if((typeof data41 == "number") && (isFinite(data41))){
 if(data41 < 0 || isNaN(data41)){
-const err122 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err122];
-}
-else {
-vErrors.push(err122);
-}
-errors++;
-}
-if(data41 >= 1 || isNaN(data41)){
-const err123 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
-if(vErrors === null){
-vErrors = [err123];
-}
-else {
-vErrors.push(err123);
-}
-errors++;
-}
-}
-else {
-const err124 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err124];
-}
-else {
-vErrors.push(err124);
-}
-errors++;
-}
-}
-if(data.confidence !== undefined){
-let data42 = data.confidence;
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 >= 1 || isNaN(data42)){
-const err125 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
-if(vErrors === null){
-vErrors = [err125];
-}
-else {
-vErrors.push(err125);
-}
-errors++;
-}
-if(data42 <= 0.5 || isNaN(data42)){
-const err126 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.5},message:"must be > 0.5"};
+const err126 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -2773,9 +2791,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-else {
-const err127 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data41 >= 1 || isNaN(data41)){
+const err127 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -2785,11 +2802,8 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data.stages !== undefined){
-let data43 = data.stages;
-if(Array.isArray(data43)){
-if(data43.length < 1){
-const err128 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+const err128 = {instancePath:instancePath+"/margin",schemaPath:"#/anyOf/5/properties/margin/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -2798,12 +2812,12 @@ vErrors.push(err128);
 }
 errors++;
 }
-const len3 = data43.length;
-for(let i3=0; i3<len3; i3++){
-let data44 = data43[i3];
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 > 100 || isNaN(data44)){
-const err129 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
+}
+if(data.confidence !== undefined){
+let data42 = data.confidence;
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 >= 1 || isNaN(data42)){
+const err129 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -2812,8 +2826,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data44 <= 0 || isNaN(data44)){
-const err130 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data42 <= 0.5 || isNaN(data42)){
+const err130 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0.5},message:"must be > 0.5"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -2824,7 +2838,7 @@ errors++;
 }
 }
 else {
-const err131 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err131 = {instancePath:instancePath+"/confidence",schemaPath:"#/anyOf/5/properties/confidence/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -2834,9 +2848,11 @@ vErrors.push(err131);
 errors++;
 }
 }
-}
-else {
-const err132 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.stages !== undefined){
+let data43 = data.stages;
+if(Array.isArray(data43)){
+if(data43.length < 1){
+const err132 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -2845,11 +2861,12 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data.minSamples !== undefined){
-let data45 = data.minSamples;
-if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
-const err133 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const len3 = data43.length;
+for(let i3=0; i3<len3; i3++){
+let data44 = data43[i3];
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 100 || isNaN(data44)){
+const err133 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -2858,9 +2875,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-if((typeof data45 == "number") && (isFinite(data45))){
-if(data45 > 9007199254740991 || isNaN(data45)){
-const err134 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(data44 <= 0 || isNaN(data44)){
+const err134 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -2869,8 +2885,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-if(data45 < 1 || isNaN(data45)){
-const err135 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err135 = {instancePath:instancePath+"/stages/" + i3,schemaPath:"#/definitions/__schema7/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -2881,12 +2898,8 @@ errors++;
 }
 }
 }
-if(data.guards !== undefined){
-let data46 = data.guards;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-for(const key14 in data46){
-if(!((key14 === "errorRate") || (key14 === "latencyP95Ms"))){
-const err136 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+else {
+const err136 = {instancePath:instancePath+"/stages",schemaPath:"#/anyOf/5/properties/stages/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -2896,11 +2909,10 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data46.errorRate !== undefined){
-let data47 = data46.errorRate;
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 > 1 || isNaN(data47)){
-const err137 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data.minSamples !== undefined){
+let data45 = data.minSamples;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err137 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -2909,8 +2921,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(data47 < 0 || isNaN(data47)){
-const err138 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 > 9007199254740991 || isNaN(data45)){
+const err138 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -2919,9 +2932,8 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-else {
-const err139 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data45 < 1 || isNaN(data45)){
+const err139 = {instancePath:instancePath+"/minSamples",schemaPath:"#/anyOf/5/properties/minSamples/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -2931,11 +2943,13 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data46.latencyP95Ms !== undefined){
-let data48 = data46.latencyP95Ms;
-if((typeof data48 == "number") && (isFinite(data48))){
-if(data48 <= 0 || isNaN(data48)){
-const err140 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data.guards !== undefined){
+let data46 = data.guards;
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+for(const key14 in data46){
+if(!((key14 === "errorRate") || (key14 === "latencyP95Ms"))){
+const err140 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -2945,8 +2959,11 @@ vErrors.push(err140);
 errors++;
 }
 }
-else {
-const err141 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data46.errorRate !== undefined){
+let data47 = data46.errorRate;
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 > 1 || isNaN(data47)){
+const err141 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -2955,10 +2972,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-}
-else {
-const err142 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data47 < 0 || isNaN(data47)){
+const err142 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -2968,10 +2983,8 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data49 = data.kind;
-if(typeof data49 !== "string"){
-const err143 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err143 = {instancePath:instancePath+"/guards/errorRate",schemaPath:"#/anyOf/5/properties/guards/properties/errorRate/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -2980,13 +2993,63 @@ vErrors.push(err143);
 }
 errors++;
 }
-if("rollout" !== data49){
-const err144 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "rollout"},message:"must be equal to constant"};
+}
+if(data46.latencyP95Ms !== undefined){
+let data48 = data46.latencyP95Ms;
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 <= 0 || isNaN(data48)){
+const err144 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err144];
 }
 else {
 vErrors.push(err144);
+}
+errors++;
+}
+}
+else {
+const err145 = {instancePath:instancePath+"/guards/latencyP95Ms",schemaPath:"#/anyOf/5/properties/guards/properties/latencyP95Ms/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+}
+}
+else {
+const err146 = {instancePath:instancePath+"/guards",schemaPath:"#/anyOf/5/properties/guards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data49 = data.kind;
+if(typeof data49 !== "string"){
+const err147 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+if("rollout" !== data49){
+const err148 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/5/properties/kind/const",keyword:"const",params:{allowedValue: "rollout"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
 }
 errors++;
 }
@@ -3005,52 +3068,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err145 = {instancePath,schemaPath:"#/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err145];
-}
-else {
-vErrors.push(err145);
-}
-errors++;
-}
-var _valid0 = _errs82 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs139 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err146 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err146];
-}
-else {
-vErrors.push(err146);
-}
-errors++;
-}
-if(data.plan === undefined){
-const err147 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
-if(vErrors === null){
-vErrors = [err147];
-}
-else {
-vErrors.push(err147);
-}
-errors++;
-}
-if(data.shadow === undefined){
-const err148 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "shadow"},message:"must have required property '"+"shadow"+"'"};
-if(vErrors === null){
-vErrors = [err148];
-}
-else {
-vErrors.push(err148);
-}
-errors++;
-}
-if(data.share === undefined){
-const err149 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "share"},message:"must have required property '"+"share"+"'"};
+const err149 = {instancePath,schemaPath:"#/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3059,9 +3077,13 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key15 in data){
-if(!(((((key15 === "kind") || (key15 === "plan")) || (key15 === "shadow")) || (key15 === "share")) || (key15 === "validator"))){
-const err150 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+var _valid0 = _errs86 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs143 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err150 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3070,11 +3092,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data52 = data.kind;
-if(typeof data52 !== "string"){
-const err151 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.plan === undefined){
+const err151 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -3083,13 +3102,57 @@ vErrors.push(err151);
 }
 errors++;
 }
-if("shadow" !== data52){
-const err152 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "shadow"},message:"must be equal to constant"};
+if(data.shadow === undefined){
+const err152 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "shadow"},message:"must have required property '"+"shadow"+"'"};
 if(vErrors === null){
 vErrors = [err152];
 }
 else {
 vErrors.push(err152);
+}
+errors++;
+}
+if(data.share === undefined){
+const err153 = {instancePath,schemaPath:"#/anyOf/6/required",keyword:"required",params:{missingProperty: "share"},message:"must have required property '"+"share"+"'"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+for(const key15 in data){
+if(!(((((key15 === "kind") || (key15 === "plan")) || (key15 === "shadow")) || (key15 === "share")) || (key15 === "validator"))){
+const err154 = {instancePath,schemaPath:"#/anyOf/6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data52 = data.kind;
+if(typeof data52 !== "string"){
+const err155 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+if("shadow" !== data52){
+const err156 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/6/properties/kind/const",keyword:"const",params:{allowedValue: "shadow"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
 }
 errors++;
 }
@@ -3102,54 +3165,7 @@ errors = vErrors.length;
 }
 if(data.shadow !== undefined){
 if(typeof data.shadow !== "string"){
-const err153 = {instancePath:instancePath+"/shadow",schemaPath:"#/anyOf/6/properties/shadow/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err153];
-}
-else {
-vErrors.push(err153);
-}
-errors++;
-}
-}
-if(data.share !== undefined){
-let data55 = data.share;
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 > 100 || isNaN(data55)){
-const err154 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
-if(vErrors === null){
-vErrors = [err154];
-}
-else {
-vErrors.push(err154);
-}
-errors++;
-}
-if(data55 <= 0 || isNaN(data55)){
-const err155 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err155];
-}
-else {
-vErrors.push(err155);
-}
-errors++;
-}
-}
-else {
-const err156 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err156];
-}
-else {
-vErrors.push(err156);
-}
-errors++;
-}
-}
-if(data.validator !== undefined){
-if(typeof data.validator !== "string"){
-const err157 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err157 = {instancePath:instancePath+"/shadow",schemaPath:"#/anyOf/6/properties/shadow/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3159,9 +3175,11 @@ vErrors.push(err157);
 errors++;
 }
 }
-}
-else {
-const err158 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.share !== undefined){
+let data55 = data.share;
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 > 100 || isNaN(data55)){
+const err158 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3170,13 +3188,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-var _valid0 = _errs139 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs151 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err159 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data55 <= 0 || isNaN(data55)){
+const err159 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3185,8 +3198,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data.strategy === undefined){
-const err160 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
+}
+else {
+const err160 = {instancePath:instancePath+"/share",schemaPath:"#/anyOf/6/properties/share/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3195,8 +3209,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(data.candidates === undefined){
-const err161 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
+}
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err161 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/6/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3205,9 +3221,10 @@ vErrors.push(err161);
 }
 errors++;
 }
-for(const key16 in data){
-if(!((((key16 === "kind") || (key16 === "strategy")) || (key16 === "candidates")) || (key16 === "validator"))){
-const err162 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+}
+}
+else {
+const err162 = {instancePath,schemaPath:"#/anyOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3216,11 +3233,13 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data57 = data.kind;
-if(typeof data57 !== "string"){
-const err163 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs143 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs155 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err163 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3229,8 +3248,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-if("choice" !== data57){
-const err164 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
+if(data.strategy === undefined){
+const err164 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "strategy"},message:"must have required property '"+"strategy"+"'"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3239,11 +3258,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-if(data.strategy !== undefined){
-let data58 = data.strategy;
-if(typeof data58 !== "string"){
-const err165 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.candidates === undefined){
+const err165 = {instancePath,schemaPath:"#/anyOf/7/required",keyword:"required",params:{missingProperty: "candidates"},message:"must have required property '"+"candidates"+"'"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3252,13 +3268,60 @@ vErrors.push(err165);
 }
 errors++;
 }
-if(!(((data58 === "fastest") || (data58 === "cheapest")) || (data58 === "best"))){
-const err166 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[7].properties.strategy.enum},message:"must be equal to one of the allowed values"};
+for(const key16 in data){
+if(!((((key16 === "kind") || (key16 === "strategy")) || (key16 === "candidates")) || (key16 === "validator"))){
+const err166 = {instancePath,schemaPath:"#/anyOf/7/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err166];
 }
 else {
 vErrors.push(err166);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data57 = data.kind;
+if(typeof data57 !== "string"){
+const err167 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+if("choice" !== data57){
+const err168 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/7/properties/kind/const",keyword:"const",params:{allowedValue: "choice"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+if(data.strategy !== undefined){
+let data58 = data.strategy;
+if(typeof data58 !== "string"){
+const err169 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+if(!(((data58 === "fastest") || (data58 === "cheapest")) || (data58 === "best"))){
+const err170 = {instancePath:instancePath+"/strategy",schemaPath:"#/anyOf/7/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema17.anyOf[7].properties.strategy.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
 }
 errors++;
 }
@@ -3275,56 +3338,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err167 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/7/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err167];
-}
-else {
-vErrors.push(err167);
-}
-errors++;
-}
-}
-if(data.validator !== undefined){
-if(typeof data.validator !== "string"){
-const err168 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/7/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err168];
-}
-else {
-vErrors.push(err168);
-}
-errors++;
-}
-}
-}
-else {
-const err169 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err169];
-}
-else {
-vErrors.push(err169);
-}
-errors++;
-}
-var _valid0 = _errs151 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs163 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err170 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
-if(vErrors === null){
-vErrors = [err170];
-}
-else {
-vErrors.push(err170);
-}
-errors++;
-}
-if(data.reason === undefined){
-const err171 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
+const err171 = {instancePath:instancePath+"/candidates",schemaPath:"#/anyOf/7/properties/candidates/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3333,9 +3347,10 @@ vErrors.push(err171);
 }
 errors++;
 }
-for(const key17 in data){
-if(!((key17 === "kind") || (key17 === "reason"))){
-const err172 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+}
+if(data.validator !== undefined){
+if(typeof data.validator !== "string"){
+const err172 = {instancePath:instancePath+"/validator",schemaPath:"#/anyOf/7/properties/validator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3345,10 +3360,9 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data62 = data.kind;
-if(typeof data62 !== "string"){
-const err173 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err173 = {instancePath,schemaPath:"#/anyOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3357,8 +3371,13 @@ vErrors.push(err173);
 }
 errors++;
 }
-if("deny" !== data62){
-const err174 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
+var _valid0 = _errs155 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs167 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err174 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3367,10 +3386,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-if(data.reason !== undefined){
-if(typeof data.reason !== "string"){
-const err175 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/8/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.reason === undefined){
+const err175 = {instancePath,schemaPath:"#/anyOf/8/required",keyword:"required",params:{missingProperty: "reason"},message:"must have required property '"+"reason"+"'"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3379,10 +3396,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-}
-else {
-const err176 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key17 in data){
+if(!((key17 === "kind") || (key17 === "reason"))){
+const err176 = {instancePath,schemaPath:"#/anyOf/8/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -3391,13 +3407,11 @@ vErrors.push(err176);
 }
 errors++;
 }
-var _valid0 = _errs163 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs170 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err177 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.kind !== undefined){
+let data62 = data.kind;
+if(typeof data62 !== "string"){
+const err177 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -3406,8 +3420,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-if(data.route === undefined){
-const err178 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
+if("deny" !== data62){
+const err178 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/8/properties/kind/const",keyword:"const",params:{allowedValue: "deny"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -3416,9 +3430,10 @@ vErrors.push(err178);
 }
 errors++;
 }
-for(const key18 in data){
-if(!((key18 === "kind") || (key18 === "route"))){
-const err179 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+}
+if(data.reason !== undefined){
+if(typeof data.reason !== "string"){
+const err179 = {instancePath:instancePath+"/reason",schemaPath:"#/anyOf/8/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -3428,10 +3443,9 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data.kind !== undefined){
-let data64 = data.kind;
-if(typeof data64 !== "string"){
-const err180 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err180 = {instancePath,schemaPath:"#/anyOf/8/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -3440,8 +3454,13 @@ vErrors.push(err180);
 }
 errors++;
 }
-if("route" !== data64){
-const err181 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
+var _valid0 = _errs167 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs174 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err181 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -3450,10 +3469,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data.route !== undefined){
-if(typeof data.route !== "string"){
-const err182 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/9/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.route === undefined){
+const err182 = {instancePath,schemaPath:"#/anyOf/9/required",keyword:"required",params:{missingProperty: "route"},message:"must have required property '"+"route"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -3462,10 +3479,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-}
-else {
-const err183 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key18 in data){
+if(!((key18 === "kind") || (key18 === "route"))){
+const err183 = {instancePath,schemaPath:"#/anyOf/9/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -3474,13 +3490,11 @@ vErrors.push(err183);
 }
 errors++;
 }
-var _valid0 = _errs170 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const _errs177 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.kind === undefined){
-const err184 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data.kind !== undefined){
+let data64 = data.kind;
+if(typeof data64 !== "string"){
+const err184 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -3489,8 +3503,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data.plan === undefined){
-const err185 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
+if("route" !== data64){
+const err185 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/9/properties/kind/const",keyword:"const",params:{allowedValue: "route"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -3499,8 +3513,10 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data.options === undefined){
-const err186 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+}
+if(data.route !== undefined){
+if(typeof data.route !== "string"){
+const err186 = {instancePath:instancePath+"/route",schemaPath:"#/anyOf/9/properties/route/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -3509,9 +3525,10 @@ vErrors.push(err186);
 }
 errors++;
 }
-for(const key19 in data){
-if(!(((key19 === "kind") || (key19 === "plan")) || (key19 === "options"))){
-const err187 = {instancePath,schemaPath:"#/anyOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+}
+}
+else {
+const err187 = {instancePath,schemaPath:"#/anyOf/9/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -3520,11 +3537,13 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-if(data.kind !== undefined){
-let data66 = data.kind;
-if(typeof data66 !== "string"){
-const err188 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs174 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs181 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err188 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -3533,13 +3552,57 @@ vErrors.push(err188);
 }
 errors++;
 }
-if("with" !== data66){
-const err189 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+if(data.plan === undefined){
+const err189 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "plan"},message:"must have required property '"+"plan"+"'"};
 if(vErrors === null){
 vErrors = [err189];
 }
 else {
 vErrors.push(err189);
+}
+errors++;
+}
+if(data.options === undefined){
+const err190 = {instancePath,schemaPath:"#/anyOf/10/required",keyword:"required",params:{missingProperty: "options"},message:"must have required property '"+"options"+"'"};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+for(const key19 in data){
+if(!(((key19 === "kind") || (key19 === "plan")) || (key19 === "options"))){
+const err191 = {instancePath,schemaPath:"#/anyOf/10/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data66 = data.kind;
+if(typeof data66 !== "string"){
+const err192 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+if("with" !== data66){
+const err193 = {instancePath:instancePath+"/kind",schemaPath:"#/anyOf/10/properties/kind/const",keyword:"const",params:{allowedValue: "with"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
 }
 errors++;
 }
@@ -3555,56 +3618,7 @@ let data68 = data.options;
 if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
 for(const key20 in data68){
 if(!(((key20 === "timeoutMs") || (key20 === "maxTokens")) || (key20 === "retries"))){
-const err190 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err190];
-}
-else {
-vErrors.push(err190);
-}
-errors++;
-}
-}
-if(data68.timeoutMs !== undefined){
-let data69 = data68.timeoutMs;
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 <= 0 || isNaN(data69)){
-const err191 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
-if(vErrors === null){
-vErrors = [err191];
-}
-else {
-vErrors.push(err191);
-}
-errors++;
-}
-}
-else {
-const err192 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err192];
-}
-else {
-vErrors.push(err192);
-}
-errors++;
-}
-}
-if(data68.maxTokens !== undefined){
-let data70 = data68.maxTokens;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err193 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err193];
-}
-else {
-vErrors.push(err193);
-}
-errors++;
-}
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 9007199254740991 || isNaN(data70)){
-const err194 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+const err194 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -3613,8 +3627,12 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(data70 <= 0 || isNaN(data70)){
-const err195 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data68.timeoutMs !== undefined){
+let data69 = data68.timeoutMs;
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 <= 0 || isNaN(data69)){
+const err195 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -3624,11 +3642,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-}
-if(data68.retries !== undefined){
-let data71 = data68.retries;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err196 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err196 = {instancePath:instancePath+"/options/timeoutMs",schemaPath:"#/definitions/__schema5/properties/timeoutMs/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -3637,9 +3652,11 @@ vErrors.push(err196);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 10 || isNaN(data71)){
-const err197 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+}
+if(data68.maxTokens !== undefined){
+let data70 = data68.maxTokens;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err197 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -3648,8 +3665,9 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err198 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 9007199254740991 || isNaN(data70)){
+const err198 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -3658,11 +3676,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err199 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data70 <= 0 || isNaN(data70)){
+const err199 = {instancePath:instancePath+"/options/maxTokens",schemaPath:"#/definitions/__schema5/properties/maxTokens/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -3673,8 +3688,10 @@ errors++;
 }
 }
 }
-else {
-const err200 = {instancePath,schemaPath:"#/anyOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.retries !== undefined){
+let data71 = data68.retries;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err200 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -3683,7 +3700,53 @@ vErrors.push(err200);
 }
 errors++;
 }
-var _valid0 = _errs177 === errors;
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 10 || isNaN(data71)){
+const err201 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+if(data71 < 0 || isNaN(data71)){
+const err202 = {instancePath:instancePath+"/options/retries",schemaPath:"#/definitions/__schema5/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err203 = {instancePath:instancePath+"/options",schemaPath:"#/definitions/__schema5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+}
+}
+else {
+const err204 = {instancePath,schemaPath:"#/anyOf/10/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+var _valid0 = _errs181 === errors;
 valid0 = valid0 || _valid0;
 }
 }
@@ -3696,12 +3759,12 @@ valid0 = valid0 || _valid0;
 }
 }
 if(!valid0){
-const err201 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err205 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err201];
+vErrors = [err205];
 }
 else {
-vErrors.push(err201);
+vErrors.push(err205);
 }
 errors++;
 }
