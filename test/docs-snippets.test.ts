@@ -141,6 +141,7 @@ describe('"open in the playground" links', () => {
         const fence = /^[ \t]*```route(.*)$/.exec(line);
         if (!fence || (fence[1] ?? '').trim().startsWith('excerpt=')) return;
         blocks++;
+        // `node scripts/playground-links.js` (run by `pnpm gen-docs`) writes and renumbers them.
         expect(lines[i - 1]?.trim(), `docs/${name}:${i + 1}`).toBe(`[open in the playground](http://127.0.0.1:5180/#sample=docs/${name}:${i + 1})`);
       });
     }
