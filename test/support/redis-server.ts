@@ -6,9 +6,10 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -29,18 +30,6 @@ function ensureInstalled(): void {
   } catch {
     execFileSync('bash', [join(ROOT, 'scripts/system-packages.sh'), 'redis'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether a server answers PING on the port. */

@@ -36,11 +36,15 @@ export class Names {
   private readonly used = new Map<string, string>();
   private readonly byOriginal = new Map<string, string>();
 
-  /** The identifier for `original` in a namespace (`kind` keeps model and enum-member names apart). */
-  id(original: string, kind = 'model'): string {
+  /**
+   * The identifier for `original` in a namespace (`kind` keeps model and enum-member names
+   * apart): the same one each time, or with `fresh` a new one even for an original seen
+   * before (two things a configuration gives the same name).
+   */
+  id(original: string, kind = 'model', fresh = false): string {
     const key = `${kind}\u0000${original}`;
     const known = this.byOriginal.get(key);
-    if (known) return known;
+    if (known && !fresh) return known;
     let base = original.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^[^A-Za-z_]+/, '');
     if (kind === 'member') base = base.replace(/-/g, '_');
     if (base === '') base = kind === 'member' ? 'value' : 'm';

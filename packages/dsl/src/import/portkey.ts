@@ -182,6 +182,9 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
   return { policy, notes, names: ctx.names.originals(), fields: ctx.fields, targets: ctx.targets };
 }
 
+/** A load balance whose weights are all 0: Portkey picks no target and the request fails. */
+const PICKS_NOTHING = 'deny "Portkey picks no target here: every weight is 0"';
+
 interface Inherited {
   retries?: number;
   timeoutMs?: number;
@@ -241,19 +244,21 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
     case 'fallback': {
       const plans = targets.map((_, i) => sub(i));
       if (plans.some((p) => p === undefined)) return undefined;
-      const codes = Array.isArray(strategy?.on_status_codes) ? strategy.on_status_codes.filter((c): c is number => typeof c === 'number') : undefined;
-      const on = codes ? errorClasses(codes, (m) => note('note', [...path, 'strategy', 'on_status_codes'], m)) : undefined;
+      // Portkey moves to the next target when the answer's status is listed (any failure
+      // when nothing is): `on [429, 503]` is the same test on the upstream's status.
+      const codes = Array.isArray(strategy?.on_status_codes) ? strategy.on_status_codes : undefined;
+      const on = codes ? statusCodes(codes, (m) => note('note', [...path, 'strategy', 'on_status_codes'], m)) : undefined;
       if (on && on.length === 0) {
-        note(
-          'finding',
-          [...path, 'strategy', 'on_status_codes'],
-          'no listed status code is a provider failure Routelang falls back on: the fallback targets are never used',
-        );
+        note('finding', [...path, 'strategy', 'on_status_codes'], 'no listed status code is an HTTP error: the fallback targets are never used');
         return plans[0];
       }
+      // A load balance whose weights are all 0 answers nothing (no status): Portkey's fallback
+      // then moves on when it lists no codes, and stops (failing) when it does.
+      const live = on ? plans.slice(0, plans.indexOf(PICKS_NOTHING) + 1 || plans.length) : plans.filter((p) => p !== PICKS_NOTHING);
+      if (live.length === 0) return PICKS_NOTHING;
       const suffix = on ? ` on [${on.join(', ')}]` : '';
-      let chain = plans[0] as string;
-      for (const next of plans.slice(1)) chain = `${bracket(chain)} fallback ${bracket(next as string)}${suffix}`;
+      let chain = live[0] as string;
+      for (const next of live.slice(1)) chain = `${bracket(chain)} fallback ${bracket(next as string)}${suffix}`;
       return chain;
     }
     case 'loadbalance': {
@@ -282,8 +287,8 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       });
       const picked = weights.flatMap((w, i) => (w > 0 ? [i] : []));
       if (picked.length === 0) {
-        note('finding', [...path, 'targets'], 'every weight is 0: Portkey picks no target and fails every request; imported as an equal split');
-        picked.push(...weights.map((_, i) => i));
+        note('finding', [...path, 'targets'], 'every weight is 0: Portkey picks no target, and calls nothing; imported as a denial');
+        return PICKS_NOTHING;
       }
       if (picked.length === 1) return plans[picked[0] as number];
       if (strategy?.sticky !== undefined)
@@ -593,7 +598,8 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
   let name: string;
   if (existing) name = existing[0];
   else {
-    name = ctx.names.id(label);
+    // Two targets can share a name (`name` in nested strategies) and not a deployment.
+    name = ctx.names.id(label, 'model', true);
     ctx.targets.set(name, key);
     if (promptId !== undefined && !model)
       ctx.notes.push({
@@ -627,17 +633,14 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
 }
 
 /** Portkey status codes → Routelang error classes (what can be said; the rest is noted). */
-function errorClasses(codes: readonly number[], note: (message: string) => void): string[] {
-  const out = new Set<string>();
-  const lost: number[] = [];
+function statusCodes(codes: readonly unknown[], note: (message: string) => void): number[] {
+  const out: number[] = [];
+  const lost: string[] = [];
   for (const c of codes) {
-    if (c === 429) out.add('rate_limit');
-    else if (c === 408 || c === 504) {
-      out.add('timeout');
-      if (c === 504) out.add('server_error');
-    } else if (c >= 500 && c <= 599) out.add('server_error');
-    else lost.push(c);
+    if (typeof c === 'number' && Number.isInteger(c) && c >= 400 && c <= 599) {
+      if (!out.includes(c)) out.push(c);
+    } else lost.push(JSON.stringify(c));
   }
-  if (lost.length > 0) note(`status codes ${lost.join(', ')} have no Routelang error class (client errors are not retried or fallen back from): not imported`);
-  return [...out];
+  if (lost.length > 0) note(`${lost.join(', ')}: not an HTTP error status (400–599) a policy can fall back on; not imported`);
+  return out;
 }
