@@ -96,6 +96,13 @@ export function liteLLMFindings(result: LiteLLMImport): ImportNote[] {
       case 'RL3002':
         push({ severity: 'finding', ...at, message: `\`${group ?? rule}\`: ${d.message.replace(/`([^`]+)`/g, (_, n: string) => `\`${original(n)}\``)}` });
         break;
+      case 'RL2033': {
+        // A deployment no request reaches: the import already said why when LiteLLM never picks it.
+        const name = /model `([^`]+)`/.exec(d.message)?.[1] ?? '';
+        if (result.unpicked.has(name)) break;
+        push({ severity: 'note', ...at, message: `\`${original(name)}\`: no request reaches this deployment in the imported policy` });
+        break;
+      }
       default:
         push({ severity: d.severity === 'error' ? 'finding' : 'note', ...at, message: `${d.code}: ${d.message}` });
     }
@@ -111,15 +118,24 @@ export function portkeyFindings(result: PortkeyImport): ImportNote[] {
   const rename = (text: string) => text.replace(/`([^`]+)`/g, (all, n: string) => (result.names.has(n) ? `\`${result.names.get(n)}\`` : all));
   for (const d of checkGenerated(policy)) {
     const line = policy.slice(0, d.span.start).split('\n').length;
-    const where = { path: `imported policy line ${line}`, line: 0, column: 0 };
+    // At the first target the message names; else at the line of the generated policy.
+    const named = [...d.message.matchAll(/`([^`]+)`/g)].map((m) => result.places.get(m[1] as string)).find((p) => p !== undefined);
+    const where = named ?? { path: `imported policy line ${line}`, line: 0, column: 0 };
     if (d.code.startsWith('RL1') || (d.code.startsWith('RL2') && d.severity === 'error')) {
       out.push({ severity: 'error', ...where, message: `the generated policy does not check (a bug in the importer): ${d.code} ${d.message}` });
       continue;
     }
     switch (d.code) {
-      case 'RL3007':
-        out.push({ severity: 'finding', ...where, message: `a fallback chain calls a target again after it failed: ${rename(d.message)}` });
+      case 'RL3007': {
+        const raw = /`([^`]+)` in `/.exec(d.message)?.[1] ?? '?';
+        const again = result.names.get(raw) ?? raw;
+        out.push({
+          severity: 'finding',
+          ...where,
+          message: `a fallback calls \`${again}\` again after it failed: Portkey repeats the call (and its failure); use \`retry\` for a second attempt, or fall back to another target`,
+        });
         break;
+      }
       case 'RL3001':
         out.push({ severity: 'finding', ...where, message: `a condition can never match: ${rename(d.message)}` });
         break;

@@ -105,6 +105,8 @@ interface Deployment {
   readonly timeout: number | undefined;
   /** `litellm_params.order`: the priority within the group (1 first); undefined when not given. */
   readonly order: number | undefined;
+  /** How notes name it: `gpt (deployment 2, openai/gpt-b)`. */
+  readonly label: string;
 }
 
 /** What the findings step needs from the import to speak in the configuration's terms. */
@@ -116,6 +118,8 @@ export interface LiteLLMImport extends ImportResult {
   >;
   /** Deployment identifier → its model group and window. */
   readonly deployments: ReadonlyMap<string, { readonly group: string; readonly window: number; readonly windowAssumed: boolean }>;
+  /** Deployments LiteLLM never picks (a weight of 0 or none where the group weighs): already noted. */
+  readonly unpicked: ReadonlySet<string>;
   /** Rule condition text (as the policy writes it) → model group. */
   readonly ruleGroups: ReadonlyMap<string, string>;
 }
@@ -123,7 +127,15 @@ export interface LiteLLMImport extends ImportResult {
 /** Imports a LiteLLM configuration. Never throws on bad input. */
 export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport {
   const notes: ImportNote[] = [];
-  const empty = (): LiteLLMImport => ({ policy: undefined, notes, names: new Map(), groups: new Map(), deployments: new Map(), ruleGroups: new Map() });
+  const empty = (): LiteLLMImport => ({
+    policy: undefined,
+    notes,
+    names: new Map(),
+    groups: new Map(),
+    deployments: new Map(),
+    unpicked: new Set(),
+    ruleGroups: new Map(),
+  });
   if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
     notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the configuration is over ${MAX_CONFIG_BYTES / 1024 / 1024} MB` });
     return empty();
@@ -161,7 +173,17 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   const router = isRecord(config.router_settings) ? config.router_settings : {};
   const settings = isRecord(config.litellm_settings) ? config.litellm_settings : {};
   for (const key of Object.keys(router)) {
-    if (!ROUTER_KEYS.has(key)) note('note', ['router_settings', key], `unknown key \`router_settings.${key}\`: not imported`);
+    const affinity =
+      key === 'optional_pre_call_checks' && Array.isArray(router[key])
+        ? (router[key] as unknown[]).filter((c) => typeof c === 'string' && c.endsWith('_affinity'))
+        : [];
+    if (affinity.length > 0)
+      note(
+        'note',
+        ['router_settings', key],
+        `${affinity.map((c) => `\`${String(c)}\``).join(', ')} keeps a caller's later requests on the deployment that served the first; the imported splits are sticky per \`request_id\`: split by the field that names the session or key instead to keep them there`,
+      );
+    else if (!ROUTER_KEYS.has(key)) note('note', ['router_settings', key], `unknown key \`router_settings.${key}\`: not imported`);
     else if (!ROUTER_IMPORTED.has(key)) note('note', ['router_settings', key], `\`${key}\` is operational (state, cooldowns, aliases): not part of the policy`);
   }
   for (const key of Object.keys(settings)) {
@@ -185,6 +207,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   const groups = new Map<string, Deployment[]>();
   const declarations: string[] = [];
   const deploymentFacts = new Map<string, { group: string; window: number; windowAssumed: boolean }>();
+  const unpicked = new Set<string>();
   const counts = new Map<string, number>();
   modelList.forEach((entry) => {
     if (isRecord(entry) && typeof entry.model_name === 'string') counts.set(entry.model_name, (counts.get(entry.model_name) ?? 0) + 1);
@@ -267,6 +290,12 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
         `${label}: \`api_key\` is written in the configuration; use \`os.environ/NAME\` (the import never copies it)`,
       );
     const tags = Array.isArray(params.tags) ? params.tags.filter((t): t is string => typeof t === 'string') : [];
+    if (typeof params.weight === 'string')
+      note(
+        'finding',
+        [...at, 'litellm_params', 'weight'],
+        `${label}: \`weight\` is a string (${JSON.stringify(params.weight)}): LiteLLM's simple-shuffle adds the weights with Python's sum(), which fails on a string; imported as the number`,
+      );
     const timeout = num(params.timeout);
     const retryKey = num(params.max_retries) !== undefined ? 'max_retries' : 'num_retries';
     const retries = retriesWithin(num(params[retryKey]), [...at, 'litellm_params', retryKey]);
@@ -283,6 +312,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       retries,
       timeout,
       order: num(params.order),
+      label,
     };
     deploymentFacts.set(name, { group, window: d.window, windowAssumed: d.windowAssumed });
     if (!groups.has(group)) groups.set(group, []);
@@ -379,17 +409,46 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     if (members.length === 1) return ref(members[0] as Deployment);
     const refs = members.map(ref);
     if (strategy === 'latency-based-routing' || strategy === 'least-busy') {
-      if (strategy === 'least-busy')
+      if (strategy === 'least-busy' && !shuffleNoted) {
+        shuffleNoted = true;
         note(
           'note',
           ['router_settings', 'routing_strategy'],
           `least-busy picks the deployment with the fewest requests in flight; imported as \`fastest\` (lowest observed latency), the closest choice Routelang has`,
         );
+      }
       return `fastest [${refs.join(', ')}]`;
     }
     if (strategy === 'cost-based-routing') return `cheapest [${refs.join(', ')}]`;
     const usage = strategy.startsWith('usage-based');
-    const weights = members.map((d) => (usage ? (d.tpm ?? d.rpm ?? 1) : (d.weight ?? d.rpm ?? d.tpm ?? 1)));
+    // LiteLLM's simple_shuffle (router_strategy/simple_shuffle.py) weighs by what the group's
+    // FIRST deployment sets — `weight`, else `rpm`, else `tpm`, else an even pick — and gives
+    // every deployment without it 0: a deployment LiteLLM never picks stays out of the split.
+    const head = members[0] as Deployment;
+    const key = usage ? undefined : head.weight !== undefined ? 'weight' : head.rpm !== undefined ? 'rpm' : head.tpm !== undefined ? 'tpm' : undefined;
+    const all = members.map((d) => (usage ? (d.tpm ?? d.rpm ?? 1) : key ? (d[key] ?? 0) : 1));
+    const never = members.filter((_, i) => all[i] === 0);
+    if (never.length > 0 && never.length < members.length)
+      for (const d of never.filter((d) => !unpicked.has(d.name))) {
+        unpicked.add(d.name);
+        note(
+          'note',
+          ['model_list', d.index, 'litellm_params'],
+          `${d.label}: never picked: simple-shuffle weighs by \`${key}\` (the group's first deployment sets it) and this one has ${key} 0 or none; left out of the split`,
+        );
+      }
+    if (never.length === members.length && !unpicked.has(head.name)) {
+      unpicked.add(head.name);
+      note(
+        'finding',
+        ['model_list', head.index, 'litellm_params'],
+        `\`${head.group}\`: every deployment's ${key} is 0, so simple-shuffle has nothing to pick (random.choices fails on a zero total); imported as an even split`,
+      );
+    }
+    const live = never.length === members.length ? members : members.filter((_, i) => (all[i] as number) > 0);
+    const weights = never.length === members.length ? members.map(() => 1) : all.filter((w) => w > 0);
+    if (live.length === 1) return ref(live[0] as Deployment);
+    const liveRefs = live.map(ref);
     if (!shuffleNoted) {
       shuffleNoted = true;
       note(
@@ -401,7 +460,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       );
     }
     return `split by request_id { ${percentages(weights)
-      .map((p, i) => `${refs[i]}: ${p}%`)
+      .map((p, i) => `${liveRefs[i]}: ${p}%`)
       .join(', ')} }`;
   };
   // `order` (LiteLLM's deployment priority): a group's lowest order serves, the next order only
@@ -563,7 +622,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     ].join('\n'),
     file,
   );
-  return { policy, notes, names: names.originals(), groups: groupInfo, deployments: deploymentFacts, ruleGroups };
+  return { policy, notes, names: names.originals(), groups: groupInfo, deployments: deploymentFacts, unpicked, ruleGroups };
 }
 
 /** A LiteLLM wildcard model_name (`*`, `anthropic/*`, `fo::*:static::*`) as a matcher: `*` is any run of characters. */

@@ -63,6 +63,8 @@ export interface PortkeyImport extends ImportResult {
   readonly fields: ReadonlyMap<string, { readonly field: string; readonly type: 'string' | 'number' | 'bool' }>;
   /** Routelang model → Portkey target name. */
   readonly targets: ReadonlyMap<string, string>;
+  /** Routelang model → where its (first) target is in the configuration, for findings about it. */
+  readonly places: ReadonlyMap<string, { readonly line: number; readonly column: number; readonly path: string }>;
 }
 
 /**
@@ -113,6 +115,7 @@ interface Ctx {
   readonly routes: string[];
   readonly fields: Map<string, { field: string; type: 'string' | 'number' | 'bool' }>;
   readonly targets: Map<string, string>;
+  readonly places: Map<string, { line: number; column: number; path: string }>;
   readonly pos: (path: readonly (string | number)[]) => { line: number; column: number; path: string };
   routeCount: number;
   splits: boolean;
@@ -121,7 +124,7 @@ interface Ctx {
 /** Imports a Portkey config. Never throws on bad input. */
 export function importPortkey(text: string, file = 'config.json'): PortkeyImport {
   const notes: ImportNote[] = [];
-  const empty = (): PortkeyImport => ({ policy: undefined, notes, names: new Map(), fields: new Map(), targets: new Map() });
+  const empty = (): PortkeyImport => ({ policy: undefined, notes, names: new Map(), fields: new Map(), targets: new Map(), places: new Map() });
   if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
     notes.push({ severity: 'error', path: '', line: 1, column: 1, message: `the configuration is over ${MAX_CONFIG_BYTES / 1024 / 1024} MB` });
     return empty();
@@ -146,7 +149,18 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
     notes.push({ severity: 'error', ...pos([]), message: 'a Portkey config is a JSON object (with `strategy` and `targets`, or a single provider)' });
     return empty();
   }
-  const ctx: Ctx = { notes, names: new Names(), models: [], routes: [], fields: new Map(), targets: new Map(), pos, routeCount: 0, splits: false };
+  const ctx: Ctx = {
+    notes,
+    names: new Names(),
+    models: [],
+    routes: [],
+    fields: new Map(),
+    targets: new Map(),
+    places: new Map(),
+    pos,
+    routeCount: 0,
+    splits: false,
+  };
   const entry = plan(ctx, config, [], {});
   if (notes.some((n) => n.severity === 'error') || entry === undefined) return empty();
   notes.push({
@@ -179,7 +193,7 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
     ].join('\n'),
     file,
   );
-  return { policy, notes, names: ctx.names.originals(), fields: ctx.fields, targets: ctx.targets };
+  return { policy, notes, names: ctx.names.originals(), fields: ctx.fields, targets: ctx.targets, places: ctx.places };
 }
 
 /** A load balance whose weights are all 0: Portkey picks no target and the request fails. */
@@ -601,6 +615,7 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
     // Two targets can share a name (`name` in nested strategies) and not a deployment.
     name = ctx.names.id(label, 'model', true);
     ctx.targets.set(name, key);
+    ctx.places.set(name, ctx.pos(path));
     if (promptId !== undefined && !model)
       ctx.notes.push({
         severity: 'note',
