@@ -66,7 +66,17 @@ export function liteLLMFindings(result: LiteLLMImport): ImportNote[] {
           }
         } else {
           const m = /`([^`]+)` in `/.exec(d.message);
-          push({ severity: 'finding', ...at, message: `the fallbacks of \`${group}\` call \`${original(m?.[1] ?? '')}\` again after it failed` });
+          const again = result.deployments.get(m?.[1] ?? '')?.group;
+          // LiteLLM follows content_policy_fallbacks after a refusal and fallbacks after other
+          // errors, never both; a policy cannot keep the two paths apart, so the repeat is the
+          // translation's, not the configuration's.
+          if (again !== undefined && info?.bothFallbacks.includes(again))
+            push({
+              severity: 'note',
+              ...at,
+              message: `\`${group}\`: \`${again}\` is both a content-policy fallback and a fallback; after a refusal LiteLLM tries only the content-policy fallbacks, while the imported policy goes on to the others when they fail too (calling \`${again}\` again)`,
+            });
+          else push({ severity: 'finding', ...at, message: `the fallbacks of \`${group}\` call \`${original(m?.[1] ?? '')}\` again after it failed` });
         }
         break;
       }

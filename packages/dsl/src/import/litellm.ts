@@ -114,7 +114,13 @@ export interface LiteLLMImport extends ImportResult {
   /** Per model group: the config path of its fallbacks and the cycles its chain runs into. */
   readonly groups: ReadonlyMap<
     string,
-    { readonly rule: string; readonly cycles: readonly (readonly string[])[]; readonly at: { line: number; column: number; path: string } }
+    {
+      readonly rule: string;
+      readonly cycles: readonly (readonly string[])[];
+      readonly at: { line: number; column: number; path: string };
+      /** Groups that are both its content-policy fallbacks and its fallbacks. */
+      readonly bothFallbacks: readonly string[];
+    }
   >;
   /** Deployment identifier → its model group and window. */
   readonly deployments: ReadonlyMap<string, { readonly group: string; readonly window: number; readonly windowAssumed: boolean }>;
@@ -520,7 +526,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   // ---------------------------------------------------------------- the route
   const rules: string[] = [];
   const ruleGroups = new Map<string, string>();
-  const groupInfo = new Map<string, { rule: string; cycles: string[][]; at: { line: number; column: number; path: string } }>();
+  const groupInfo = new Map<string, { rule: string; cycles: string[][]; at: { line: number; column: number; path: string }; bothFallbacks: string[] }>();
   const tagsUsed = tagFiltering && [...groups.values()].some((ds) => ds.some((d) => d.tags.length > 0));
   if (!tagFiltering && [...groups.values()].some((ds) => ds.some((d) => d.tags.length > 0)))
     note(
@@ -565,7 +571,12 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     rules.push(last ? `  otherwise -> ${main}` : `  when ${cond} -> ${main}`);
     ruleGroups.set(last ? 'otherwise' : cond, group);
     const fbPath = general.get(group)?.path ?? ['model_list', members[0]?.index ?? 0];
-    groupInfo.set(group, { rule: last ? 'otherwise' : cond, cycles: cyclesOf.get(group) ?? [], at: pos(fbPath) });
+    groupInfo.set(group, {
+      rule: last ? 'otherwise' : cond,
+      cycles: cyclesOf.get(group) ?? [],
+      at: pos(fbPath),
+      bothFallbacks: cp.filter((g) => fallbacksOf(group).includes(g)),
+    });
   });
 
   // ---------------------------------------------------------------- budget
