@@ -123,7 +123,10 @@ export interface LiteLLMImport extends ImportResult {
     }
   >;
   /** Deployment identifier → its model group and window. */
-  readonly deployments: ReadonlyMap<string, { readonly group: string; readonly window: number; readonly windowAssumed: boolean }>;
+  readonly deployments: ReadonlyMap<
+    string,
+    { readonly group: string; readonly window: number; readonly windowAssumed: boolean; readonly at: { line: number; column: number; path: string } }
+  >;
   /** Deployments LiteLLM never picks (a weight of 0 or none where the group weighs): already noted. */
   readonly unpicked: ReadonlySet<string>;
   /** Rule condition text (as the policy writes it) → model group. */
@@ -212,7 +215,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
   const names = new Names();
   const groups = new Map<string, Deployment[]>();
   const declarations: string[] = [];
-  const deploymentFacts = new Map<string, { group: string; window: number; windowAssumed: boolean }>();
+  const deploymentFacts = new Map<string, { group: string; window: number; windowAssumed: boolean; at: { line: number; column: number; path: string } }>();
   const unpicked = new Set<string>();
   const counts = new Map<string, number>();
   modelList.forEach((entry) => {
@@ -320,7 +323,7 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
       order: num(params.order),
       label,
     };
-    deploymentFacts.set(name, { group, window: d.window, windowAssumed: d.windowAssumed });
+    deploymentFacts.set(name, { group, window: d.window, windowAssumed: d.windowAssumed, at: pos(at) });
     if (!groups.has(group)) groups.set(group, []);
     groups.get(group)?.push(d);
     declarations.push(

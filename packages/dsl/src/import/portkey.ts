@@ -268,7 +268,8 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       }
       // A load balance whose weights are all 0 answers nothing (no status): Portkey's fallback
       // then moves on when it lists no codes, and stops (failing) when it does.
-      const live = on ? plans.slice(0, plans.indexOf(PICKS_NOTHING) + 1 || plans.length) : plans.filter((p) => p !== PICKS_NOTHING);
+      const stop = plans.indexOf(PICKS_NOTHING);
+      const live = !on ? plans.filter((p) => p !== PICKS_NOTHING) : stop < 0 ? plans : plans.slice(0, stop + 1);
       if (live.length === 0) return PICKS_NOTHING;
       const suffix = on ? ` on [${on.join(', ')}]` : '';
       let chain = live[0] as string;
