@@ -110,7 +110,11 @@ export function liteLLMFindings(result: LiteLLMImport): ImportNote[] {
         // A deployment no request reaches: the import already said why when LiteLLM never picks it.
         const name = /model `([^`]+)`/.exec(d.message)?.[1] ?? '';
         if (result.unpicked.has(name)) break;
-        push({ severity: 'note', ...(result.deployments.get(name)?.at ?? at), message: `\`${original(name)}\`: no request reaches this deployment in the imported policy` });
+        push({
+          severity: 'note',
+          ...(result.deployments.get(name)?.at ?? at),
+          message: `\`${original(name)}\`: no request reaches this deployment in the imported policy`,
+        });
         break;
       }
       default:

@@ -585,6 +585,10 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
   const virtualKey = typeof node.virtual_key === 'string' ? node.virtual_key : undefined;
   // A prompt template (`prompt_id`): Portkey's app holds its model and provider, not the config.
   const promptId = typeof node.prompt_id === 'string' && node.prompt_id !== '' ? node.prompt_id : undefined;
+  // A target with no provider of its own that Portkey's config schema still accepts (it sets
+  // `retry`, `request_timeout` or `cache`; `{"retry": {"attempts": 3}}` is a whole config
+  // often written so) passes the request through to the provider the request names.
+  const passthrough = ['retry', 'request_timeout', 'cache'].some((k) => node[k] !== undefined);
   const provider =
     typeof node.provider === 'string'
       ? node.provider
@@ -594,7 +598,9 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
           ? 'portkey-virtual-key'
           : promptId !== undefined
             ? 'portkey-prompt'
-            : undefined;
+            : passthrough
+              ? 'portkey-request'
+              : undefined;
   if (!provider) {
     ctx.notes.push({
       severity: 'error',
@@ -617,7 +623,13 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
     name = ctx.names.id(label, 'model', true);
     ctx.targets.set(name, key);
     ctx.places.set(name, ctx.pos(path));
-    if (promptId !== undefined && !model)
+    if (provider === 'portkey-request' && !model)
+      ctx.notes.push({
+        severity: 'note',
+        ...ctx.pos(path),
+        message: `${path.length === 0 ? 'the config' : `target \`${label}\``} names no provider: Portkey passes the request through to the provider and model the request names (its \`x-portkey-provider\` header and \`model\`); imported as provider "portkey-request", id "${label}": set the real ones`,
+      });
+    else if (promptId !== undefined && !model)
       ctx.notes.push({
         severity: 'note',
         ...ctx.pos(path),
