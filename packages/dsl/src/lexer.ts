@@ -238,6 +238,80 @@ export function lex(text: string, file: string): LexResult {
   return { tokens, comments, diagnostics };
 }
 
+/** The last lexing of each recently lexed file, for `lexAgain`. */
+const previous = new Map<string, { readonly text: string; readonly result: LexResult }>();
+const REMEMBERED_FILES = 16;
+
+/**
+ * `lex(text, file)`, re-using the last lexing of `file` where the text did not change: an
+ * editor re-checks a file on every keystroke, and lexing a 2,000-line policy from scratch is a
+ * third of that check. The lines an edit touched are lexed again and spliced between the
+ * tokens before them and the tokens after them (moved by the edit's length). The result is the
+ * same as `lex(text, file)` (test/incremental-lex.test.ts); whenever splicing could differ — a
+ * block comment near the edit, a lexical error anywhere — the whole text is lexed.
+ */
+export function lexAgain(text: string, file: string): LexResult {
+  const before = previous.get(file);
+  const result = (before && splice(before.text, before.result, text, file)) ?? lex(text, file);
+  previous.delete(file);
+  previous.set(file, { text, result });
+  if (previous.size > REMEMBERED_FILES) previous.delete(previous.keys().next().value as string);
+  return result;
+}
+
+function splice(oldText: string, old: LexResult, text: string, file: string): LexResult | undefined {
+  if (oldText === text) return old;
+  if (old.diagnostics.length > 0) return undefined;
+  // The changed part: old [prefix, oldText.length - suffix), new [prefix, text.length - suffix).
+  const shortest = Math.min(oldText.length, text.length);
+  let prefix = 0;
+  while (prefix < shortest && oldText.charCodeAt(prefix) === text.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (suffix < shortest - prefix && oldText.charCodeAt(oldText.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
+  // Widened to whole lines: no token but a block comment spans a line break.
+  const start = prefix === 0 ? 0 : text.lastIndexOf('\n', prefix - 1) + 1;
+  const lineEnd = (t: string, at: number): number => {
+    const i = t.indexOf('\n', at);
+    return i < 0 ? t.length : i;
+  };
+  const oldEnd = lineEnd(oldText, oldText.length - suffix);
+  const end = lineEnd(text, text.length - suffix);
+  const oldPart = oldText.slice(start, oldEnd);
+  const part = text.slice(start, end);
+  if (oldPart.includes('/*') || oldPart.includes('*/') || part.includes('/*') || part.includes('*/')) return undefined;
+  if (old.comments.some((c) => c.block && c.span.start < oldEnd && c.span.end > start)) return undefined;
+  const fresh = lex(part, file);
+  if (fresh.diagnostics.length > 0) return undefined;
+  const delta = text.length - oldText.length;
+  const first = firstAtOrAfter(old.tokens, start);
+  const after = firstAtOrAfter(old.tokens, oldEnd);
+  const tokens = old.tokens.slice(0, first);
+  for (const t of fresh.tokens) tokens.push(shifted(t, start));
+  for (let i = after; i < old.tokens.length; i++) tokens.push(delta === 0 ? (old.tokens[i] as IToken) : shifted(old.tokens[i] as IToken, delta));
+  const comments: Comment[] = old.comments.filter((c) => c.span.end <= start);
+  for (const c of fresh.comments) comments.push({ ...c, span: { start: c.span.start + start, end: c.span.end + start } });
+  for (const c of old.comments)
+    if (c.span.start >= oldEnd) comments.push(delta === 0 ? c : { ...c, span: { start: c.span.start + delta, end: c.span.end + delta } });
+  return { tokens, comments, diagnostics: [] };
+}
+
+/** A copy of `token` moved by `delta` characters (the lexed tokens are shared: never moved in place). */
+function shifted(token: IToken, delta: number): IToken {
+  return { ...token, startOffset: token.startOffset + delta, ...(token.endOffset !== undefined ? { endOffset: token.endOffset + delta } : {}) };
+}
+
+/** The index of the first token starting at or after `offset` (tokens are in order). */
+function firstAtOrAfter(tokens: readonly IToken[], offset: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((tokens[mid] as IToken).startOffset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The half-open span of a token. */
 export function spanOf(token: IToken): { start: number; end: number } {
   const start = token.startOffset;

@@ -27,7 +27,7 @@ import {
   LParen,
   Lt,
   LtEq,
-  lex,
+  lexAgain,
   MoneyLiteral,
   Name,
   NotEq,
@@ -1322,7 +1322,7 @@ export interface ParseResult {
 
 /** Parses one file. Never throws: every problem becomes a diagnostic and the tree covers the rest. */
 export function parse(text: string, file: string): ParseResult {
-  const lexed = lex(text, file);
+  const lexed = lexAgain(text, file);
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
   const tokens = limitNesting(lexed.tokens, file, diagnostics);
   const parser = parserInstance();
