@@ -3,6 +3,8 @@
 // after a pause: didChange → publishDiagnostics (the front end's findings), didChange →
 // completion results, and didChange → the analyses' findings (`routelang/analysed`, computed
 // in the server's worker thread). Prints a Markdown table of medians. `pnpm bench`.
+// ROUTELANG_BENCH_EDIT=insert types and deletes instead of retyping; ROUTELANG_BENCH_LINES=2000
+// measures one size.
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,6 +14,12 @@ import { generateLargePolicy } from './policy-generator.js';
 const SERVER = fileURLToPath(new URL('../packages/lsp/bin/routelang-lsp.js', import.meta.url));
 const SIZES = [2_000, 10_000];
 const EDITS = 15;
+/**
+ * `ROUTELANG_BENCH_EDIT=insert`: type a digit, then delete it, in turn — edits that move the
+ * text after them (every later rule's offsets), where the default retypes a digit in place.
+ */
+const INSERT = process.env.ROUTELANG_BENCH_EDIT === 'insert';
+const ONLY = process.env.ROUTELANG_BENCH_LINES ? [Number(process.env.ROUTELANG_BENCH_LINES)] : undefined;
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,7 +86,13 @@ async function measure(lines) {
     const analyses = analysedVersion(version).then(() => performance.now() - start);
     await connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },
-      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 1 } }, text: digit }],
+      contentChanges: [
+        INSERT
+          ? i % 2 === 0
+            ? { range: { start: { line, character }, end: { line, character } }, text: digit }
+            : { range: { start: { line, character }, end: { line, character: character + 1 } }, text: '' }
+          : { range: { start: { line, character }, end: { line, character: character + 1 } }, text: digit },
+      ],
     });
     const completion = connection
       .sendRequest('textDocument/completion', { textDocument: { uri }, position: { line, character: character - 3 } })
@@ -110,7 +124,7 @@ async function measure(lines) {
 
 export async function runLspBench() {
   const out = [];
-  for (const lines of SIZES) out.push(await measure(lines));
+  for (const lines of ONLY ?? SIZES) out.push(await measure(lines));
   return out;
 }
 

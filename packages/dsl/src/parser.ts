@@ -27,6 +27,7 @@ import {
   LParen,
   Lt,
   LtEq,
+  lex,
   lexAgain,
   MoneyLiteral,
   Name,
@@ -519,6 +520,17 @@ class RouteParser extends EmbeddedActionsParser {
       });
       this.CONSUME(EOF);
       return declaration;
+    },
+    { recoveryValueFunc: () => undefined },
+  );
+
+  /** One route rule and nothing after it: re-parsing one rule of a large route (`parseRouteByRules`). */
+  ruleChunk = this.RULE(
+    'ruleChunk',
+    (): A.Rule | undefined => {
+      const rule = this.SUBRULE(this.rule);
+      this.CONSUME(EOF);
+      return rule;
     },
     { recoveryValueFunc: () => undefined },
   );
@@ -1320,9 +1332,15 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
 }
 
-/** Parses one file. Never throws: every problem becomes a diagnostic and the tree covers the rest. */
-export function parse(text: string, file: string): ParseResult {
-  const lexed = lexAgain(text, file);
+/**
+ * Parses one file. Never throws: every problem becomes a diagnostic and the tree covers the rest.
+ * By default it re-uses what it lexed and parsed of earlier texts (the lines an edit left alone,
+ * route rules it parsed before): the same result, faster when an editor re-checks after each
+ * keystroke. `{ reuse: false }` parses from scratch (what the tests compare that with).
+ */
+export function parse(text: string, file: string, options: { readonly reuse?: boolean } = {}): ParseResult {
+  const reuse = options.reuse ?? true;
+  const lexed = reuse ? lexAgain(text, file) : lex(text, file);
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
   const tokens = limitNesting(lexed.tokens, file, diagnostics);
   const parser = parserInstance();
@@ -1348,6 +1366,13 @@ export function parse(text: string, file: string): ParseResult {
         ),
       );
       continue;
+    }
+    if (reuse && first.tokenType === Kw.route) {
+      const route = parseRouteByRules(parser, chunk.tokens, text, file);
+      if (route) {
+        declarations.push(route);
+        continue;
+      }
     }
     parser.load(chunk.tokens, file, endOffset);
     let declaration: A.Declaration | undefined;
@@ -1393,6 +1418,101 @@ export function parse(text: string, file: string): ParseResult {
   parser.literalDiagnostics.length = 0;
   const module: A.Module = { kind: 'Module', file, declarations, comments: lexed.comments, span: { start: 0, end: text.length }, recovered };
   return { module, diagnostics };
+}
+
+/**
+ * Parsed rules by their source text (from their `when`/`otherwise` to the next rule), with the
+ * offset they were last placed at: an editor re-checks a file on every keystroke, and a route
+ * of 1,600 rules is re-parsed whole for an edit to one of them. A rule found at the same offset
+ * is the same (frozen) tree; found elsewhere, a copy moved there. Only rules that parsed
+ * cleanly are kept; the map is emptied when it grows past its bound.
+ */
+const parsedRules = new Map<string, { from: number; rule: A.Rule }>();
+const PARSED_RULES_BOUND = 50_000;
+
+/**
+ * A route declaration parsed rule by rule, each rule's tree taken from `parsedRules` when its
+ * text was parsed before. Gives up (undefined: the caller parses the declaration as usual) on
+ * anything but a well-formed `route [NAME] { rules }` whose every rule parses without a
+ * diagnostic, so what it returns is what the route rule itself builds
+ * (test/incremental-parse.test.ts).
+ */
+function parseRouteByRules(parser: RouteParser, tokens: IToken[], text: string, file: string): A.RouteDecl | undefined {
+  const keyword = tokens[0] as IToken;
+  const named = tokens[1]?.tokenType === Identifier;
+  const open = tokens[named ? 2 : 1];
+  const close = tokens[tokens.length - 1] as IToken;
+  if (open?.tokenType !== LBrace || close.tokenType !== RBrace || tokens.length < (named ? 5 : 4)) return undefined;
+  // Rules start at `when`/`otherwise` outside brackets; the body must start with one and close every bracket.
+  const body = tokens.slice(named ? 3 : 2, -1);
+  const starts: number[] = [];
+  let depth = 0;
+  for (let i = 0; i < body.length; i++) {
+    const type = (body[i] as IToken).tokenType;
+    if (depth === 0 && (type === Kw.when || type === Kw.otherwise)) starts.push(i);
+    if (type === LBrace || type === LBracket || type === LParen) depth++;
+    else if (type === RBrace || type === RBracket || type === RParen) depth--;
+    if (depth < 0) return undefined;
+  }
+  if (depth !== 0 || starts[0] !== 0) return undefined;
+  const literals = parser.literalDiagnostics.length;
+  const rules: A.Rule[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const segment = body.slice(starts[k], starts[k + 1] ?? body.length);
+    const from = (segment[0] as IToken).startOffset;
+    const to = k + 1 < starts.length ? (body[starts[k + 1] as number] as IToken).startOffset : close.startOffset;
+    const source = text.slice(from, to);
+    const known = parsedRules.get(source);
+    if (known) {
+      if (known.from !== from) {
+        known.rule = frozen(movedBy(known.rule, from - known.from));
+        known.from = from;
+      }
+      rules.push(known.rule);
+      continue;
+    }
+    parser.load(segment, file, to);
+    const rule = parser.ruleChunk();
+    if (!rule || parser.errors.length > 0 || parser.literalDiagnostics.length > literals) {
+      parser.literalDiagnostics.length = literals;
+      return undefined;
+    }
+    if (parsedRules.size >= PARSED_RULES_BOUND) parsedRules.clear();
+    parsedRules.set(source, { from, rule: frozen(rule) });
+    rules.push(rule);
+  }
+  const kw: Span = { start: keyword.startOffset, end: keyword.startOffset + keyword.image.length };
+  const span: Span = { start: kw.start, end: close.startOffset + close.image.length };
+  if (!named) return { kind: 'RouteDecl', keyword: kw, rules, span };
+  const name = tokens[1] as IToken;
+  return {
+    kind: 'RouteDecl',
+    name: { kind: 'Ident', name: name.image, span: { start: name.startOffset, end: name.startOffset + name.image.length } },
+    keyword: kw,
+    rules,
+    span,
+  };
+}
+
+/** `node`, deeply frozen: a tree shared between parses must not change under one of them. */
+function frozen<T>(node: T): T {
+  if (typeof node === 'object' && node !== null && !Object.isFrozen(node)) {
+    for (const value of Object.values(node)) frozen(value);
+    Object.freeze(node);
+  }
+  return node;
+}
+
+/** A deep copy of a tree with every span (`{ start, end }`) moved by `delta`. */
+function movedBy<T>(node: T, delta: number): T {
+  if (Array.isArray(node)) return node.map((n) => movedBy(n, delta)) as T;
+  if (typeof node !== 'object' || node === null) return node;
+  const o = node as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 2 && typeof o.start === 'number' && typeof o.end === 'number') return { start: o.start + delta, end: o.end + delta } as T;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) out[key] = movedBy(o[key], delta);
+  return out as T;
 }
 
 const KEYWORD_WORDS: readonly string[] = Object.keys(Kw);
