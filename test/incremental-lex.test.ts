@@ -3,11 +3,10 @@
 // strings and block comments, adds line breaks or characters the lexer rejects — the tokens
 // (type, text, offsets), the comments and the diagnostics are exactly those of `lex`.
 
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateLargePolicy } from '../bench/policy-generator.js';
 import { lex, lexAgain } from '../packages/dsl/src/lexer.js';
-import { generatePolicy } from './support/generate.js';
+import { checkEverySession } from './support/edits.js';
 
 const view = (r: ReturnType<typeof lex>) => ({
   tokens: r.tokens.map((t) => [t.tokenType.name, t.image, t.startOffset, t.endOffset]),
@@ -39,32 +38,9 @@ const FRAGMENTS = [
   '==',
   '<',
 ];
-const arbEdit = fc.record({
-  at: fc.double({ min: 0, max: 1, noNaN: true }),
-  remove: fc.nat({ max: 12 }),
-  insert: fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 3 }),
-});
-
-function apply(text: string, e: { at: number; remove: number; insert: string[] }): string {
-  const at = Math.floor(e.at * text.length);
-  return text.slice(0, at) + e.insert.join('') + text.slice(at + e.remove);
-}
-
 describe('lexAgain', () => {
   it('equals lex after every edit of random edit sequences on generated policies', () => {
-    let file = 0;
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.array(arbEdit, { minLength: 1, maxLength: 8 }), (seed, edits) => {
-        const name = `/virtual/incremental-${file++}.route`;
-        let text = generatePolicy(seed).text;
-        lexAgain(text, name);
-        for (const e of edits) {
-          text = apply(text, e);
-          expect(view(lexAgain(text, name))).toEqual(view(lex(text, name)));
-        }
-      }),
-      { numRuns: 300 },
-    );
+    checkEverySession(FRAGMENTS, (text, file) => expect(view(lexAgain(text, file))).toEqual(view(lex(text, file))));
   });
 
   it('splices a one-character edit of a 2,000-line policy into the previous tokens (only the edited line is lexed)', () => {

@@ -2,11 +2,10 @@
 // from a cache) against parsing from scratch (`{ reuse: false }`): after every edit of random
 // edit sequences on generated policies, the tree and the diagnostics are the same.
 
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateLargePolicy } from '../bench/policy-generator.js';
 import { parse } from '../packages/dsl/src/parser.js';
-import { generatePolicy } from './support/generate.js';
+import { checkEverySession } from './support/edits.js';
 
 const FRAGMENTS = [
   'x',
@@ -33,32 +32,9 @@ const FRAGMENTS = [
   '==',
   '< 9',
 ];
-const arbEdit = fc.record({
-  at: fc.double({ min: 0, max: 1, noNaN: true }),
-  remove: fc.nat({ max: 12 }),
-  insert: fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 3 }),
-});
-
-function apply(text: string, e: { at: number; remove: number; insert: string[] }): string {
-  const at = Math.floor(e.at * text.length);
-  return text.slice(0, at) + e.insert.join('') + text.slice(at + e.remove);
-}
-
 describe('parse with re-use', () => {
   it('equals parsing from scratch after every edit of random edit sequences on generated policies', () => {
-    let file = 0;
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.array(arbEdit, { minLength: 1, maxLength: 8 }), (seed, edits) => {
-        const name = `/virtual/reparse-${file++}.route`;
-        let text = generatePolicy(seed, { maxRules: 12 }).text;
-        expect(parse(text, name)).toEqual(parse(text, name, { reuse: false }));
-        for (const e of edits) {
-          text = apply(text, e);
-          expect(parse(text, name)).toEqual(parse(text, name, { reuse: false }));
-        }
-      }),
-      { numRuns: 300 },
-    );
+    checkEverySession(FRAGMENTS, (text, file) => expect(parse(text, file)).toEqual(parse(text, file, { reuse: false })), { maxRules: 12 });
   });
 
   it('a rule the parser repairs (a missing `->`, a stray token) is parsed as part of its route, with its diagnostics', () => {
