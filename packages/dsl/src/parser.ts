@@ -37,6 +37,7 @@ import {
   RBracket,
   RParen,
   StringLiteral,
+  spanOf,
 } from './lexer.js';
 import { decodeMoney, decodeNumber, decodeString, NUMBER_UNITS } from './literals.js';
 import type { Span } from './source.js';
@@ -1481,13 +1482,13 @@ function parseRouteByRules(parser: RouteParser, tokens: IToken[], text: string, 
     parsedRules.set(source, { from, rule: frozen(rule) });
     rules.push(rule);
   }
-  const kw: Span = { start: keyword.startOffset, end: keyword.startOffset + keyword.image.length };
-  const span: Span = { start: kw.start, end: close.startOffset + close.image.length };
+  const kw = spanOf(keyword);
+  const span: Span = { start: kw.start, end: spanOf(close).end };
   if (!named) return { kind: 'RouteDecl', keyword: kw, rules, span };
   const name = tokens[1] as IToken;
   return {
     kind: 'RouteDecl',
-    name: { kind: 'Ident', name: name.image, span: { start: name.startOffset, end: name.startOffset + name.image.length } },
+    name: { kind: 'Ident', name: name.image, span: spanOf(name) },
     keyword: kw,
     rules,
     span,

@@ -660,7 +660,7 @@ function leaf(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
   return opts.length > 0 ? `${name} with { ${opts.join(', ')} }` : name;
 }
 
-/** Portkey status codes → Routelang error classes (what can be said; the rest is noted). */
+/** Portkey's `on_status_codes` as a policy's `on [...]` statuses: the HTTP error statuses (400–599), once each; the rest is noted. */
 function statusCodes(codes: readonly unknown[], note: (message: string) => void): number[] {
   const out: number[] = [];
   const lost: string[] = [];
