@@ -413,13 +413,13 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
     const options = [...(t !== undefined && t > 0 ? [`timeout: ${duration(t)}`] : []), ...(r !== undefined && r > 0 ? [`retries: ${Math.round(r)}`] : [])];
     return options.length > 0 ? `${d.name} with { ${options.join(', ')} }` : d.name;
   };
-  let shuffleNoted = false;
+  let strategyNoted = false;
   const pool = (members: readonly Deployment[]): string => {
     if (members.length === 1) return ref(members[0] as Deployment);
     const refs = members.map(ref);
     if (strategy === 'latency-based-routing' || strategy === 'least-busy') {
-      if (strategy === 'least-busy' && !shuffleNoted) {
-        shuffleNoted = true;
+      if (strategy === 'least-busy' && !strategyNoted) {
+        strategyNoted = true;
         note(
           'note',
           ['router_settings', 'routing_strategy'],
@@ -446,7 +446,8 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
           `${d.label}: never picked: simple-shuffle weighs by \`${key}\` (the group's first deployment sets it) and this one has ${key} 0 or none; left out of the split`,
         );
       }
-    if (never.length === members.length && !unpicked.has(head.name)) {
+    const none = never.length === members.length;
+    if (none && !unpicked.has(head.name)) {
       unpicked.add(head.name);
       note(
         'finding',
@@ -454,12 +455,12 @@ export function importLiteLLM(text: string, file = 'config.yaml'): LiteLLMImport
         `\`${head.group}\`: every deployment's ${key} is 0, so simple-shuffle has nothing to pick (random.choices fails on a zero total); imported as an even split`,
       );
     }
-    const live = never.length === members.length ? members : members.filter((_, i) => (all[i] as number) > 0);
-    const weights = never.length === members.length ? members.map(() => 1) : all.filter((w) => w > 0);
+    const live = none ? members : members.filter((_, i) => (all[i] as number) > 0);
+    const weights = none ? members.map(() => 1) : all.filter((w) => w > 0);
     if (live.length === 1) return ref(live[0] as Deployment);
     const liveRefs = live.map(ref);
-    if (!shuffleNoted) {
-      shuffleNoted = true;
+    if (!strategyNoted) {
+      strategyNoted = true;
       note(
         'note',
         strategy === 'simple-shuffle' && router.routing_strategy === undefined ? ['model_list'] : ['router_settings', 'routing_strategy'],
