@@ -268,6 +268,8 @@ export class Router {
   /** The engine serving requests: this router, or the policy swapped in last. */
   private active: Router = this;
   private readonly routes: Map<string | null, CompiledRoute>;
+  /** The entry route (the one `decide()` starts from unless told otherwise), looked up once. */
+  private readonly entry: CompiledRoute | undefined;
   private readonly models: Map<string, Model>;
   private readonly classifiers: Map<string, Classifier>;
   private readonly declared: ReadonlySet<string>;
@@ -311,6 +313,7 @@ export class Router {
     this.routes = new Map(
       ir.routes.map((r, index) => [r.name, { route: r, graph: compileGraph(r.graph, this.slots), index, refs: [], single: [], facts: [] }]),
     );
+    this.entry = this.routes.get(null);
     this.models = new Map(ir.models.map((m) => [m.name, m]));
     this.tools = new Map(ir.tools.map((t) => [t.name, t]));
     this.promptField = ir.inputs.find((f) => f.type.kind === 'text')?.name;
@@ -846,11 +849,11 @@ export class Router {
    * Decides a request, from the entry route or (with `route`) from a named route. Pure and
    * synchronous; never throws (a failing host callback becomes an error).
    */
-  decide(input: unknown, options: DecideOptions = {}): Decision | Refusal {
+  decide(input: unknown, options?: DecideOptions): Decision | Refusal {
     const engine = this.active;
     if (engine !== this) return engine.decide(input, options);
     try {
-      return this.decideUnguarded(input, options.route ?? null);
+      return this.decideUnguarded(input, options?.route ?? null);
     } catch (error) {
       // Only host code (a token counter) can throw here; the host gets an answer, not an exception.
       return {
@@ -878,7 +881,7 @@ export class Router {
     }
     // The rules walked through named routes; undefined while the first route decides alone.
     let path: RuleRef[] | undefined;
-    let current = this.routes.get(start);
+    let current = start === null ? this.entry : this.routes.get(start);
     for (let hops = 0; current && hops <= this.routes.size; hops++) {
       const index = values ? (this.compiled as CompiledDecide).walk(current.index, values, request) : walk(current.graph, request);
       if (index < 0) {
