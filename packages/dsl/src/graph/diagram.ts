@@ -36,13 +36,94 @@ function canonicalDefault(counts: ReadonlyMap<number, number>): number {
   return best;
 }
 
+/** No entry: references lie in (-2^22, 2^22) — nodes and rules are capped far below that. */
+const NONE = 0x7fffffff;
+
+/** Mixes up to three references into a 32-bit hash. */
+function mix(a: number, b: number, c: number): number {
+  let h = Math.imul(a + 0x27d4eb2f, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
+  h = Math.imul(h ^ (c + 0x165667b1), 0xc2b2ae35);
+  return finish(h);
+}
+
+/** MurmurHash3's finaliser: every input bit reaches the low bits a table's mask keeps (linear probing clusters otherwise). */
+function finish(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 /**
- * A pair of references as one number (memo keys): references lie in (-2^22, 2^22) — nodes
- * are capped far below that, and so are rules — so the key stays below 2^46, exact in a double.
+ * An exact memo from triples of references to a reference: open addressing over typed
+ * arrays, doubled at half load. A lookup allocates nothing — a `Map` keyed by a number past
+ * the small-integer range boxes each key, and on large policies that garbage was a quarter
+ * of the build's time.
  */
-const OFFSET = 2 ** 22;
-function pair(a: number, b: number): number {
-  return (a + OFFSET) * 2 ** 23 + (b + OFFSET);
+class TripleMemo {
+  private keys: Int32Array;
+  private values: Int32Array;
+  private mask: number;
+  private count = 0;
+
+  constructor(bits = 10) {
+    this.mask = (1 << bits) - 1;
+    this.keys = new Int32Array((this.mask + 1) * 3).fill(NONE);
+    this.values = new Int32Array(this.mask + 1);
+  }
+
+  /** The value stored for (a, b, c), or NONE. */
+  get(a: number, b: number, c: number): number {
+    const keys = this.keys;
+    for (let slot = mix(a, b, c) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const k = slot * 3;
+      const ka = keys[k] as number;
+      if (ka === NONE) return NONE;
+      if (ka === a && keys[k + 1] === b && keys[k + 2] === c) return this.values[slot] as number;
+    }
+  }
+
+  set(a: number, b: number, c: number, value: number): void {
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    const keys = this.keys;
+    for (let slot = mix(a, b, c) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const k = slot * 3;
+      const ka = keys[k] as number;
+      if (ka === NONE) {
+        keys[k] = a;
+        keys[k + 1] = b;
+        keys[k + 2] = c;
+        this.values[slot] = value;
+        this.count++;
+        return;
+      }
+      if (ka === a && keys[k + 1] === b && keys[k + 2] === c) {
+        this.values[slot] = value;
+        return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    const mask = this.mask * 2 + 1;
+    const into = new Int32Array((mask + 1) * 3).fill(NONE);
+    const intoValues = new Int32Array(mask + 1);
+    for (let from = 0; from < values.length; from++) {
+      const a = keys[from * 3] as number;
+      if (a === NONE) continue;
+      const b = keys[from * 3 + 1] as number;
+      const c = keys[from * 3 + 2] as number;
+      let slot = mix(a, b, c) & mask;
+      while (into[slot * 3] !== NONE) slot = (slot + 1) & mask;
+      into[slot * 3] = a;
+      into[slot * 3 + 1] = b;
+      into[slot * 3 + 2] = c;
+      intoValues[slot] = values[from] as number;
+    }
+    this.mask = mask;
+    this.keys = into;
+    this.values = intoValues;
+  }
 }
 
 function same(a: readonly number[], b: readonly number[]): boolean {
@@ -85,12 +166,19 @@ export class Diagrams {
   private readonly nodeDefault: number[] = [];
   private readonly nodeRegions: number[][] = [];
   private readonly nodeTargets: number[][] = [];
-  /** The unique table: a numeric hash of (variable, default, exceptions) to the nodes with that hash. */
-  private readonly unique = new Map<number, number[]>();
+  /** Each node's hash of (variable, default, exceptions). */
+  private readonly nodeHash: number[] = [];
+  /**
+   * The unique table: open addressing over node ids (-1: empty slot), probed from a node's
+   * hash, doubled at half load. Allocates nothing per lookup.
+   */
+  private unique = new Int32Array(1 << 12).fill(-1);
   private readonly notMemo = new Map<number, number>();
-  /** `ite(c, g, h)` by c, then by the pair (g, h). */
-  private readonly iteMemo = new Map<number, Map<number, number>>();
-  private readonly orElseMemo = new Map<number, number>();
+  private readonly iteMemo = new TripleMemo(12);
+  /** `orElse(f, g)` as the triple (f, g, 0). */
+  private readonly orElseMemo = new TripleMemo(10);
+  private readonly iteStep = (c: number, g: number, h: number): number => this.ite(c, g, h);
+  private readonly orElseStep = (f: number, g: number): number => this.orElse(f, g);
   /** Edges stored so far: memory grows with them, so they are limited too. */
   private edges = 0;
   /**
@@ -197,8 +285,10 @@ export class Diagrams {
         n++;
       }
     }
-    regions.length = n;
-    targets.length = n;
+    if (n !== regions.length) {
+      regions.length = n;
+      targets.length = n;
+    }
     if (n === 0) return def;
     // Canonical form: the default is the most frequent child (ties: the smallest reference),
     // so one function has one node. Re-base when the given default is not that child.
@@ -222,17 +312,19 @@ export class Diagrams {
       hash = Math.imul(hash ^ ((regions[i] as number) + 0x27d4eb2f), 0x85ebca6b) ^ (hash >>> 13);
       hash = Math.imul(hash ^ ((targets[i] as number) + 0x165667b1), 0xc2b2ae35) ^ (hash >>> 16);
     }
-    const bucket = this.unique.get(hash);
-    if (bucket) {
-      for (const id of bucket) {
-        if (
-          this.nodeVar[id] === v &&
-          this.nodeDefault[id] === def &&
-          same(this.nodeRegions[id] as number[], regions) &&
-          same(this.nodeTargets[id] as number[], targets)
-        )
-          return id;
-      }
+    hash = finish(hash);
+    const table = this.unique;
+    const mask = table.length - 1;
+    let slot = hash & mask;
+    for (let id = table[slot] as number; id !== -1; slot = (slot + 1) & mask, id = table[slot] as number) {
+      if (
+        this.nodeHash[id] === hash &&
+        this.nodeVar[id] === v &&
+        this.nodeDefault[id] === def &&
+        same(this.nodeRegions[id] as number[], regions) &&
+        same(this.nodeTargets[id] as number[], targets)
+      )
+        return id;
     }
     const id = this.nodeVar.length;
     this.edges += n + 1;
@@ -241,9 +333,22 @@ export class Diagrams {
     this.nodeDefault.push(def);
     this.nodeRegions.push(regions);
     this.nodeTargets.push(targets);
-    if (bucket) bucket.push(id);
-    else this.unique.set(hash, [id]);
+    this.nodeHash.push(hash);
+    table[slot] = id;
+    if ((id + 1) * 2 > table.length) this.growUnique();
     return id;
+  }
+
+  /** Doubles the unique table, re-placing every node by its hash. */
+  private growUnique(): void {
+    const table = new Int32Array(this.unique.length * 2).fill(-1);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.nodeHash.length; id++) {
+      let slot = (this.nodeHash[id] as number) & mask;
+      while (table[slot] !== -1) slot = (slot + 1) & mask;
+      table[slot] = id;
+    }
+    this.unique = table;
   }
 
   private cofactor(ref: number, v: number, region: number): number {
@@ -263,38 +368,43 @@ export class Diagrams {
 
   /**
    * One step of a binary/ternary operation on sparse nodes: split on the smallest variable
-   * among `refs`, apply `op` to their defaults and, only where one of them has an exception,
-   * to their cofactors (every other region takes the defaults' result).
+   * among `a`, `b` (and `c` when `arity` is 3), apply `op` to their defaults and, only where
+   * one of them has an exception, to their cofactors (every other region takes the defaults'
+   * result). `op` is bound once per operation, not per step: a step allocates only the new
+   * node's lists.
    */
-  private apply(refs: readonly number[], op: (parts: readonly number[]) => number): number {
-    let v = Number.POSITIVE_INFINITY;
-    for (const x of refs) v = Math.min(v, this.varOf(x));
+  private apply(arity: 2 | 3, a: number, b: number, c: number, op: (x: number, y: number, z: number) => number): number {
+    const v = Math.min(this.varOf(a), this.varOf(b), arity === 3 ? this.varOf(c) : Number.POSITIVE_INFINITY);
     // The regions any of them lists as an exception, sorted (one list: no merging at all).
     let regions: number[] | undefined;
     let shared = true;
-    for (const x of refs) {
+    for (let k = 0; k < arity; k++) {
+      const x = k === 0 ? a : k === 1 ? b : c;
       if (this.varOf(x) !== v) continue;
       const own = this.nodeRegions[x] as number[];
       if (regions === undefined) regions = own;
-      else if (!same(regions, own)) {
+      else if (regions !== own && !same(regions, own)) {
         regions = mergeSorted(regions, own);
         shared = false;
       }
     }
-    const union = shared ? [...(regions as number[])] : (regions as number[]);
+    const union = regions as number[];
     this.work += union.length + 1;
-    const parts = new Array<number>(refs.length);
-    for (let k = 0; k < refs.length; k++) {
-      const x = refs[k] as number;
-      parts[k] = this.varOf(x) === v ? (this.nodeDefault[x] as number) : x;
-    }
-    const def = op(parts);
+    const ta = this.varOf(a) === v;
+    const tb = this.varOf(b) === v;
+    const tc = arity === 3 && this.varOf(c) === v;
+    const def = op(ta ? (this.nodeDefault[a] as number) : a, tb ? (this.nodeDefault[b] as number) : b, tc ? (this.nodeDefault[c] as number) : c);
     const targets = new Array<number>(union.length);
+    let keepsDefault = false;
     for (let i = 0; i < union.length; i++) {
-      for (let k = 0; k < refs.length; k++) parts[k] = this.cofactor(refs[k] as number, v, union[i] as number);
-      targets[i] = op(parts);
+      const r = union[i] as number;
+      const t = op(ta ? this.cofactor(a, v, r) : a, tb ? this.cofactor(b, v, r) : b, tc ? this.cofactor(c, v, r) : c);
+      targets[i] = t;
+      if (t === def) keepsDefault = true;
     }
-    return this.mkSparse(v, def, union, targets);
+    // A node's lists are never changed once stored, so an operand's list is shared as it is
+    // unless an exception falls away (mkSparse compacts the list it is given in place).
+    return this.mkSparse(v, def, shared && keepsDefault ? [...union] : union, targets);
   }
 
   not(f: number): number {
@@ -326,16 +436,10 @@ export class Diagrams {
     if (c === FALSE) return h;
     if (g === h) return g;
     if (g === TRUE && h === FALSE) return c;
-    let byC = this.iteMemo.get(c);
-    if (!byC) {
-      byC = new Map();
-      this.iteMemo.set(c, byC);
-    }
-    const key = pair(g, h);
-    const hit = byC.get(key);
-    if (hit !== undefined) return hit;
-    const result = this.apply([c, g, h], (p) => this.ite(p[0] as number, p[1] as number, p[2] as number));
-    byC.set(key, result);
+    const hit = this.iteMemo.get(c, g, h);
+    if (hit !== NONE) return hit;
+    const result = this.apply(3, c, g, h, this.iteStep);
+    this.iteMemo.set(c, g, h, result);
     return result;
   }
 
@@ -347,11 +451,10 @@ export class Diagrams {
   orElse(f: number, g: number): number {
     if (f === FALSE) return g;
     if (f < 0 || g === FALSE) return f;
-    const key = pair(f, g);
-    const hit = this.orElseMemo.get(key);
-    if (hit !== undefined) return hit;
-    const result = this.apply([f, g], (p) => this.orElse(p[0] as number, p[1] as number));
-    this.orElseMemo.set(key, result);
+    const hit = this.orElseMemo.get(f, g, 0);
+    if (hit !== NONE) return hit;
+    const result = this.apply(2, f, g, 0, this.orElseStep);
+    this.orElseMemo.set(f, g, 0, result);
     return result;
   }
 
@@ -359,14 +462,17 @@ export class Diagrams {
    * Combines two multi-terminal diagrams terminal by terminal: `leafOf(a, b)` gives the
    * result where `f` ends in `a` and `g` in `b` (used by the semantic diff).
    */
-  combine(f: number, g: number, leafOf: (a: number, b: number) => number, memo = new Map<number, number>()): number {
-    if (f < 0 && g < 0) return leafOf(f, g);
-    const key = pair(f, g);
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    const result = this.apply([f, g], (p) => this.combine(p[0] as number, p[1] as number, leafOf, memo));
-    memo.set(key, result);
-    return result;
+  combine(f: number, g: number, leafOf: (a: number, b: number) => number): number {
+    const memo = new TripleMemo(8);
+    const step = (x: number, y: number): number => {
+      if (x < 0 && y < 0) return leafOf(x, y);
+      const hit = memo.get(x, y, 0);
+      if (hit !== NONE) return hit;
+      const result = this.apply(2, x, y, 0, step);
+      memo.set(x, y, 0, result);
+      return result;
+    };
+    return step(f, g);
   }
 
   /**
