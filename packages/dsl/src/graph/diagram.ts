@@ -36,6 +36,9 @@ function canonicalDefault(counts: ReadonlyMap<number, number>): number {
   return best;
 }
 
+/** The fields of a node's row in `Diagrams.nodes`. */
+const NODE = 5;
+
 /** No entry: references lie in (-2^22, 2^22) — nodes and rules are capped far below that. */
 const NONE = 0x7fffffff;
 
@@ -54,82 +57,70 @@ function finish(h: number): number {
 }
 
 /**
- * An exact memo from triples of references to a reference: open addressing over typed
- * arrays, doubled at half load. A lookup allocates nothing — a `Map` keyed by a number past
- * the small-integer range boxes each key, and on large policies that garbage was a quarter
- * of the build's time.
+ * An exact memo from triples of references to a reference: open addressing over one typed
+ * array (a, b, c, value: 16 bytes, four to a cache line), grown at three-quarters load. A
+ * lookup allocates nothing — a `Map` keyed by a number past the small-integer range boxes
+ * each key — and the table stays small: on this machine the first touch of fresh memory
+ * costs about 4 ms per MB, more than the probing.
  */
 class TripleMemo {
-  private keys: Int32Array;
-  private values: Int32Array;
+  private slots: Int32Array;
   private mask: number;
   private count = 0;
 
   constructor(bits = 10) {
     this.mask = (1 << bits) - 1;
-    this.keys = new Int32Array((this.mask + 1) * 3).fill(NONE);
-    this.values = new Int32Array(this.mask + 1);
+    this.slots = new Int32Array((this.mask + 1) * 4).fill(NONE);
   }
 
   /** The value stored for (a, b, c), or NONE. */
   get(a: number, b: number, c: number): number {
-    const keys = this.keys;
+    const slots = this.slots;
     for (let slot = mix(a, b, c) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const k = slot * 3;
-      const ka = keys[k] as number;
+      const k = slot * 4;
+      const ka = slots[k] as number;
       if (ka === NONE) return NONE;
-      if (ka === a && keys[k + 1] === b && keys[k + 2] === c) return this.values[slot] as number;
+      if (ka === a && slots[k + 1] === b && slots[k + 2] === c) return slots[k + 3] as number;
     }
   }
 
   set(a: number, b: number, c: number, value: number): void {
-    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
-    const keys = this.keys;
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    const slots = this.slots;
     for (let slot = mix(a, b, c) & this.mask; ; slot = (slot + 1) & this.mask) {
-      const k = slot * 3;
-      const ka = keys[k] as number;
+      const k = slot * 4;
+      const ka = slots[k] as number;
       if (ka === NONE) {
-        keys[k] = a;
-        keys[k + 1] = b;
-        keys[k + 2] = c;
-        this.values[slot] = value;
+        slots[k] = a;
+        slots[k + 1] = b;
+        slots[k + 2] = c;
+        slots[k + 3] = value;
         this.count++;
         return;
       }
-      if (ka === a && keys[k + 1] === b && keys[k + 2] === c) {
-        this.values[slot] = value;
+      if (ka === a && slots[k + 1] === b && slots[k + 2] === c) {
+        slots[k + 3] = value;
         return;
       }
     }
   }
 
   private grow(): void {
-    const { keys, values } = this;
+    const old = this.slots;
     const mask = this.mask * 2 + 1;
-    const into = new Int32Array((mask + 1) * 3).fill(NONE);
-    const intoValues = new Int32Array(mask + 1);
-    for (let from = 0; from < values.length; from++) {
-      const a = keys[from * 3] as number;
+    const into = new Int32Array((mask + 1) * 4).fill(NONE);
+    for (let k = 0; k < old.length; k += 4) {
+      const a = old[k] as number;
       if (a === NONE) continue;
-      const b = keys[from * 3 + 1] as number;
-      const c = keys[from * 3 + 2] as number;
+      const b = old[k + 1] as number;
+      const c = old[k + 2] as number;
       let slot = mix(a, b, c) & mask;
-      while (into[slot * 3] !== NONE) slot = (slot + 1) & mask;
-      into[slot * 3] = a;
-      into[slot * 3 + 1] = b;
-      into[slot * 3 + 2] = c;
-      intoValues[slot] = values[from] as number;
+      while (into[slot * 4] !== NONE) slot = (slot + 1) & mask;
+      into.set(old.subarray(k, k + 4), slot * 4);
     }
     this.mask = mask;
-    this.keys = into;
-    this.values = intoValues;
+    this.slots = into;
   }
-}
-
-function same(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The sorted union of two sorted lists of regions. */
@@ -162,15 +153,23 @@ export class Diagrams {
   // Nodes are sparse: a default child, and the regions whose child differs from it (sorted).
   // A field with thousands of literals (`tenant`) then costs per node what its rules
   // mention, not one edge per literal.
-  private readonly nodeVar: number[] = [];
-  private readonly nodeDefault: number[] = [];
-  private readonly nodeRegions: number[][] = [];
-  private readonly nodeTargets: number[][] = [];
-  /** Each node's hash of (variable, default, exceptions). */
-  private readonly nodeHash: number[] = [];
+  /**
+   * The nodes, NODE fields each: variable, default child, where its exceptions start in
+   * `pool`, how many there are, and its hash. One row per node in one typed array, so a
+   * probe of the unique table reads one cache line, and the collector has nothing to trace.
+   */
+  private nodes = new Int32Array(NODE << 12);
+  private nodeTotal = 0;
+  /**
+   * The nodes' exceptions: `count` regions from `start`, then their `count` targets. One typed
+   * array for every node rather than two arrays per node: half a million nodes were a million
+   * small objects for the collector to trace and promote.
+   */
+  private pool = new Int32Array(1 << 14);
+  private poolUsed = 0;
   /**
    * The unique table: open addressing over node ids (-1: empty slot), probed from a node's
-   * hash, doubled at half load. Allocates nothing per lookup.
+   * hash, doubled at three-quarters load. Allocates nothing per lookup.
    */
   private unique = new Int32Array(1 << 12).fill(-1);
   private readonly notMemo = new Map<number, number>();
@@ -208,7 +207,7 @@ export class Diagrams {
   }
 
   get size(): number {
-    return this.nodeVar.length;
+    return this.nodeTotal;
   }
 
   /** The number of regions of variable `v`. */
@@ -218,22 +217,40 @@ export class Diagrams {
 
   /** The variable a reference tests (terminals: +∞). */
   varOf(ref: number): number {
-    return ref >= 0 ? (this.nodeVar[ref] as number) : Number.POSITIVE_INFINITY;
+    return ref >= 0 ? (this.nodes[ref * NODE] as number) : Number.POSITIVE_INFINITY;
+  }
+
+  /** The regions of a node's exceptions, sorted (a copy). */
+  private exceptionRegions(ref: number): number[] {
+    const start = this.nodes[ref * NODE + 2] as number;
+    const n = this.nodes[ref * NODE + 3] as number;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.pool[start + i] as number;
+    return out;
+  }
+
+  /** The targets of a node's exceptions, in region order (a copy). */
+  private exceptionTargets(ref: number): number[] {
+    const start = (this.nodes[ref * NODE + 2] as number) + (this.nodes[ref * NODE + 3] as number);
+    const n = this.nodes[ref * NODE + 3] as number;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.pool[start + i] as number;
+    return out;
   }
 
   /** The children of a node, one per region (materialised: O(regions)). */
   kids(ref: number): readonly number[] {
-    const out = new Array<number>(this.regions(this.varOf(ref))).fill(this.nodeDefault[ref] as number);
-    const regions = this.nodeRegions[ref] as number[];
-    const targets = this.nodeTargets[ref] as number[];
-    for (let i = 0; i < regions.length; i++) out[regions[i] as number] = targets[i] as number;
+    const out = new Array<number>(this.regions(this.varOf(ref))).fill(this.nodes[ref * NODE + 1] as number);
+    const start = this.nodes[ref * NODE + 2] as number;
+    const n = this.nodes[ref * NODE + 3] as number;
+    for (let i = 0; i < n; i++) out[this.pool[start + i] as number] = this.pool[start + n + i] as number;
     return out;
   }
 
   /** The distinct edges of a node: each target with one region that leads to it, in region order. */
   private edgesOf(ref: number): { region: number; target: number }[] {
-    const regions = this.nodeRegions[ref] as number[];
-    const targets = this.nodeTargets[ref] as number[];
+    const regions = this.exceptionRegions(ref);
+    const targets = this.exceptionTargets(ref);
     const out: { region: number; target: number }[] = [];
     // The default child's first region: the smallest region not listed as an exception.
     let sample = 0;
@@ -244,18 +261,18 @@ export class Diagrams {
     let placed = sample >= this.regions(this.varOf(ref));
     for (let i = 0; i < regions.length; i++) {
       if (!placed && sample < (regions[i] as number)) {
-        out.push({ region: sample, target: this.nodeDefault[ref] as number });
+        out.push({ region: sample, target: this.nodes[ref * NODE + 1] as number });
         placed = true;
       }
       out.push({ region: regions[i] as number, target: targets[i] as number });
     }
-    if (!placed) out.push({ region: sample, target: this.nodeDefault[ref] as number });
+    if (!placed) out.push({ region: sample, target: this.nodes[ref * NODE + 1] as number });
     return out;
   }
 
   /** The distinct children of a node (default first). */
   private targetsOf(ref: number): number[] {
-    return [this.nodeDefault[ref] as number, ...(this.nodeTargets[ref] as number[])];
+    return [this.nodes[ref * NODE + 1] as number, ...this.exceptionTargets(ref)];
   }
 
   /** The unique node for (v, kids), or the shared child when all kids are equal. */
@@ -318,52 +335,92 @@ export class Diagrams {
     let slot = hash & mask;
     for (let id = table[slot] as number; id !== -1; slot = (slot + 1) & mask, id = table[slot] as number) {
       if (
-        this.nodeHash[id] === hash &&
-        this.nodeVar[id] === v &&
-        this.nodeDefault[id] === def &&
-        same(this.nodeRegions[id] as number[], regions) &&
-        same(this.nodeTargets[id] as number[], targets)
+        this.nodes[id * NODE + 4] === hash &&
+        this.nodes[id * NODE] === v &&
+        this.nodes[id * NODE + 1] === def &&
+        this.nodes[id * NODE + 3] === n &&
+        this.holds(id, regions, targets)
       )
         return id;
     }
-    const id = this.nodeVar.length;
+    const id = this.nodeTotal;
     this.edges += n + 1;
     if (id >= this.maxNodes || this.edges > this.maxEdges) throw new DiagramTooLarge(id, this.edges);
-    this.nodeVar.push(v);
-    this.nodeDefault.push(def);
-    this.nodeRegions.push(regions);
-    this.nodeTargets.push(targets);
-    this.nodeHash.push(hash);
+    if ((id + 1) * NODE > this.nodes.length) {
+      const bigger = new Int32Array(this.nodes.length * 2);
+      bigger.set(this.nodes);
+      this.nodes = bigger;
+    }
+    const row = id * NODE;
+    this.nodes[row] = v;
+    this.nodes[row + 1] = def;
+    if (this.poolUsed + 2 * n > this.pool.length) {
+      const bigger = new Int32Array(Math.max(this.pool.length * 2, this.poolUsed + 2 * n));
+      bigger.set(this.pool.subarray(0, this.poolUsed));
+      this.pool = bigger;
+    }
+    const start = this.poolUsed;
+    for (let i = 0; i < n; i++) {
+      this.pool[start + i] = regions[i] as number;
+      this.pool[start + n + i] = targets[i] as number;
+    }
+    this.poolUsed += 2 * n;
+    this.nodes[row + 2] = start;
+    this.nodes[row + 3] = n;
+    this.nodes[row + 4] = hash;
+    this.nodeTotal = id + 1;
     table[slot] = id;
-    if ((id + 1) * 2 > table.length) this.growUnique();
+    if ((id + 1) * 4 > table.length * 3) this.growUnique();
     return id;
+  }
+
+  /** Whether node `id`'s exceptions are these (`id` has as many). */
+  private holds(id: number, regions: readonly number[], targets: readonly number[]): boolean {
+    const start = this.nodes[id * NODE + 2] as number;
+    const n = regions.length;
+    for (let i = 0; i < n; i++) if (this.pool[start + i] !== regions[i] || this.pool[start + n + i] !== targets[i]) return false;
+    return true;
   }
 
   /** Doubles the unique table, re-placing every node by its hash. */
   private growUnique(): void {
     const table = new Int32Array(this.unique.length * 2).fill(-1);
     const mask = table.length - 1;
-    for (let id = 0; id < this.nodeHash.length; id++) {
-      let slot = (this.nodeHash[id] as number) & mask;
+    for (let id = 0; id < this.nodeTotal; id++) {
+      let slot = (this.nodes[id * NODE + 4] as number) & mask;
       while (table[slot] !== -1) slot = (slot + 1) & mask;
       table[slot] = id;
     }
     this.unique = table;
   }
 
+  /** Whether nodes `x` (-1: none) and `y` list the same exception regions. */
+  private sameRegions(x: number, y: number): boolean {
+    if (x < 0) return false;
+    if (x === y) return true;
+    const n = this.nodes[x * NODE + 3] as number;
+    if (this.nodes[y * NODE + 3] !== n) return false;
+    const sx = this.nodes[x * NODE + 2] as number;
+    const sy = this.nodes[y * NODE + 2] as number;
+    for (let i = 0; i < n; i++) if (this.pool[sx + i] !== this.pool[sy + i]) return false;
+    return true;
+  }
+
   private cofactor(ref: number, v: number, region: number): number {
     if (this.varOf(ref) !== v) return ref;
-    const regions = this.nodeRegions[ref] as number[];
+    const start = this.nodes[ref * NODE + 2] as number;
+    const n = this.nodes[ref * NODE + 3] as number;
+    const pool = this.pool;
     let lo = 0;
-    let hi = regions.length - 1;
+    let hi = n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const r = regions[mid] as number;
-      if (r === region) return (this.nodeTargets[ref] as number[])[mid] as number;
+      const r = pool[start + mid] as number;
+      if (r === region) return pool[start + n + mid] as number;
       if (r < region) lo = mid + 1;
       else hi = mid - 1;
     }
-    return this.nodeDefault[ref] as number;
+    return this.nodes[ref * NODE + 1] as number;
   }
 
   /**
@@ -376,35 +433,31 @@ export class Diagrams {
   private apply(arity: 2 | 3, a: number, b: number, c: number, op: (x: number, y: number, z: number) => number): number {
     const v = Math.min(this.varOf(a), this.varOf(b), arity === 3 ? this.varOf(c) : Number.POSITIVE_INFINITY);
     // The regions any of them lists as an exception, sorted (one list: no merging at all).
-    let regions: number[] | undefined;
-    let shared = true;
+    let union: number[] | undefined;
+    let from = -1;
     for (let k = 0; k < arity; k++) {
       const x = k === 0 ? a : k === 1 ? b : c;
       if (this.varOf(x) !== v) continue;
-      const own = this.nodeRegions[x] as number[];
-      if (regions === undefined) regions = own;
-      else if (regions !== own && !same(regions, own)) {
-        regions = mergeSorted(regions, own);
-        shared = false;
+      if (union === undefined) {
+        union = this.exceptionRegions(x);
+        from = x;
+      } else if (!this.sameRegions(from, x)) {
+        union = mergeSorted(union, this.exceptionRegions(x));
+        from = -1;
       }
     }
-    const union = regions as number[];
+    if (union === undefined) throw new Error('apply: no operand tests the smallest variable');
     this.work += union.length + 1;
     const ta = this.varOf(a) === v;
     const tb = this.varOf(b) === v;
     const tc = arity === 3 && this.varOf(c) === v;
-    const def = op(ta ? (this.nodeDefault[a] as number) : a, tb ? (this.nodeDefault[b] as number) : b, tc ? (this.nodeDefault[c] as number) : c);
+    const def = op(ta ? (this.nodes[a * NODE + 1] as number) : a, tb ? (this.nodes[b * NODE + 1] as number) : b, tc ? (this.nodes[c * NODE + 1] as number) : c);
     const targets = new Array<number>(union.length);
-    let keepsDefault = false;
     for (let i = 0; i < union.length; i++) {
       const r = union[i] as number;
-      const t = op(ta ? this.cofactor(a, v, r) : a, tb ? this.cofactor(b, v, r) : b, tc ? this.cofactor(c, v, r) : c);
-      targets[i] = t;
-      if (t === def) keepsDefault = true;
+      targets[i] = op(ta ? this.cofactor(a, v, r) : a, tb ? this.cofactor(b, v, r) : b, tc ? this.cofactor(c, v, r) : c);
     }
-    // A node's lists are never changed once stored, so an operand's list is shared as it is
-    // unless an exception falls away (mkSparse compacts the list it is given in place).
-    return this.mkSparse(v, def, shared && keepsDefault ? [...union] : union, targets);
+    return this.mkSparse(v, def, union, targets);
   }
 
   not(f: number): number {
@@ -414,9 +467,9 @@ export class Diagrams {
     if (hit !== undefined) return hit;
     const r = this.mkSparse(
       this.varOf(f),
-      this.not(this.nodeDefault[f] as number),
-      [...(this.nodeRegions[f] as number[])],
-      (this.nodeTargets[f] as number[]).map((t) => this.not(t)),
+      this.not(this.nodes[f * NODE + 1] as number),
+      this.exceptionRegions(f),
+      this.exceptionTargets(f).map((t) => this.not(t)),
     );
     this.notMemo.set(f, r);
     return r;
@@ -495,10 +548,10 @@ export class Diagrams {
       this.work++;
       const v = Math.min(this.varOf(a), this.varOf(b));
       const union = new Set<number>();
-      for (const x of [a, b]) if (x >= 0 && this.varOf(x) === v) for (const r of this.nodeRegions[x] as number[]) union.add(r);
+      for (const x of [a, b]) if (x >= 0 && this.varOf(x) === v) for (const r of this.exceptionRegions(x)) union.add(r);
       // The defaults stand for the regions no exception names, if there are any.
       if (union.size < this.regions(v))
-        go(this.varOf(a) === v ? (this.nodeDefault[a] as number) : a, b >= 0 && this.varOf(b) === v ? (this.nodeDefault[b] as number) : b);
+        go(this.varOf(a) === v ? (this.nodes[a * NODE + 1] as number) : a, b >= 0 && this.varOf(b) === v ? (this.nodes[b * NODE + 1] as number) : b);
       for (const r of union) go(this.cofactor(a, v, r), b >= 0 ? this.cofactor(b, v, r) : b);
     };
     go(f, region);
@@ -532,8 +585,8 @@ export class Diagrams {
       else parents.set(child, [parent, exception]);
     };
     for (const n of this.reachable(root)) {
-      addParent(this.nodeDefault[n] as number, n, -1);
-      const targets = this.nodeTargets[n] as number[];
+      addParent(this.nodes[n * NODE + 1] as number, n, -1);
+      const targets = this.exceptionTargets(n);
       for (let i = 0; i < targets.length; i++) addParent(targets[i] as number, n, i);
       this.work += targets.length + 1;
     }
@@ -564,15 +617,15 @@ export class Diagrams {
         if (!leading) return FALSE;
         const hit = memo.get(ref);
         if (hit !== undefined) return hit;
-        const regions = this.nodeRegions[ref] as number[];
-        const targets = this.nodeTargets[ref] as number[];
-        const def = go(this.nodeDefault[ref] as number);
+        const regions = this.exceptionRegions(ref);
+        const targets = this.exceptionTargets(ref);
+        const def = go(this.nodes[ref * NODE + 1] as number);
         // With a FALSE default only the exceptions leading to the leaf matter; otherwise
         // every exception must be stated (those that do not lead there become FALSE).
         const relevant = def === FALSE ? leading.sort((a, b) => a - b) : regions.map((_, i) => i);
         this.work += relevant.length + 1;
         // Bound like the edges, so a policy too large to analyse says so in a second.
-        if (this.work > this.maxEdges * 4) throw new DiagramTooLarge(this.nodeVar.length, this.edges);
+        if (this.work > this.maxEdges * 4) throw new DiagramTooLarge(this.nodeTotal, this.edges);
         const keptRegions: number[] = [];
         const keptTargets: number[] = [];
         for (const i of relevant) {
@@ -748,12 +801,7 @@ export class Diagrams {
       if (ref < 0) return map(ref);
       const hit = memo.get(ref);
       if (hit !== undefined) return hit;
-      const r = this.mkSparse(
-        this.varOf(ref),
-        go(this.nodeDefault[ref] as number),
-        [...(this.nodeRegions[ref] as number[])],
-        (this.nodeTargets[ref] as number[]).map(go),
-      );
+      const r = this.mkSparse(this.varOf(ref), go(this.nodes[ref * NODE + 1] as number), this.exceptionRegions(ref), this.exceptionTargets(ref).map(go));
       memo.set(ref, r);
       return r;
     };
@@ -792,7 +840,7 @@ export class Diagrams {
     if (root === FALSE) return undefined;
     const assignment = new Map<number, number>();
     for (let ref = root; ref >= 0; ) {
-      this.work += (this.nodeRegions[ref] as number[]).length + 1;
+      this.work += (this.nodes[ref * NODE + 3] as number) + 1;
       const edge = this.edgesOf(ref).find((e) => e.target !== FALSE);
       if (!edge) return undefined; // unreachable in a reduced diagram
       assignment.set(this.varOf(ref), edge.region);
