@@ -56,6 +56,18 @@ export interface CompileResult extends FrontEndResult {
   readonly ir: PolicyIR | undefined;
 }
 
+/** Options of `compilePolicy` and `compileChecked`. */
+export interface CompileOptions {
+  /** The decision diagrams' node limit (RL3008 past it); 500,000 by default. */
+  readonly maxNodes?: number;
+  /**
+   * Asked every few thousand steps of the graph build and the analyses; when it returns true
+   * the compilation stops by throwing `CompileInterrupted` (the only thing it throws). For a
+   * caller whose result is no longer wanted, such as the language server after a newer edit.
+   */
+  readonly interrupted?: () => boolean;
+}
+
 /**
  * Checks, compiles and analyses the policy at `entry`: front-end diagnostics, then the
  * decision graph, the analyses (with counterexamples) and, when nothing is an error, the IR.
@@ -63,7 +75,7 @@ export interface CompileResult extends FrontEndResult {
  * @example
  * const { ir, diagnostics } = compilePolicy('examples/governance/policy.route');
  */
-export function compilePolicy(entry: string, host: CompilerHost = nodeHost(), options: { maxNodes?: number } = {}): CompileResult {
+export function compilePolicy(entry: string, host: CompilerHost = nodeHost(), options: CompileOptions = {}): CompileResult {
   return compileChecked(checkPolicy(entry, host), options);
 }
 
@@ -72,11 +84,11 @@ export function compilePolicy(entry: string, host: CompilerHost = nodeHost(), op
  * front end has already checked (the language server checks first, and compiles only when
  * something needs the graph).
  */
-export function compileChecked(front: FrontEndResult, options: { maxNodes?: number } = {}): CompileResult {
+export function compileChecked(front: FrontEndResult, options: CompileOptions = {}): CompileResult {
   if (hasErrors(front.diagnostics)) return { ...front, compilation: undefined, ir: undefined };
   let compilation: Compilation;
   try {
-    compilation = compileRoutes(front.policy, options.maxNodes);
+    compilation = compileRoutes(front.policy, options.maxNodes, options.interrupted);
   } catch (error) {
     if (!(error instanceof DiagramTooLarge)) throw error;
     return { ...front, diagnostics: sortDiagnostics([...front.diagnostics, tooLarge(front, error)]), compilation: undefined, ir: undefined };

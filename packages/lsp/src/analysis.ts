@@ -3,7 +3,7 @@
 // request path (in a worker thread under Node.js), so completion and hover never wait for
 // it. A report is plain data, keyed by file and offset, so it crosses threads as is.
 
-import { type CompilerHost, compilePolicy, type Diagnostic, runPolicyTests } from '@routelang/dsl';
+import { CompileInterrupted, type CompilerHost, compilePolicy, type Diagnostic, runPolicyTests } from '@routelang/dsl';
 import type { TokenizerName } from '@routelang/runtime';
 import { type RuleSummary, summariseRules } from './rule-summary.js';
 
@@ -22,9 +22,20 @@ export interface AnalysisReport {
     | undefined;
 }
 
-/** Computes a report. Never throws on bad input (the compiler does not). */
-export async function analyzeEntry(entry: string, generation: number, host: CompilerHost, tokenizer: TokenizerName = 'o200k_base'): Promise<AnalysisReport> {
-  const result = compilePolicy(entry, host);
+/**
+ * Computes a report. Never throws on bad input (the compiler does not); `interrupted` (asked
+ * during the graph build and the analyses) stops it with `CompileInterrupted`.
+ */
+export async function analyzeEntry(
+  entry: string,
+  generation: number,
+  host: CompilerHost,
+  tokenizer: TokenizerName = 'o200k_base',
+  interrupted?: () => boolean,
+): Promise<AnalysisReport> {
+  // A job cancelled while it waited in the worker's queue stops before the front end.
+  if (interrupted?.()) throw new CompileInterrupted();
+  const result = compilePolicy(entry, host, interrupted ? { interrupted } : {});
   const rules: { file: string; start: number; summary: RuleSummary }[] = [];
   if (result.compilation) {
     const summaries = summariseRules(result.compilation);

@@ -159,7 +159,7 @@ export function firstMatchTo(diagrams: Diagrams, whens: readonly number[], targe
 }
 
 /** Compiles every route of a checked, error-free policy. May throw `DiagramTooLarge`. */
-export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
+export function compileRoutes(policy: Policy, maxNodes?: number, interrupted?: () => boolean): Compilation {
   const fieldTypes = new Map([...policy.fields].map(([name, f]) => [name, fieldType(f.type)]));
   const models = new Map([...policy.models].map(([name, m]) => [name, irModel(m)]));
   const routeInfos: RouteInfo[] = [...(policy.entryRoute ? [policy.entryRoute] : []), ...policy.routes.values()];
@@ -182,7 +182,7 @@ export function compileRoutes(policy: Policy, maxNodes?: number): Compilation {
 
   const conditions = [...lowered.flatMap((r) => r.rules.flatMap((rule) => (rule.condition ? [rule.condition] : []))), ...instances];
   const partition = buildPartition(fieldTypes, conditions, extraBounds);
-  const diagrams = new Diagrams(partition.vars, partition.keys, maxNodes);
+  const diagrams = new Diagrams(partition.vars, partition.keys, maxNodes, undefined, interrupted);
 
   const consistent = diagrams.consistency();
   const routes = new Map<string | null, CompiledRoute>();

@@ -138,6 +138,17 @@ function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
+/**
+ * Thrown out of the compiler when its caller's `interrupted()` says the work is no longer
+ * wanted (the language server's analysis worker, after a newer edit): the build stops within
+ * a few milliseconds and the thread stays warm for the next job.
+ */
+export class CompileInterrupted extends Error {
+  constructor() {
+    super('compilation interrupted by its caller');
+  }
+}
+
 /** Thrown (and caught by the compiler) when the diagrams grow past the limits. */
 export class DiagramTooLarge extends Error {
   constructor(
@@ -186,6 +197,8 @@ export class Diagrams {
    * size where time would be too noisy to (test/compile-scaling.test.ts).
    */
   work = 0;
+  /** Operation steps, for asking `interrupted` every few thousand of them. */
+  private steps = 0;
   /** Variable index by key (`prompt.tokens`, `prompt\0contains\0urgent`, …). */
   readonly index: ReadonlyMap<string, number>;
   /** For enum and literal variables: the region of each value. */
@@ -196,6 +209,7 @@ export class Diagrams {
     keys: readonly string[],
     private readonly maxNodes = 500_000,
     private readonly maxEdges = 20_000_000,
+    private readonly interrupted?: () => boolean,
   ) {
     this.index = new Map(keys.map((k, i) => [k, i]));
     vars.forEach((spec, v) => {
@@ -204,6 +218,10 @@ export class Diagrams {
       const named = kind === 'literal' ? spec.representatives.slice(0, -1) : spec.representatives;
       this.valueRegion.set(v, new Map(named.map((value, r) => [value, r])));
     });
+  }
+
+  private checkInterrupted(): void {
+    if (this.interrupted?.()) throw new CompileInterrupted();
   }
 
   get size(): number {
@@ -448,6 +466,7 @@ export class Diagrams {
     }
     if (union === undefined) throw new Error('apply: no operand tests the smallest variable');
     this.work += union.length + 1;
+    if ((++this.steps & 4095) === 0) this.checkInterrupted();
     const ta = this.varOf(a) === v;
     const tb = this.varOf(b) === v;
     const tc = arity === 3 && this.varOf(c) === v;
@@ -546,6 +565,7 @@ export class Diagrams {
       if (seen.has(key)) return;
       seen.add(key);
       this.work++;
+      if ((++this.steps & 4095) === 0) this.checkInterrupted();
       const v = Math.min(this.varOf(a), this.varOf(b));
       const union = new Set<number>();
       for (const x of [a, b]) if (x >= 0 && this.varOf(x) === v) for (const r of this.exceptionRegions(x)) union.add(r);
@@ -624,6 +644,7 @@ export class Diagrams {
         // every exception must be stated (those that do not lead there become FALSE).
         const relevant = def === FALSE ? leading.sort((a, b) => a - b) : regions.map((_, i) => i);
         this.work += relevant.length + 1;
+        if ((++this.steps & 4095) === 0) this.checkInterrupted();
         // Bound like the edges, so a policy too large to analyse says so in a second.
         if (this.work > this.maxEdges * 4) throw new DiagramTooLarge(this.nodeTotal, this.edges);
         const keptRegions: number[] = [];
