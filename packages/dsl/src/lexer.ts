@@ -297,7 +297,10 @@ function splice(oldText: string, old: LexResult, text: string, file: string): Le
 
 /** A copy of `token` moved by `delta` characters (the lexed tokens are shared: never moved in place). */
 function shifted(token: IToken, delta: number): IToken {
-  return { ...token, startOffset: token.startOffset + delta, ...(token.endOffset !== undefined ? { endOffset: token.endOffset + delta } : {}) };
+  const out = { ...token };
+  out.startOffset = token.startOffset + delta;
+  if (token.endOffset !== undefined) out.endOffset = token.endOffset + delta;
+  return out;
 }
 
 /** The index of the first token starting at or after `offset` (tokens are in order). */

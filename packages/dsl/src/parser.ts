@@ -1459,20 +1459,19 @@ function parseRouteByRules(parser: RouteParser, tokens: IToken[], text: string, 
   const literals = parser.literalDiagnostics.length;
   const rules: A.Rule[] = [];
   for (let k = 0; k < starts.length; k++) {
-    const segment = body.slice(starts[k], starts[k + 1] ?? body.length);
-    const from = (segment[0] as IToken).startOffset;
+    const from = (body[starts[k] as number] as IToken).startOffset;
     const to = k + 1 < starts.length ? (body[starts[k + 1] as number] as IToken).startOffset : close.startOffset;
     const source = text.slice(from, to);
     const known = parsedRules.get(source);
     if (known) {
       if (known.from !== from) {
-        known.rule = frozen(movedBy(known.rule, from - known.from));
+        known.rule = movedBy(known.rule, from - known.from);
         known.from = from;
       }
       rules.push(known.rule);
       continue;
     }
-    parser.load(segment, file, to);
+    parser.load(body.slice(starts[k], starts[k + 1] ?? body.length), file, to);
     const rule = parser.ruleChunk();
     if (!rule || parser.errors.length > 0 || parser.literalDiagnostics.length > literals) {
       parser.literalDiagnostics.length = literals;
@@ -1504,16 +1503,29 @@ function frozen<T>(node: T): T {
   return node;
 }
 
-/** A deep copy of a tree with every span (`{ start, end }`) moved by `delta`. */
+/**
+ * A deep copy of a frozen tree with every span (`{ start, end }`) moved by `delta`, frozen as
+ * it is built (one walk: an edit that changes the text's length moves every later rule).
+ */
 function movedBy<T>(node: T, delta: number): T {
-  if (Array.isArray(node)) return node.map((n) => movedBy(n, delta)) as T;
   if (typeof node !== 'object' || node === null) return node;
+  if (Array.isArray(node)) {
+    const out = new Array<unknown>(node.length);
+    for (let i = 0; i < node.length; i++) out[i] = movedBy(node[i] as unknown, delta);
+    return Object.freeze(out) as T;
+  }
   const o = node as Record<string, unknown>;
-  const keys = Object.keys(o);
-  if (keys.length === 2 && typeof o.start === 'number' && typeof o.end === 'number') return { start: o.start + delta, end: o.end + delta } as T;
+  if (typeof o.start === 'number' && typeof o.end === 'number' && isSpan(o)) return Object.freeze({ start: o.start + delta, end: o.end + delta }) as T;
   const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = movedBy(o[key], delta);
-  return out as T;
+  for (const key in o) out[key] = movedBy(o[key], delta);
+  return Object.freeze(out) as T;
+}
+
+/** Whether an object with numeric `start` and `end` has no other key (a span, not a node). */
+function isSpan(o: Record<string, unknown>): boolean {
+  let keys = 0;
+  for (const _ in o) keys++;
+  return keys === 2;
 }
 
 const KEYWORD_WORDS: readonly string[] = Object.keys(Kw);
