@@ -7,7 +7,17 @@
 // reviews it and ships it beside the IR; `Router.load(ir, { compiled })` uses it. The
 // contract is `CompiledDecide` in @routelang/runtime.
 
-import { COMPILED_FORMAT, DEFAULT_LIMITS, type Field, type FieldType, type Graph, irFingerprint, type PolicyIR, type Variable } from '@routelang/runtime';
+import {
+  COMPILED_FORMAT,
+  DEFAULT_LIMITS,
+  type Field,
+  type FieldType,
+  type Graph,
+  irFingerprint,
+  type PolicyIR,
+  perfectHash,
+  type Variable,
+} from '@routelang/runtime';
 
 const q = (s: string): string => JSON.stringify(s);
 
@@ -182,44 +192,7 @@ function fieldCheck(field: Field, i: number): string[] {
   }
 }
 
-/**
- * A hash of a string under which an enum's members fall in different slots of a table of
- * `mask + 1`: `(raw.charCodeAt(p) * m + raw.length) & mask` (`raw.length & mask` when m is 0).
- * A request's value is a member when the table holds it at the value's slot: one load and one
- * comparison, with no branch that depends on which member it is (a `switch` over members
- * compares one by one and mispredicts on varied traffic). Undefined when no small table works.
- */
-export function perfectHash(members: readonly string[]): { p: number; m: number; mask: number; table: (string | null)[] } | undefined {
-  if (members.length === 0 || members.length > 256) return undefined;
-  const least = Math.max(1, Math.ceil(Math.log2(members.length)));
-  const positions = Math.max(1, Math.min(8, ...members.map((s) => s.length)));
-  for (let bits = least; bits <= least + 3; bits++) {
-    const mask = (1 << bits) - 1;
-    for (let p = 0; p < positions; p++) {
-      for (let m = p === 0 ? 0 : 1; m < 64; m++) {
-        const table: (string | null)[] = new Array(mask + 1).fill(null);
-        let clash = false;
-        for (const member of members) {
-          const slot = hashSlot(member, p, m, mask);
-          if (table[slot] !== null) {
-            clash = true;
-            break;
-          }
-          table[slot] = member;
-        }
-        if (!clash) return { p, m, mask, table };
-      }
-    }
-  }
-  return undefined;
-}
-
-/** The slot the generated code computes for `raw` (the same arithmetic, so NaN for a position past the end gives slot 0 in both). */
-function hashSlot(raw: string, p: number, m: number, mask: number): number {
-  return m === 0 ? raw.length & mask : (raw.charCodeAt(p) * m + raw.length) & mask;
-}
-
-/** The generated expression of `hashSlot` on `raw`. */
+/** The generated expression of `hashSlot` (from @routelang/runtime) on `raw`: the same arithmetic. */
 function hashCode(p: number, m: number, mask: number): string {
   if (m === 0) return `raw.length & ${mask}`;
   return `(raw.charCodeAt(${p})${m === 1 ? '' : ` * ${m}`} + raw.length) & ${mask}`;

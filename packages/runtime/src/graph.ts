@@ -3,6 +3,7 @@
 // Variables are turned into region functions once, at load (closures, no code generation).
 
 import type { Graph, Value, Variable } from './ir.js';
+import { MemberIndex } from './members.js';
 import type { NormalizedRequest } from './values.js';
 
 /** The region of the request's value for one variable. */
@@ -75,9 +76,27 @@ export function intervalRegion(ats: readonly number[], inclusive: readonly boole
   return lo;
 }
 
+/** How `walk` finds a variable's region without a call: by kind, from the value at its slot. */
+enum Test {
+  /** A derived value (`prompt.tokens`) or a field the request has no slot for: the region function. */
+  Call = 0,
+  Bool = 1,
+  Enum = 2,
+  Literal = 3,
+  Interval = 4,
+  Contains = 5,
+  Member = 6,
+}
+
 /** A graph ready to walk. */
 export interface CompiledGraph {
+  /** Per variable: its region function (used for derived values, and by tools). */
   readonly regions: readonly RegionFn[];
+  /** Per variable: how the walk tests it inline (a `Test`), the slot it reads (-1: none), and its data. */
+  readonly tests: Int32Array;
+  readonly slots: Int32Array;
+  /** Enum and literal variables: a MemberIndex; intervals: the bounds; contains/member: the string. */
+  readonly data: readonly (MemberIndex | { readonly ats: readonly number[]; readonly inclusive: readonly boolean[] } | string | undefined)[];
   readonly nodeVariable: Int32Array;
   readonly childStart: Int32Array;
   readonly children: Int32Array;
@@ -160,15 +179,95 @@ export function compileGraph(graph: Graph, slots?: ReadonlyMap<string, number>):
     childStart[i] = flat.length;
     flat.push(...node.children);
   });
-  return { regions: graph.variables.map((v) => regionFunction(v, slots)), nodeVariable, childStart, children: Int32Array.from(flat), root: graph.root };
+  const tests = new Int32Array(graph.variables.length);
+  const slotOf = new Int32Array(graph.variables.length).fill(-1);
+  const data: CompiledGraph['data'][number][] = [];
+  graph.variables.forEach((v, i) => {
+    const slot = v.field.length === 1 ? slots?.get(v.field[0] as string) : undefined;
+    data.push(undefined);
+    if (slot === undefined) return;
+    slotOf[i] = slot;
+    switch (v.kind) {
+      case 'bool':
+        tests[i] = Test.Bool;
+        break;
+      case 'enum':
+        tests[i] = Test.Enum;
+        data[i] = new MemberIndex(v.members);
+        break;
+      case 'literal':
+        tests[i] = Test.Literal;
+        data[i] = new MemberIndex(v.literals);
+        break;
+      case 'interval':
+        tests[i] = Test.Interval;
+        data[i] = { ats: v.bounds.map((b) => b.at), inclusive: v.bounds.map((b) => b.inclusive) };
+        break;
+      case 'contains':
+        tests[i] = Test.Contains;
+        data[i] = v.substring;
+        break;
+      case 'member':
+        tests[i] = Test.Member;
+        data[i] = v.literal;
+        break;
+    }
+  });
+  return {
+    regions: graph.variables.map((v) => regionFunction(v, slots)),
+    tests,
+    slots: slotOf,
+    data,
+    nodeVariable,
+    childStart,
+    children: Int32Array.from(flat),
+    root: graph.root,
+  };
 }
 
-/** Walks the graph: -1 when no rule matches, otherwise the index of the deciding rule. */
+/**
+ * Walks the graph: -1 when no rule matches, otherwise the index of the deciding rule. Each
+ * node's variable is tested inline from a table (its kind, slot and data), with the same
+ * regions as its region function; only derived values (`prompt.tokens`) take a call.
+ */
 export function walk(graph: CompiledGraph, request: NormalizedRequest): number {
+  const values = request.fieldValues;
+  const { tests, slots, data, nodeVariable, childStart, children } = graph;
   let ref = graph.root;
   while (ref >= 0) {
-    const region = (graph.regions[graph.nodeVariable[ref] as number] as RegionFn)(request);
-    ref = graph.children[(graph.childStart[ref] as number) + region] as number;
+    const v = nodeVariable[ref] as number;
+    const slot = slots[v] as number;
+    const x = slot >= 0 ? values[slot] : undefined;
+    let region: number;
+    switch (tests[v]) {
+      case Test.Bool:
+        region = x === true ? 1 : 0;
+        break;
+      case Test.Enum: {
+        const i = (data[v] as MemberIndex).indexOf(x);
+        region = i < 0 ? 0 : i;
+        break;
+      }
+      case Test.Literal: {
+        const i = (data[v] as MemberIndex).indexOf(x);
+        region = i < 0 ? (data[v] as MemberIndex).size : i;
+        break;
+      }
+      case Test.Interval: {
+        const b = data[v] as { readonly ats: readonly number[]; readonly inclusive: readonly boolean[] };
+        region = typeof x === 'number' ? intervalRegion(b.ats, b.inclusive, x) : 0;
+        break;
+      }
+      case Test.Contains:
+        region = typeof x === 'string' && x.includes(data[v] as string) ? 1 : 0;
+        break;
+      case Test.Member:
+        region = Array.isArray(x) && x.includes(data[v] as string) ? 1 : 0;
+        break;
+      default:
+        region = (graph.regions[v] as RegionFn)(request);
+    }
+    ref = children[(childStart[ref] as number) + region] as number;
   }
   return ref === -1 ? -1 : -ref - 2;
 }

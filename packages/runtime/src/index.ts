@@ -21,6 +21,7 @@ export {
 } from './execute.js';
 export { compileGraph, intervalRegion, regionFunction, walk } from './graph.js';
 export * from './ir.js';
+export { hashSlot, type MemberHash, MemberIndex, perfectHash } from './members.js';
 export { type OpenAICompatibleOptions, openAICompatible } from './openai.js';
 export { firstTarget, planModels, subPlans } from './plans.js';
 export type { RequestError, RequestErrorCode, RequestLimits } from './request.js';

@@ -4,6 +4,7 @@
 
 import { classifyLexically, type ExternClassifier } from './classify.js';
 import type { Classifier, Field, FieldType, Value } from './ir.js';
+import { MemberIndex } from './members.js';
 import { NormalizedRequest, type TokenCounter } from './values.js';
 
 /** Why a request field was refused. */
@@ -48,6 +49,11 @@ export interface RequestContext {
   readonly slots: ReadonlyMap<string, number>;
   /** One validator per field (see `fieldChecks`). */
   readonly checks: readonly FieldCheck[];
+  /**
+   * Per field, the test a well-formed value passes unchanged (see `fieldAccepts`): such a
+   * value is taken without calling its check. Absent: every value goes through its check.
+   */
+  readonly accepts?: readonly FieldAccept[];
   readonly classifiers: ReadonlyMap<string, Classifier>;
   readonly externClassifiers: Readonly<Record<string, ExternClassifier>>;
   readonly countTokens: TokenCounter;
@@ -76,10 +82,74 @@ export function fieldChecks(fields: readonly Field[], limits: RequestLimits): Fi
   return fields.map((field) => checker(field.name, field.type, limits));
 }
 
+/**
+ * What a well-formed value of a field looks like, as data the validation loop tests inline
+ * (no call): `kind` 0 is "no such test" (lists, durations: the check decides), 1 a boolean,
+ * 2 a string of at most `max` characters, 3 a member of `members`, 4 a number in [min, max]
+ * (whole when `integer`). Exactly the values the field's check returns unchanged.
+ */
+export interface FieldAccept {
+  readonly kind: 0 | 1 | 2 | 3 | 4;
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  readonly members: MemberIndex | undefined;
+}
+
+/** Builds the per-field accepting tests of a policy (see `FieldAccept`). */
+export function fieldAccepts(fields: readonly Field[], limits: RequestLimits): FieldAccept[] {
+  return fields.map((field): FieldAccept => {
+    const none = { min: 0, max: 0, integer: false, members: undefined };
+    const type = field.type;
+    switch (type.kind) {
+      case 'bool':
+        return { ...none, kind: 1 };
+      case 'text':
+      case 'string':
+        return { ...none, kind: 2, max: type.kind === 'text' ? limits.maxTextLength : limits.maxStringLength };
+      case 'enum':
+        return { ...none, kind: 3, members: new MemberIndex(type.members) };
+      case 'int':
+      case 'tokens':
+      case 'number':
+      case 'money':
+      case 'percent': {
+        const rule =
+          type.kind === 'int' ? WHOLE : type.kind === 'tokens' ? COUNT : type.kind === 'number' ? ANY : type.kind === 'money' ? NON_NEGATIVE : PERCENT;
+        return { kind: 4, min: rule.min ?? Number.NEGATIVE_INFINITY, max: rule.max ?? Number.POSITIVE_INFINITY, integer: rule.integer, members: undefined };
+      }
+      default:
+        return { ...none, kind: 0 };
+    }
+  });
+}
+
+/** Whether `raw` passes field `f`'s accepting test (its check would return it unchanged). */
+function accepted(f: FieldAccept, raw: unknown): boolean {
+  switch (f.kind) {
+    case 1:
+      return typeof raw === 'boolean';
+    case 2:
+      return typeof raw === 'string' && raw.length <= f.max;
+    case 3:
+      return (f.members as MemberIndex).indexOf(raw) >= 0;
+    case 4:
+      return typeof raw === 'number' && (f.integer ? Number.isSafeInteger(raw) : Number.isFinite(raw)) && raw >= f.min && raw <= f.max;
+    default:
+      return false;
+  }
+}
+
 /** Validates and normalises `input` against the policy's input fields. */
 export function normalizeRequest(input: unknown, ctx: RequestContext): RequestResult {
+  const out = normalized(input, ctx);
+  return out instanceof NormalizedRequest ? { ok: true, request: out } : { ok: false, errors: out };
+}
+
+/** `normalizeRequest` without the result object: the request, or its errors (what `decide()` takes on its hot path). */
+export function normalized(input: unknown, ctx: RequestContext): NormalizedRequest | RequestError[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, errors: [{ field: '', code: 'not_an_object', message: `a request is an object of fields, not ${describe(input)}` }] };
+    return [{ field: '', code: 'not_an_object', message: `a request is an object of fields, not ${describe(input)}` }];
   }
   let errors: RequestError[] | undefined;
   const record = input as Record<string, unknown>;
@@ -87,16 +157,33 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
   // One pass over the request's own enumerable keys, in Object.keys order (inherited
   // properties are never read). for-in with hasOwnProperty.call is the form V8 turns into a
   // walk of the object's own keys: no array of keys per request.
+  const fields = ctx.fields;
+  const accepts = ctx.accepts;
+  // Requests mostly list their fields in declaration order: a key is first looked for from
+  // just after the previous one (a few comparisons of interned strings), then by name.
+  let next = 0;
   for (const key in record) {
     if (!ownProperty.call(record, key)) continue;
-    const slot = ctx.slots.get(key);
+    let slot: number | undefined;
+    for (let s = next; s < fields.length; s++) {
+      if ((fields[s] as Field).name === key) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot === undefined) slot = ctx.slots.get(key);
     if (slot === undefined) {
       errors ??= [];
       errors.push({ field: key, code: 'unknown_field', message: `\`${key}\` is not a field of this policy` });
       continue;
     }
+    next = slot + 1;
     const raw = record[key];
     if (raw === undefined || raw === null) continue; // treated as absent
+    if (accepts !== undefined && accepted(accepts[slot] as FieldAccept, raw)) {
+      values[slot] = raw as Value;
+      continue;
+    }
     const checked = (ctx.checks[slot] as FieldCheck)(raw);
     if (isError(checked)) {
       errors ??= [];
@@ -118,25 +205,26 @@ export function normalizeRequest(input: unknown, ctx: RequestContext): RequestRe
     }
   }
   // Classifiers run only for fields the caller left out, once their input text is valid.
-  for (const field of pending ?? []) {
-    const classifier = ctx.classifiers.get(field.classifier as string);
-    if (classifier && errors?.some((e) => e.field === classifier.target)) continue; // reported on its text field
-    const text = classifier ? values[ctx.slots.get(classifier.target) ?? -1] : undefined;
-    if (!classifier || typeof text !== 'string') {
-      errors ??= [];
-      errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is missing and its classifier has no text to read` });
-      continue;
+  if (pending)
+    for (const field of pending) {
+      const classifier = ctx.classifiers.get(field.classifier as string);
+      if (classifier && errors?.some((e) => e.field === classifier.target)) continue; // reported on its text field
+      const text = classifier ? values[ctx.slots.get(classifier.target) ?? -1] : undefined;
+      if (!classifier || typeof text !== 'string') {
+        errors ??= [];
+        errors.push({ field: field.name, code: 'missing_field', message: `\`${field.name}\` is missing and its classifier has no text to read` });
+        continue;
+      }
+      const label = classifyField(field, classifier, text, ctx.externClassifiers);
+      if (typeof label !== 'string') {
+        errors ??= [];
+        errors.push(label);
+        continue;
+      }
+      values[ctx.slots.get(field.name) ?? -1] = label;
     }
-    const label = classifyField(field, classifier, text, ctx.externClassifiers);
-    if (typeof label !== 'string') {
-      errors ??= [];
-      errors.push(label);
-      continue;
-    }
-    values[ctx.slots.get(field.name) ?? -1] = label;
-  }
-  if (errors) return { ok: false, errors: sortByField(errors, ctx) };
-  return { ok: true, request: new NormalizedRequest(values, ctx.slots, ctx.countTokens) };
+  if (errors) return sortByField(errors, ctx);
+  return new NormalizedRequest(values, ctx.slots, ctx.countTokens);
 }
 
 /** Unknown fields first (in request order), then declared fields in declaration order. */

@@ -30,7 +30,7 @@ import type { Classifier, Model, Plan, PolicyIR, Provider, Tool, Value } from '.
 import { openAICompatible } from './openai.js';
 import { optionProblems } from './options.js';
 import { firstTarget, mapSubPlans, needsResolving, planModels, planTools, subPlans } from './plans.js';
-import { classifyField, DEFAULT_LIMITS, fieldChecks, normalizeRequest, type RequestContext, type RequestError, type RequestLimits } from './request.js';
+import { classifyField, DEFAULT_LIMITS, fieldAccepts, fieldChecks, normalized, type RequestContext, type RequestError, type RequestLimits } from './request.js';
 import { Rollout, type RolloutEvent, type RolloutStatus } from './rollout.js';
 import { splitArm } from './split.js';
 import { memoryState, type StateStore, tenantWindow } from './state.js';
@@ -324,6 +324,7 @@ export class Router {
       declared: this.declared,
       slots: this.slots,
       checks: fieldChecks(ir.inputs, limits),
+      accepts: fieldAccepts(ir.inputs, limits),
       classifiers: this.classifiers,
       externClassifiers,
       countTokens,
@@ -875,9 +876,9 @@ export class Router {
       values = checked;
       request = new NormalizedRequest(checked, this.slots, this.countTokens);
     } else {
-      const normalized = normalizeRequest(input, this.requestContext);
-      if (!normalized.ok) return { ok: false, errors: normalized.errors };
-      request = normalized.request;
+      const checked = normalized(input, this.requestContext);
+      if (!(checked instanceof NormalizedRequest)) return { ok: false, errors: checked };
+      request = checked;
     }
     // The rules walked through named routes; undefined while the first route decides alone.
     let path: RuleRef[] | undefined;
