@@ -238,19 +238,21 @@ export class Diagrams {
     return ref >= 0 ? (this.nodes[ref * NODE] as number) : Number.POSITIVE_INFINITY;
   }
 
-  /** The regions of a node's exceptions, sorted (a copy). */
+  /** The regions of a node's exceptions, sorted (a copy: counted as work, so a copy per visit shows in the scaling guard). */
   private exceptionRegions(ref: number): number[] {
     const start = this.nodes[ref * NODE + 2] as number;
     const n = this.nodes[ref * NODE + 3] as number;
+    this.work += n;
     const out = new Array<number>(n);
     for (let i = 0; i < n; i++) out[i] = this.pool[start + i] as number;
     return out;
   }
 
-  /** The targets of a node's exceptions, in region order (a copy). */
+  /** The targets of a node's exceptions, in region order (a copy, counted as work). */
   private exceptionTargets(ref: number): number[] {
     const start = (this.nodes[ref * NODE + 2] as number) + (this.nodes[ref * NODE + 3] as number);
     const n = this.nodes[ref * NODE + 3] as number;
+    this.work += n;
     const out = new Array<number>(n);
     for (let i = 0; i < n; i++) out[i] = this.pool[start + i] as number;
     return out;
@@ -568,7 +570,12 @@ export class Diagrams {
       if ((++this.steps & 4095) === 0) this.checkInterrupted();
       const v = Math.min(this.varOf(a), this.varOf(b));
       const union = new Set<number>();
-      for (const x of [a, b]) if (x >= 0 && this.varOf(x) === v) for (const r of this.exceptionRegions(x)) union.add(r);
+      for (const x of [a, b]) {
+        if (x < 0 || this.varOf(x) !== v) continue;
+        const start = this.nodes[x * NODE + 2] as number;
+        const n = this.nodes[x * NODE + 3] as number;
+        for (let i = 0; i < n; i++) union.add(this.pool[start + i] as number);
+      }
       // The defaults stand for the regions no exception names, if there are any.
       if (union.size < this.regions(v))
         go(this.varOf(a) === v ? (this.nodes[a * NODE + 1] as number) : a, b >= 0 && this.varOf(b) === v ? (this.nodes[b * NODE + 1] as number) : b);
@@ -637,22 +644,28 @@ export class Diagrams {
         if (!leading) return FALSE;
         const hit = memo.get(ref);
         if (hit !== undefined) return hit;
-        const regions = this.exceptionRegions(ref);
-        const targets = this.exceptionTargets(ref);
+        // Read in place (a copy of a node's exceptions per leaf made the build quadratic on a
+        // `tenant` node with thousands of them); the pool may grow during the recursion, but
+        // offsets stay.
+        const start = this.nodes[ref * NODE + 2] as number;
+        const n = this.nodes[ref * NODE + 3] as number;
         const def = go(this.nodes[ref * NODE + 1] as number);
         // With a FALSE default only the exceptions leading to the leaf matter; otherwise
         // every exception must be stated (those that do not lead there become FALSE).
-        const relevant = def === FALSE ? leading.sort((a, b) => a - b) : regions.map((_, i) => i);
-        this.work += relevant.length + 1;
+        const onlyLeading = def === FALSE;
+        if (onlyLeading) leading.sort((a, b) => a - b);
+        const count = onlyLeading ? leading.length : n;
+        this.work += count + 1;
         if ((++this.steps & 4095) === 0) this.checkInterrupted();
         // Bound like the edges, so a policy too large to analyse says so in a second.
         if (this.work > this.maxEdges * 4) throw new DiagramTooLarge(this.nodeTotal, this.edges);
         const keptRegions: number[] = [];
         const keptTargets: number[] = [];
-        for (const i of relevant) {
-          const sub = go(targets[i] as number);
+        for (let k = 0; k < count; k++) {
+          const i = onlyLeading ? (leading[k] as number) : k;
+          const sub = go(this.pool[start + n + i] as number);
           if (sub !== def) {
-            keptRegions.push(regions[i] as number);
+            keptRegions.push(this.pool[start + i] as number);
             keptTargets.push(sub);
           }
         }
