@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compilePolicy } from '../packages/dsl/src/compile.js';
-import { importPortkey, toRoutelangRequest } from '../packages/dsl/src/import/portkey.js';
+import { INEXACT, importPortkey, toRoutelangRequest } from '../packages/dsl/src/import/portkey.js';
 import { nodeHost } from '../packages/dsl/src/load.js';
 import { type FakeUpstream, startFakeUpstream } from '../packages/gateway/src/index.js';
 import { openAICompatible, Router } from '../packages/runtime/src/index.js';
@@ -106,9 +106,16 @@ async function viaRoutelang(router: Router, imported: ReturnType<typeof importPo
   return `${calls.join(' ')} → ${r.ok ? (calls[calls.length - 1] ?? '?') : 'failed'}`;
 }
 
-async function load(config: Node): Promise<{ router: Router; imported: ReturnType<typeof importPortkey> }> {
+/** Configs the importer says it does not translate exactly (left out of the comparison, and counted). */
+let inexact = 0;
+
+async function load(config: Node): Promise<{ router: Router; imported: ReturnType<typeof importPortkey> } | undefined> {
   const imported = importPortkey(JSON.stringify(config), 'random.json');
   if (imported.policy === undefined) throw new Error(`not imported: ${JSON.stringify(imported.notes)}`);
+  if (imported.notes.some((n) => n.message.startsWith(INEXACT))) {
+    inexact++;
+    return undefined;
+  }
   const path = '/virtual/portkey.route';
   const compiled = compilePolicy(path, nodeHost(new Map([[path, imported.policy]])));
   if (!compiled.ir) throw new Error(compiled.diagnostics.map((d) => d.message).join('\n'));
@@ -140,7 +147,9 @@ describe('Portkey’s gateway and the imported policy call the same models in th
         arbConfig(upstream.url).filter((c) => !random(c)),
         fc.array(arbScenario, { minLength: 6, maxLength: 6 }),
         async (config, scenarios) => {
-          const { router, imported } = await load(config);
+          const loaded = await load(config);
+          if (!loaded) return;
+          const { router, imported } = loaded;
           for (const s of scenarios) {
             script(s);
             const want = await viaPortkey(config, s);
@@ -152,10 +161,43 @@ describe('Portkey’s gateway and the imported policy call the same models in th
       ),
       { numRuns: 500 },
     );
-    console.log(`${disagreements.length} of ${requests} requests disagree\n${disagreements.slice(0, 20).join('\n')}`);
+    console.log(`${disagreements.length} of ${requests} requests disagree (${inexact} configs not imported exactly)\n${disagreements.slice(0, 20).join('\n')}`);
     expect(disagreements.length / requests).toBeLessThanOrEqual(0.005);
+    // What the importer says it cannot translate stays rare: a comparison of almost nothing proves nothing.
+    expect(inexact).toBeLessThan(25);
   }, 300_000);
 });
+
+/**
+ * A load balance whose weights are all 0, drawn by a load balance inside a fallback: Portkey
+ * answers nothing there and its fallback moves on (CI once found Routelang failing instead).
+ */
+function zeroWeightsInFallback(host: string): Node {
+  const model = (m: string) => ({ provider: 'openai', api_key: 'sk-test', custom_host: host, override_params: { model: m } });
+  const conditional = (a: string, b: string) => ({
+    // biome-ignore lint/suspicious/noThenProperty: Portkey's condition format
+    strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.plan': { $eq: 'pro' } }, then: 'a' }], default: 'b' },
+    targets: [
+      { ...model(a), name: 'a' },
+      { ...model(b), name: 'b' },
+    ],
+  });
+  return {
+    strategy: { mode: 'fallback' },
+    targets: [
+      {
+        strategy: { mode: 'loadbalance' },
+        targets: [
+          { ...model('m1'), weight: 2 },
+          { strategy: { mode: 'fallback' }, targets: [model('m3')], weight: 3 },
+          { strategy: { mode: 'loadbalance' }, targets: [{ ...model('m2'), weight: 0 }], weight: 3 },
+        ],
+      },
+      conditional('m4', 'm1'),
+      conditional('m1', 'm4'),
+    ],
+  };
+}
 
 /** How often each outcome came out of `n` requests. */
 async function tally(n: number, one: () => Promise<Outcome>): Promise<Map<Outcome, number>> {
@@ -174,7 +216,9 @@ describe('Portkey’s gateway and the imported policy draw load-balanced targets
     let compared = 0;
     await fc.assert(
       fc.asyncProperty(arbConfig(upstream.url).filter(random), arbScenario, async (config, s) => {
-        const { router, imported } = await load(config);
+        const loaded = await load(config);
+        if (!loaded) return;
+        const { router, imported } = loaded;
         script(s);
         const want = await tally(N, () => viaPortkey(config, s));
         const got = await tally(N, () => viaRoutelang(router, imported, s));
@@ -188,7 +232,7 @@ describe('Portkey’s gateway and the imported policy draw load-balanced targets
             failures.push(`${JSON.stringify(config)}\n  ${JSON.stringify(s)}: \`${outcome}\` portkey ${p1.toFixed(3)}, routelang ${p2.toFixed(3)}`);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 40, examples: [[zeroWeightsInFallback(upstream.url), { statuses: [200, 400, 500, 200], plan: 'pro' }]] },
     );
     console.log(`${failures.length} of ${compared} outcome shares disagree\n${failures.slice(0, 10).join('\n')}`);
     expect(failures).toEqual([]);

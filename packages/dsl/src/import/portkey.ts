@@ -119,6 +119,8 @@ interface Ctx {
   readonly pos: (path: readonly (string | number)[]) => { line: number; column: number; path: string };
   routeCount: number;
   splits: boolean;
+  /** Plans copied into by fallbacks around choices that may answer nothing (bounded by MAX_COPIES). */
+  copies: number;
 }
 
 /** Imports a Portkey config. Never throws on bad input. */
@@ -160,9 +162,11 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
     pos,
     routeCount: 0,
     splits: false,
+    copies: 0,
   };
-  const entry = plan(ctx, config, [], {});
-  if (notes.some((n) => n.severity === 'error') || entry === undefined) return empty();
+  const translated = plan(ctx, config, [], {});
+  if (notes.some((n) => n.severity === 'error') || translated === undefined) return empty();
+  const entry = emit(ctx, translated, true);
   notes.push({
     severity: 'note',
     ...pos([]),
@@ -199,13 +203,138 @@ export function importPortkey(text: string, file = 'config.json'): PortkeyImport
 /** A load balance whose weights are all 0: Portkey picks no target and the request fails. */
 const PICKS_NOTHING = 'deny "Portkey picks no target here: every weight is 0"';
 
+/**
+ * An imported config node. Portkey has an outcome a Routelang plan has not: a load balance
+ * whose weights are all 0 picks no target and answers nothing at all (handlerUtils,
+ * LOADBALANCE: no draw falls below a total of 0). That nothing passes up through load
+ * balances, conditionals and a fallback that lists status codes (it breaks on a status
+ * not listed), and a fallback that lists none moves on to its next target. A denial passes
+ * up through everything, so a nothing is imported as a denial wherever no fallback without
+ * codes is above it, and such a fallback is pushed into the plan that may answer nothing:
+ *
+ * - `plan`: always answers (the text of the plan);
+ * - `open`: answers nothing after some failure. `deny` is its plan with that nothing a
+ *   denial; `drop` the same plan but for the nothing, which fails as the step before it did
+ *   (for a fallback that moves on after a failure and after a nothing alike; absent where
+ *   no plan says so);
+ * - `nothing`: always answers nothing;
+ * - `split`/`conditional`: a choice with an arm that may answer nothing, kept apart so a
+ *   fallback around it goes into each arm (the draw does not depend on what ran before).
+ */
+type Translated =
+  | { readonly kind: 'plan'; readonly text: string }
+  | { readonly kind: 'open'; readonly deny: string; readonly drop: string | undefined }
+  | { readonly kind: 'nothing' }
+  | { readonly kind: 'split'; readonly arms: readonly { readonly plan: Translated; readonly share: string }[] }
+  | {
+      readonly kind: 'conditional';
+      readonly rules: readonly { readonly when: string; readonly plan: Translated }[];
+      readonly otherwise: Translated;
+      readonly at: (string | number)[];
+    };
+
+const NOTHING: Translated = { kind: 'nothing' };
+/** How a finding starts where the imported policy does not do what Portkey does (a test leaves such configs out of its comparison). */
+export const INEXACT = 'not imported exactly';
+/** More arms than this, copied into by fallbacks around choices that may answer nothing: not imported. */
+const MAX_COPIES = 10_000;
+
+/** Wraps a plan written as an operand of `fallback`. */
+const bracket = (p: string): string => (/ fallback | on \[/.test(p) ? `(${p})` : p);
+const fallback = (a: string, b: string, on: string | undefined): string => `${bracket(a)} fallback ${bracket(b)}${on ? ` on [${on}]` : ''}`;
+
+/** Whether a translated node always answers (no nothing inside). */
+const answers = (t: Translated): t is { kind: 'plan'; text: string } => t.kind === 'plan';
+
+/**
+ * `x`, then `rest` when `x` does not answer well: Portkey's fallback moving on from one
+ * target to the next — after any failure and after a nothing when `on` is absent, after a
+ * failure whose status is listed when it is given (a nothing then ends the fallback).
+ */
+function then(ctx: Ctx, x: Translated, rest: Translated, on: string | undefined, at: (string | number)[]): Translated {
+  if (++ctx.copies > MAX_COPIES) {
+    if (ctx.copies === MAX_COPIES + 1)
+      ctx.notes.push({
+        severity: 'error',
+        ...ctx.pos(at),
+        message: `load balances whose weights are all 0, nested in fallbacks, need over ${MAX_COPIES} copies of plans to import exactly: not imported`,
+      });
+    return NOTHING;
+  }
+  switch (x.kind) {
+    case 'nothing':
+      return on ? NOTHING : rest;
+    case 'split':
+      return { kind: 'split', arms: x.arms.map((a) => ({ plan: then(ctx, a.plan, rest, on, at), share: a.share })) };
+    case 'conditional':
+      return { ...x, rules: x.rules.map((r) => ({ when: r.when, plan: then(ctx, r.plan, rest, on, at) })), otherwise: then(ctx, x.otherwise, rest, on, at) };
+    default:
+      break;
+  }
+  // A choice after `x` is drawn before it (the draw is independent of `x`'s outcome).
+  if (rest.kind === 'split' || rest.kind === 'conditional') {
+    if (rest.kind === 'split') return { kind: 'split', arms: rest.arms.map((a) => ({ plan: then(ctx, x, a.plan, on, at), share: a.share })) };
+    return {
+      ...rest,
+      rules: rest.rules.map((r) => ({ when: r.when, plan: then(ctx, x, r.plan, on, at) })),
+      otherwise: then(ctx, x, rest.otherwise, on, at),
+    };
+  }
+  // What `x` runs when what follows catches its nothing as it catches its failures.
+  let first: string;
+  if (x.kind === 'plan') first = x.text;
+  else if (on) {
+    // The nothing ends this fallback (a denial), and so does a failure whose status is not listed.
+    if (rest.kind === 'nothing') return { kind: 'open', deny: fallback(x.deny, PICKS_NOTHING, on), drop: x.drop };
+    // A listed failure runs `rest`; the nothing and any other failure end here, and a later
+    // fallback would have to tell them apart (its `drop`), which no plan says.
+    return { kind: 'open', deny: fallback(x.deny, rest.kind === 'plan' ? rest.text : rest.deny, on), drop: undefined };
+  } else if (x.drop !== undefined) first = x.drop;
+  else {
+    ctx.notes.push({
+      severity: 'finding',
+      ...ctx.pos(at),
+      message: `${INEXACT}: a load balance whose weights are all 0 answers nothing after a failure the inner fallback's \`on_status_codes\` lists, and Portkey then moves on to the next target here, which no Routelang plan says; imported as a denial at that point`,
+    });
+    first = x.deny;
+  }
+  if (rest.kind === 'plan') return { kind: 'plan', text: fallback(first, rest.text, on) };
+  if (rest.kind === 'nothing') return { kind: 'open', deny: fallback(first, PICKS_NOTHING, on), drop: first };
+  return { kind: 'open', deny: fallback(first, rest.deny, on), drop: rest.drop === undefined ? undefined : fallback(first, rest.drop, on) };
+}
+
+/** The Routelang plan of a translated node: a nothing is a denial; a conditional becomes a named route (the entry route at the top). */
+function emit(ctx: Ctx, t: Translated, top = false): string {
+  switch (t.kind) {
+    case 'plan':
+      return t.text;
+    case 'open':
+      return t.deny;
+    case 'nothing':
+      return PICKS_NOTHING;
+    case 'split':
+      ctx.splits = true;
+      return `split by request_id { ${t.arms.map((a) => `${bracket(emit(ctx, a.plan))}: ${a.share}%`).join(', ')} }`;
+    case 'conditional': {
+      const body = `{\n${t.rules.map((r) => `  when ${r.when} -> ${emit(ctx, r.plan)}\n`).join('')}  otherwise -> ${emit(ctx, t.otherwise)}\n}`;
+      return top ? `route ${body}` : namedRoute(ctx, t.at, body);
+    }
+  }
+}
+
+function namedRoute(ctx: Ctx, path: (string | number)[], body: string): string {
+  const name = `conditional_${++ctx.routeCount}`;
+  ctx.routes.push(`// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})\nroute ${name} ${body}`);
+  return name;
+}
+
 interface Inherited {
   retries?: number;
   timeoutMs?: number;
 }
 
 /** The plan of a config node (a target or the whole config); a conditional at the top is the entry route itself. */
-function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], inherited: Inherited): string | undefined {
+function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[], inherited: Inherited): Translated | undefined {
   const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
   for (const key of Object.keys(node)) {
     const dropped = NOT_IMPORTED[key];
@@ -236,13 +365,16 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
   }
   const strategy = isRecord(node.strategy) ? node.strategy : undefined;
   const targets = Array.isArray(node.targets) ? node.targets : undefined;
-  if (!strategy && !targets) return leaf(ctx, node, path, options);
+  if (!strategy && !targets) {
+    const model = leaf(ctx, node, path, options);
+    return model === undefined ? undefined : { kind: 'plan', text: model };
+  }
   const mode = strategy?.mode ?? 'single';
   if (!targets || targets.length === 0) {
     note('error', [...path, 'targets'], `strategy \`${String(mode)}\` needs a non-empty \`targets\` list`);
     return undefined;
   }
-  const sub = (i: number): string | undefined => {
+  const sub = (i: number): Translated | undefined => {
     const t = targets[i];
     if (!isRecord(t)) {
       note('error', [...path, 'targets', i], 'each target is an object');
@@ -250,14 +382,17 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
     }
     return plan(ctx, t, [...path, 'targets', i], options);
   };
-  const bracket = (p: string): string => (/ fallback | on \[/.test(p) ? `(${p})` : p);
   switch (mode) {
     case 'single':
       if (targets.length > 1) note('note', [...path, 'targets'], 'strategy `single` uses the first target only');
       return sub(0);
     case 'fallback': {
-      const plans = targets.map((_, i) => sub(i));
-      if (plans.some((p) => p === undefined)) return undefined;
+      const plans: Translated[] = [];
+      for (let i = 0; i < targets.length; i++) {
+        const p = sub(i);
+        if (p === undefined) return undefined;
+        plans.push(p);
+      }
       // Portkey moves to the next target when the answer's status is listed (any failure
       // when nothing is): `on [429, 503]` is the same test on the upstream's status.
       const codes = Array.isArray(strategy?.on_status_codes) ? strategy.on_status_codes : undefined;
@@ -266,15 +401,14 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
         note('finding', [...path, 'strategy', 'on_status_codes'], 'no listed status code is an HTTP error: the fallback targets are never used');
         return plans[0];
       }
-      // A load balance whose weights are all 0 answers nothing (no status): Portkey's fallback
-      // then moves on when it lists no codes, and stops (failing) when it does.
-      const stop = plans.indexOf(PICKS_NOTHING);
-      const live = !on ? plans.filter((p) => p !== PICKS_NOTHING) : stop < 0 ? plans : plans.slice(0, stop + 1);
-      if (live.length === 0) return PICKS_NOTHING;
-      const suffix = on ? ` on [${on.join(', ')}]` : '';
-      let chain = live[0] as string;
-      for (const next of live.slice(1)) chain = `${bracket(chain)} fallback ${bracket(next as string)}${suffix}`;
-      return chain;
+      const suffix = on?.join(', ');
+      const texts = plans.flatMap((p) => (answers(p) ? [p.text] : []));
+      if (texts.length === plans.length)
+        return { kind: 'plan', text: texts.slice(1).reduce((chain, next) => fallback(chain, next, suffix), texts[0] as string) };
+      // A target that may answer nothing: each target then what follows it, from the last.
+      let rest = plans[plans.length - 1] as Translated;
+      for (let i = plans.length - 2; i >= 0; i--) rest = then(ctx, plans[i] as Translated, rest, suffix, [...path, 'targets', i + 1]);
+      return rest;
     }
     case 'loadbalance': {
       const plans = targets.map((_, i) => sub(i));
@@ -302,8 +436,12 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       });
       const picked = weights.flatMap((w, i) => (w > 0 ? [i] : []));
       if (picked.length === 0) {
-        note('finding', [...path, 'targets'], 'every weight is 0: Portkey picks no target, and calls nothing; imported as a denial');
-        return PICKS_NOTHING;
+        note(
+          'finding',
+          [...path, 'targets'],
+          'every weight is 0: Portkey picks no target and calls nothing; a fallback above that lists no status codes moves on to its next target, anywhere else the request fails (imported as a denial)',
+        );
+        return NOTHING;
       }
       if (picked.length === 1) return plans[picked[0] as number];
       if (strategy?.sticky !== undefined)
@@ -315,7 +453,10 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       else note('note', [...path, 'strategy'], 'loadbalance picks a target at random per request, by weight; imported as a split sticky per `request_id`');
       ctx.splits = true;
       const shares = percentages(picked.map((i) => weights[i] || 1));
-      return `split by request_id { ${picked.map((i, k) => `${bracket(plans[i] as string)}: ${shares[k]}%`).join(', ')} }`;
+      const arms = picked.map((i, k) => ({ plan: plans[i] as Translated, share: String(shares[k]) }));
+      if (arms.every((a) => answers(a.plan)))
+        return { kind: 'plan', text: `split by request_id { ${arms.map((a) => `${bracket((a.plan as { text: string }).text)}: ${a.share}%`).join(', ')} }` };
+      return { kind: 'split', arms };
     }
     case 'conditional':
       return conditional(ctx, strategy ?? {}, targets, path, sub);
@@ -330,11 +471,11 @@ function conditional(
   strategy: Record<string, unknown>,
   targets: readonly unknown[],
   path: (string | number)[],
-  sub: (i: number) => string | undefined,
-): string | undefined {
+  sub: (i: number) => Translated | undefined,
+): Translated | undefined {
   const note = (severity: ImportNote['severity'], p: readonly (string | number)[], message: string) => ctx.notes.push({ severity, ...ctx.pos(p), message });
   const byName = new Map<string, number>();
-  const imported = new Map<number, string | undefined>();
+  const imported = new Map<number, Translated | undefined>();
   targets.forEach((t, i) => {
     if (!isRecord(t) || typeof t.name !== 'string') return;
     // Portkey's findTarget takes the first target of a name.
@@ -342,22 +483,22 @@ function conditional(
       note('finding', [...path, 'targets', i, 'name'], `a second target named \`${t.name}\`: Portkey always takes the first, so this one is never used`);
     else byName.set(t.name, i);
   });
-  const planOf = (name: unknown, p: (string | number)[]): string => {
+  const planOf = (name: unknown, p: (string | number)[]): Translated => {
     if (typeof name !== 'string' || !byName.has(name)) {
       note(
         'finding',
         p,
         `conditional target \`${String(name)}\` is not defined${byName.size > 0 ? ` (targets: ${[...byName.keys()].join(', ')})` : ''}: Portkey fails such requests`,
       );
-      return `deny ${str(`target ${String(name)} is not defined`)}`;
+      return { kind: 'plan', text: `deny ${str(`target ${String(name)} is not defined`)}` };
     }
     // Once per target: a nested conditional named by several conditions (and the default)
     // becomes one named route, not one per mention (which doubled the output per level).
     const index = byName.get(name) as number;
     if (!imported.has(index)) imported.set(index, sub(index));
-    return imported.get(index) ?? `deny ${str(`target ${name} is not imported`)}`;
+    return imported.get(index) ?? { kind: 'plan', text: `deny ${str(`target ${name} is not imported`)}` };
   };
-  const rules: string[] = [];
+  const rules: { when: string; plan: Translated }[] = [];
   const conditions = Array.isArray(strategy.conditions) ? strategy.conditions : [];
   if (!Array.isArray(strategy.conditions)) note('error', [...path, 'strategy'], 'a conditional strategy needs a `conditions` list');
   conditions.forEach((c, i) => {
@@ -368,16 +509,17 @@ function conditional(
     }
     const cond = query(ctx, c.query, [...p, 'query']);
     if (cond === undefined) return;
-    rules.push(`  when ${cond} -> ${planOf(c.then, [...p, 'then'])}`);
+    rules.push({ when: cond, plan: planOf(c.then, [...p, 'then']) });
   });
-  const fallback =
-    strategy.default === undefined ? `deny "no condition matched and the config has no default"` : planOf(strategy.default, [...path, 'strategy', 'default']);
+  const otherwise: Translated =
+    strategy.default === undefined
+      ? { kind: 'plan', text: `deny "no condition matched and the config has no default"` }
+      : planOf(strategy.default, [...path, 'strategy', 'default']);
   if (strategy.default === undefined) note('finding', [...path, 'strategy'], 'the conditional strategy has no `default`: requests no condition matches fail');
-  const body = `{\n${rules.join('\n')}${rules.length > 0 ? '\n' : ''}  otherwise -> ${fallback}\n}`;
-  if (path.length === 0) return `route ${body}`;
-  const name = `conditional_${++ctx.routeCount}`;
-  ctx.routes.push(`// ${ctx.pos(path).path || 'the config'} (line ${ctx.pos(path).line})\nroute ${name} ${body}`);
-  return name;
+  const translated: Translated = { kind: 'conditional', rules, otherwise, at: path };
+  // A conditional whose targets all answer is one route, made here; else it stays a choice.
+  if (!answers(otherwise) || !rules.every((r) => answers(r.plan))) return translated;
+  return { kind: 'plan', text: emit(ctx, translated, path.length === 0) };
 }
 
 /** A Portkey query as a Routelang condition (each comparison guarded by presence). */
