@@ -4,8 +4,8 @@
 //
 // Engines: Routelang decide() with the ahead-of-time compiled module (`compile --emit js`)
 // and interpreted (validation + decision graph both ways), the compiled module's own
-// decide() with no router around it (no RouterDecision built), Routelang's graph walk alone (the
-// request already validated), a hand-written if/else chain (the floor), CEL
+// decide() with no router around it (no RouterDecision built), the compiled module's walk alone
+// and Routelang's interpreted graph walk alone (both on requests already validated), a hand-written if/else chain (the floor), CEL
 // (@marcbachmann/cel-js, each rule's condition parsed once), Portkey's conditional router
 // (its own class, from the installed @portkey-ai/gateway), json-logic-js, json-rules-engine.
 // Each engine is timed in three fresh processes (the median is kept); the Routelang rows also report the bytes each
@@ -255,6 +255,7 @@ export async function runDecideBench(only) {
         return d.ok ? d.rule : -1;
       },
       'Routelang graph walk': null,
+      'compiled module walk alone': null,
       'hand-written if/else': ifElse(s.rules),
       'CEL (cel-js)': celRules(s.rules),
       'Portkey conditional router': portkeyRules(s.rules),
@@ -265,6 +266,9 @@ export async function runDecideBench(only) {
     const expected = reqs.map((q) => engines['Routelang decide(), interpreted'](q));
     reqs.forEach((q, i) => {
       if (walk(graph, normalized[i]) !== expected[i]) throw new Error(`graph walk disagrees on ${JSON.stringify(q)}`);
+      if (module.walk(0, module.validate(q, { ...module.limits, classify: () => 0 }), null) !== expected[i]) {
+        throw new Error(`the compiled module's walk disagrees on ${JSON.stringify(q)}`);
+      }
       for (const [name, fn] of Object.entries(engines)) {
         if (fn && fn(q) !== expected[i]) throw new Error(`${name} disagrees with Routelang on ${JSON.stringify(q)} (${fn(q)} vs ${expected[i]})`);
       }
@@ -325,6 +329,13 @@ async function timeOne(scenario, name) {
     const decide = (q) => module.decide(q);
     ns = timeSync(decide, reqs);
     bytes = await bytesPerCall(decide, reqs);
+  } else if (name === 'compiled module walk alone') {
+    // The compiled decision without its validation: the module's walk over values it validated beforehand.
+    const module = await compiledModule(ir, s.name);
+    const host = { ...module.limits, classify: () => 0 };
+    const values = reqs.map((q) => module.validate(q, host));
+    let i = 0;
+    ns = timeSync(() => module.walk(0, values[i++ % values.length], null), reqs);
   } else if (name === 'Routelang graph walk') {
     const { graph, normalized } = walkSetup(ir, reqs);
     let i = 0;
