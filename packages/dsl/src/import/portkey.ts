@@ -261,25 +261,10 @@ function then(ctx: Ctx, x: Translated, rest: Translated, on: string | undefined,
       });
     return NOTHING;
   }
-  switch (x.kind) {
-    case 'nothing':
-      return on ? NOTHING : rest;
-    case 'split':
-      return { kind: 'split', arms: x.arms.map((a) => ({ plan: then(ctx, a.plan, rest, on, at), share: a.share })) };
-    case 'conditional':
-      return { ...x, rules: x.rules.map((r) => ({ when: r.when, plan: then(ctx, r.plan, rest, on, at) })), otherwise: then(ctx, x.otherwise, rest, on, at) };
-    default:
-      break;
-  }
+  if (x.kind === 'nothing') return on ? NOTHING : rest;
+  if (x.kind === 'split' || x.kind === 'conditional') return eachArm(x, (arm) => then(ctx, arm, rest, on, at));
   // A choice after `x` is drawn before it (the draw is independent of `x`'s outcome).
-  if (rest.kind === 'split' || rest.kind === 'conditional') {
-    if (rest.kind === 'split') return { kind: 'split', arms: rest.arms.map((a) => ({ plan: then(ctx, x, a.plan, on, at), share: a.share })) };
-    return {
-      ...rest,
-      rules: rest.rules.map((r) => ({ when: r.when, plan: then(ctx, x, r.plan, on, at) })),
-      otherwise: then(ctx, x, rest.otherwise, on, at),
-    };
-  }
+  if (rest.kind === 'split' || rest.kind === 'conditional') return eachArm(rest, (arm) => then(ctx, x, arm, on, at));
   // What `x` runs when what follows catches its nothing as it catches its failures.
   let first: string;
   if (x.kind === 'plan') first = x.text;
@@ -301,6 +286,12 @@ function then(ctx: Ctx, x: Translated, rest: Translated, on: string | undefined,
   if (rest.kind === 'plan') return { kind: 'plan', text: fallback(first, rest.text, on) };
   if (rest.kind === 'nothing') return { kind: 'open', deny: fallback(first, PICKS_NOTHING, on), drop: first };
   return { kind: 'open', deny: fallback(first, rest.deny, on), drop: rest.drop === undefined ? undefined : fallback(first, rest.drop, on) };
+}
+
+/** The same choice with `f` of each arm. */
+function eachArm(t: Extract<Translated, { kind: 'split' | 'conditional' }>, f: (arm: Translated) => Translated): Translated {
+  if (t.kind === 'split') return { kind: 'split', arms: t.arms.map((a) => ({ plan: f(a.plan), share: a.share })) };
+  return { ...t, rules: t.rules.map((r) => ({ when: r.when, plan: f(r.plan) })), otherwise: f(t.otherwise) };
 }
 
 /** The Routelang plan of a translated node: a nothing is a denial; a conditional becomes a named route (the entry route at the top). */
