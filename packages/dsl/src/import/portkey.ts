@@ -276,11 +276,14 @@ function then(ctx: Ctx, x: Translated, rest: Translated, on: string | undefined,
     return { kind: 'open', deny: fallback(x.deny, rest.kind === 'plan' ? rest.text : rest.deny, on), drop: undefined };
   } else if (x.drop !== undefined) first = x.drop;
   else {
-    ctx.notes.push({
-      severity: 'finding',
-      ...ctx.pos(at),
-      message: `${INEXACT}: a load balance whose weights are all 0 answers nothing after a failure the inner fallback's \`on_status_codes\` lists, and Portkey then moves on to the next target here, which no Routelang plan says; imported as a denial at that point`,
-    });
+    // Once per place, however many arms of a choice the fallback was copied into.
+    const place = ctx.pos(at);
+    if (!ctx.notes.some((n) => n.message.startsWith(INEXACT) && n.path === place.path))
+      ctx.notes.push({
+        severity: 'finding',
+        ...place,
+        message: `${INEXACT}: a load balance whose weights are all 0 answers nothing after a failure the inner fallback's \`on_status_codes\` lists, and Portkey then moves on to the next target here, which no Routelang plan says; imported as a denial at that point`,
+      });
     first = x.deny;
   }
   if (rest.kind === 'plan') return { kind: 'plan', text: fallback(first, rest.text, on) };
