@@ -448,9 +448,9 @@ function plan(ctx: Ctx, node: Record<string, unknown>, path: (string | number)[]
       ctx.splits = true;
       const shares = percentages(picked.map((i) => weights[i] || 1));
       const arms = picked.map((i, k) => ({ plan: plans[i] as Translated, share: String(shares[k]) }));
-      if (arms.every((a) => answers(a.plan)))
-        return { kind: 'plan', text: `split by request_id { ${arms.map((a) => `${bracket((a.plan as { text: string }).text)}: ${a.share}%`).join(', ')} }` };
-      return { kind: 'split', arms };
+      const split: Translated = { kind: 'split', arms };
+      // A split whose arms all answer is a plan now; else it stays a choice.
+      return arms.every((a) => answers(a.plan)) ? { kind: 'plan', text: emit(ctx, split) } : split;
     }
     case 'conditional':
       return conditional(ctx, strategy ?? {}, targets, path, sub);
